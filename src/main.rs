@@ -1,0 +1,5 @@
+//! The `confq` binary: clap subcommands that wire the crates together, nothing more.
+
+fn main() {
+    println!("confq");
+}
