@@ -1,0 +1,95 @@
+//! The hostile-archive reader: zip, tar and tar.gz (`.spl`) streamed entry by entry from any
+//! `AsyncRead`; only `*.conf` and `*.meta` members are read into memory, each capped. Nothing is
+//! ever written to disk.
+
+mod bytes_io;
+mod dedup;
+mod path;
+mod reader;
+mod sniff;
+mod source;
+mod tar;
+mod warning;
+mod zip;
+
+pub use crate::error::{ArchiveError, Cap};
+pub use dedup::keep_last;
+pub use reader::ArchiveReader;
+pub use warning::{ArchiveWarning, ArchiveWarningKind};
+
+/// Caps that bound what a hostile archive can make the reader do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Uncompressed bytes over the whole archive (tar: the whole tar stream; zip: all member data).
+    pub max_total_bytes: u64,
+    /// Bytes of one `.conf`/`.meta` member read into memory (and of tar headers between members).
+    pub max_entry_bytes: u64,
+    /// Members of any kind, directories and skipped ones included.
+    pub max_entries: u64,
+}
+
+impl Default for Limits {
+    /// 2 GiB total, 64 MiB per conf member, 100,000 members.
+    fn default() -> Self {
+        Limits {
+            max_total_bytes: 2 << 30,
+            max_entry_bytes: 64 << 20,
+            max_entries: 100_000,
+        }
+    }
+}
+
+/// The container format, decided from the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    /// PKZIP (local headers streamed; data descriptors handled for deflated members).
+    Zip,
+    /// An uncompressed tar.
+    Tar,
+    /// A gzipped tar (`.tgz`, `.tar.gz`, Splunk's `.spl`).
+    TarGz,
+}
+
+/// Where a file sits in its app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layer {
+    /// `<app>/default/`.
+    Default,
+    /// `<app>/local/`.
+    Local,
+    /// `<app>/metadata/`.
+    Metadata,
+    /// Anywhere else (an nginx `default.conf` under `bin/`, …).
+    Other,
+}
+
+impl Layer {
+    /// `default`, `local`, `metadata` or `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Default => "default",
+            Layer::Local => "local",
+            Layer::Metadata => "metadata",
+            Layer::Other => "other",
+        }
+    }
+}
+
+/// One `.conf`/`.meta` member, fully read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfEntry {
+    /// Clean relative path (`/`-separated, no `.`/`..`, no leading `./`).
+    pub path: String,
+    /// The app folder (`system` for `etc/system`); `None` when the archive has no top folder.
+    pub app: Option<String>,
+    /// `default`, `local`, `metadata` or `other`.
+    pub layer: Layer,
+    /// `props` for `props.conf`; `meta` for any `.meta`.
+    pub conf_type: String,
+    /// Bytes read (never the declared size).
+    pub size: u64,
+    /// Lower-case hex SHA-256 of `data`.
+    pub sha256: String,
+    /// The member's content.
+    pub data: bytes::Bytes,
+}

@@ -1,0 +1,136 @@
+//! Reader wrappers that watch the byte streams: where an I/O error came from (the caller's storage,
+//! or the archive's content), whether the input ran out, and how many uncompressed bytes went by.
+//! Caps are enforced here, in the read path, so declared sizes are never trusted.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::error::Cap;
+
+/// State shared by the wrappers and the reader; single-threaded use, atomics only for `Send`.
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    /// The caller's reader returned an error (storage failure: not permanent).
+    pub source_failed: AtomicBool,
+    /// The caller's reader reached end of input.
+    pub source_eof: AtomicBool,
+    /// Raw (possibly compressed) bytes read from the caller.
+    pub raw_bytes: AtomicU64,
+    /// Uncompressed bytes read (tar stream, or zip entry data).
+    pub total: AtomicU64,
+    /// Tar only: bytes the tar parser read outside entry data (headers, long names, PAX records).
+    pub gap: AtomicU64,
+    /// Tar only: `true` while entry data is being read, so `gap` does not grow.
+    pub in_entry: AtomicBool,
+    /// Which cap was hit (0 = none; see [`Watch::cap`]).
+    cap: AtomicU8,
+}
+
+impl Watch {
+    pub fn hit(&self, cap: Cap) -> io::Error {
+        let code = match cap {
+            Cap::TotalBytes => 1,
+            Cap::EntryBytes => 2,
+            Cap::Entries => 3,
+        };
+        self.cap.store(code, Relaxed);
+        io::Error::other(format!("archive exceeds the {cap} cap"))
+    }
+
+    /// The cap hit so far, if any.
+    pub fn cap(&self) -> Option<Cap> {
+        match self.cap.load(Relaxed) {
+            1 => Some(Cap::TotalBytes),
+            2 => Some(Cap::EntryBytes),
+            3 => Some(Cap::Entries),
+            _ => None,
+        }
+    }
+
+    /// Counts `n` uncompressed bytes against the total cap.
+    pub fn add_total(&self, n: u64, limit: u64) -> io::Result<()> {
+        if self.total.fetch_add(n, Relaxed).saturating_add(n) > limit {
+            return Err(self.hit(Cap::TotalBytes));
+        }
+        Ok(())
+    }
+}
+
+/// Wraps the caller's reader: counts bytes and flags errors and end of input.
+pub(crate) struct Source<R> {
+    inner: R,
+    watch: Arc<Watch>,
+}
+
+impl<R> Source<R> {
+    pub fn new(inner: R, watch: Arc<Watch>) -> Self {
+        Source { inner, watch }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Source<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let result = std::task::ready!(Pin::new(&mut self.inner).poll_read(cx, buf));
+        match &result {
+            Ok(()) if buf.filled().len() == before && buf.remaining() > 0 => {
+                self.watch.source_eof.store(true, Relaxed)
+            }
+            Ok(()) => drop(
+                self.watch
+                    .raw_bytes
+                    .fetch_add((buf.filled().len() - before) as u64, Relaxed),
+            ),
+            Err(_) => self.watch.source_failed.store(true, Relaxed),
+        }
+        Poll::Ready(result)
+    }
+}
+
+/// Wraps the uncompressed tar stream: enforces the total cap, and the per-entry cap on the bytes the
+/// tar parser buffers between entries (GNU long names and PAX records are read whole into memory).
+pub(crate) struct Meter<R> {
+    inner: R,
+    watch: Arc<Watch>,
+    max_total: u64,
+    max_gap: u64,
+}
+
+impl<R> Meter<R> {
+    pub fn new(inner: R, watch: Arc<Watch>, max_total: u64, max_gap: u64) -> Self {
+        Meter {
+            inner,
+            watch,
+            max_total,
+            max_gap,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Meter<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        std::task::ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        let n = (buf.filled().len() - before) as u64;
+        self.watch.add_total(n, self.max_total)?;
+        if !self.watch.in_entry.load(Relaxed)
+            && self.watch.gap.fetch_add(n, Relaxed) + n > self.max_gap
+        {
+            return Poll::Ready(Err(self.watch.hit(Cap::EntryBytes)));
+        }
+        Poll::Ready(Ok(()))
+    }
+}

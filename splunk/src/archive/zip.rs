@@ -1,0 +1,92 @@
+//! The zip backend over async_zip's streaming reader (local headers only; no seeking). Kept behind
+//! this one file because async_zip's 0.0.x API moves.
+
+use std::io;
+
+use async_zip::base::read::stream::{Ready, ZipFileReader};
+use async_zip::error::ZipError;
+use tokio::io::{AsyncRead, BufReader};
+use tokio_util::compat::{Compat, FuturesAsyncReadCompatExt};
+
+use super::Limits;
+use super::bytes_io::{Peeked, drain, read_capped};
+use super::reader::{Head, Kind, Member};
+use super::source::{Source, Watch};
+
+type Inner<R> = Compat<BufReader<Peeked<Source<R>>>>;
+
+/// Members of a zip, one at a time.
+pub(crate) struct ZipBackend<R> {
+    /// `None` once the central directory (or an error) has been reached.
+    reader: Option<ZipFileReader<Ready<Inner<R>>>>,
+}
+
+impl<R: AsyncRead + Unpin> ZipBackend<R> {
+    /// `empty`: the archive is a bare end-of-central-directory record, with no members.
+    pub fn new(input: Peeked<Source<R>>, empty: bool) -> Self {
+        let reader = (!empty).then(|| ZipFileReader::with_tokio(BufReader::new(input)));
+        ZipBackend { reader }
+    }
+
+    /// The next member: its head, and its data when `want` says so (otherwise it is drained).
+    pub async fn next(
+        &mut self,
+        want: impl Fn(&Head) -> bool,
+        watch: &Watch,
+        limits: &Limits,
+    ) -> io::Result<Option<Member>> {
+        let Some(zip) = self.reader.take() else {
+            return Ok(None);
+        };
+        let Some(mut reading) = zip.next_with_entry().await.map_err(to_io)? else {
+            return Ok(None);
+        };
+        let entry = reading.reader().entry();
+        let raw = entry.filename().as_bytes().to_vec();
+        let dir = raw.ends_with(b"/") || raw.ends_with(b"\\");
+        let head = Head::new(
+            &raw,
+            if dir { Kind::Dir } else { Kind::File },
+            entry.uncompressed_size(),
+        );
+        // Stream-mode entries with a data descriptor carry a zero CRC in the local header (async_zip
+        // does not say which entries have one); a true CRC of zero only skips this check.
+        let expected_crc = Some(entry.crc32()).filter(|&crc| crc != 0);
+        let mut data_reader = reading.reader_mut().compat();
+        let total = Some(limits.max_total_bytes);
+        let data = if want(&head) {
+            Some(
+                read_capped(
+                    &mut data_reader,
+                    limits.max_entry_bytes,
+                    head.declared,
+                    watch,
+                    total,
+                )
+                .await?,
+            )
+        } else {
+            drain(&mut data_reader, watch, total).await?;
+            None
+        };
+        if let Some(crc) = expected_crc
+            && reading.reader_mut().compute_hash() != crc
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "CRC-32 mismatch",
+            ));
+        }
+        self.reader = Some(reading.done().await.map_err(to_io)?);
+        Ok(Some(Member { head, data }))
+    }
+}
+
+/// async_zip wraps the underlying reader's errors; unwrap them so the caller can tell storage
+/// failures from corruption.
+fn to_io(err: ZipError) -> io::Error {
+    match err {
+        ZipError::UpstreamReadError(e) => e,
+        other => io::Error::new(io::ErrorKind::InvalidData, other),
+    }
+}

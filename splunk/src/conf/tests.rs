@@ -1,0 +1,395 @@
+//! One test per rule of `conf-semantics.md`, named for the rule.
+
+use super::*;
+
+fn ok(text: &str) -> ConfFile {
+    parse(text.as_bytes()).expect("parses")
+}
+
+fn value<'a>(file: &'a ConfFile, stanza: &str, key: &str) -> Option<&'a str> {
+    file.stanza(stanza)?.get(key)
+}
+
+fn kinds(file: &ConfFile) -> Vec<(u32, WarningKind)> {
+    file.warnings.iter().map(|w| (w.line, w.kind)).collect()
+}
+
+#[test]
+fn utf8_text_parses() {
+    let f = ok("[é]\nkey = välue ✓\n");
+    assert_eq!(value(&f, "é", "key"), Some("välue ✓"));
+}
+
+#[test]
+fn leading_utf8_bom_is_skipped() {
+    let f = parse(b"\xEF\xBB\xBF[a]\nk = v\n").expect("parses");
+    assert_eq!(f.stanzas[0].name, "a");
+    assert!(f.warnings.is_empty());
+}
+
+#[test]
+fn invalid_utf8_is_a_file_error_with_its_line() {
+    let err = parse(b"[a]\nk = v\nbad = \xFF\n").expect_err("invalid");
+    assert_eq!(
+        err,
+        ParseError::InvalidUtf8 {
+            line: 3,
+            offset: 16
+        }
+    );
+    assert!(err.to_string().contains("line 3"));
+}
+
+#[test]
+fn utf16le_with_bom_is_decoded_with_a_warning() {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend("[a]\r\nk = v\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+    let f = parse(&bytes).expect("parses");
+    assert_eq!(value(&f, "a", "k"), Some("v"));
+    assert_eq!(kinds(&f), vec![(1, WarningKind::Decoded)]);
+}
+
+#[test]
+fn utf16be_with_bom_is_decoded_with_a_warning() {
+    let mut bytes = vec![0xFE, 0xFF];
+    bytes.extend("[b]\nk = w\n".encode_utf16().flat_map(u16::to_be_bytes));
+    let f = parse(&bytes).expect("parses");
+    assert_eq!(value(&f, "b", "k"), Some("w"));
+    assert_eq!(f.warnings[0].kind, WarningKind::Decoded);
+}
+
+#[test]
+fn utf32le_with_bom_is_decoded_with_a_warning() {
+    let mut bytes = vec![0xFF, 0xFE, 0, 0];
+    bytes.extend(
+        "[c]\nk = x\n"
+            .chars()
+            .flat_map(|c| u32::from(c).to_le_bytes()),
+    );
+    let f = parse(&bytes).expect("parses");
+    assert_eq!(value(&f, "c", "k"), Some("x"));
+}
+
+#[test]
+fn utf16_with_a_lone_surrogate_is_a_file_error() {
+    let bytes = [0xFF, 0xFE, b'k', 0, 0x00, 0xD8, b'x', 0];
+    assert!(matches!(
+        parse(&bytes),
+        Err(ParseError::InvalidUtf16 {
+            encoding: "UTF-16LE",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn utf16_with_an_odd_byte_count_is_a_file_error() {
+    assert!(matches!(
+        parse(&[0xFE, 0xFF, 0, b'k', 0]),
+        Err(ParseError::InvalidUtf16 { .. })
+    ));
+}
+
+#[test]
+fn newline_separates_lines() {
+    let f = ok("[a]\nk1 = 1\nk2 = 2");
+    assert_eq!(
+        f.stanzas[0].settings,
+        vec![("k1".into(), "1".into()), ("k2".into(), "2".into())]
+    );
+}
+
+#[test]
+fn one_trailing_carriage_return_is_dropped() {
+    let f = ok("[a]\r\nk = v\r\n");
+    assert_eq!(value(&f, "a", "k"), Some("v"));
+    assert!(f.warnings.is_empty());
+}
+
+#[test]
+fn lone_carriage_return_is_not_a_line_break_and_warns() {
+    let f = ok("[a]\nk = v\rx = y\n");
+    assert_eq!(value(&f, "a", "k"), Some("v\rx = y"));
+    assert_eq!(kinds(&f), vec![(2, WarningKind::LoneCarriageReturn)]);
+}
+
+#[test]
+fn blank_lines_are_ignored() {
+    let f = ok("\n\n   \n\t\n[a]\n\nk = v\n\n");
+    assert_eq!(f.setting_count(), 1);
+    assert!(f.warnings.is_empty());
+}
+
+#[test]
+fn hash_line_is_a_comment() {
+    let f = ok("[a]\n# k = v\n   #x = y\n");
+    assert_eq!(f.setting_count(), 0);
+    assert!(f.warnings.is_empty());
+}
+
+#[test]
+fn semicolon_line_is_a_comment() {
+    let f = ok("[a]\n; k = v\n  ;x\n");
+    assert_eq!(f.setting_count(), 0);
+    assert!(f.warnings.is_empty());
+}
+
+#[test]
+fn no_inline_comments() {
+    let f = ok("[a]\nk = v # x\nj = w ; y\n");
+    assert_eq!(value(&f, "a", "k"), Some("v # x"));
+    assert_eq!(value(&f, "a", "j"), Some("w ; y"));
+}
+
+#[test]
+fn trailing_backslash_continues_and_keeps_the_newline() {
+    let f = ok("[a]\nk = one\\\ntwo\\\nthree\nj = 1\n");
+    assert_eq!(value(&f, "a", "k"), Some("one\ntwo\nthree"));
+    assert_eq!(value(&f, "a", "j"), Some("1"));
+}
+
+#[test]
+fn continuation_is_resolved_before_comment_and_header_detection() {
+    let f = ok("[a]\nk = x\\\n# not a comment\\\n[not a header]\n");
+    assert_eq!(
+        value(&f, "a", "k"),
+        Some("x\n# not a comment\n[not a header]")
+    );
+    assert_eq!(f.stanzas.len(), 1);
+}
+
+#[test]
+fn continuation_with_crlf_drops_the_carriage_return() {
+    let f = ok("[a]\r\nk = x\\\r\ny\r\n");
+    assert_eq!(value(&f, "a", "k"), Some("x\ny"));
+}
+
+#[test]
+fn backslash_followed_by_spaces_is_not_a_continuation() {
+    let f = ok("[a]\nk = x\\  \nj = y\n");
+    assert_eq!(value(&f, "a", "k"), Some("x\\"));
+    assert_eq!(value(&f, "a", "j"), Some("y"));
+}
+
+#[test]
+fn comment_line_ending_in_backslash_is_never_continued() {
+    let f = ok("[a]\n# comment \\\nk = v\n");
+    assert_eq!(value(&f, "a", "k"), Some("v"));
+}
+
+#[test]
+fn continuation_at_end_of_file_ends_the_value_without_the_backslash() {
+    assert_eq!(value(&ok("[a]\nk = v\\"), "a", "k"), Some("v"));
+    assert_eq!(value(&ok("[a]\nk = v\\\n"), "a", "k"), Some("v"));
+}
+
+#[test]
+fn stanza_header_takes_the_text_between_brackets() {
+    let f = ok("  [props]\n");
+    assert_eq!(f.stanzas[0].name, "props");
+    assert_eq!(f.stanzas[0].lines, vec![1]);
+}
+
+#[test]
+fn stanza_name_keeps_inner_spaces_verbatim() {
+    assert_eq!(ok("[ a b ]\n").stanzas[0].name, " a b ");
+}
+
+#[test]
+fn stanza_name_runs_to_the_last_closing_bracket() {
+    assert_eq!(ok("[My search [X]]\n").stanzas[0].name, "My search [X]");
+}
+
+#[test]
+fn empty_stanza_name_is_legal() {
+    let f = ok("[]\naccess = read : [ * ]\n");
+    assert_eq!(f.stanzas[0].name, "");
+    assert_eq!(value(&f, "", "access"), Some("read : [ * ]"));
+    assert!(f.warnings.is_empty());
+}
+
+#[test]
+fn text_after_the_last_bracket_keeps_the_stanza_and_warns() {
+    let f = ok("[a] # c\nk = v\n");
+    assert_eq!(value(&f, "a", "k"), Some("v"));
+    assert_eq!(kinds(&f), vec![(1, WarningKind::TextAfterHeader)]);
+}
+
+#[test]
+fn unclosed_header_is_ignored_with_a_warning() {
+    let f = ok("[a]\nk = 1\n[b\nj = 2\n");
+    assert_eq!(f.stanzas.len(), 1);
+    assert_eq!(value(&f, "a", "j"), Some("2"));
+    assert_eq!(kinds(&f), vec![(3, WarningKind::UnclosedHeader)]);
+}
+
+#[test]
+fn unopened_header_is_ignored_with_a_warning() {
+    let f = ok("[a]\nb]\n");
+    assert_eq!(f.setting_count(), 0);
+    assert_eq!(kinds(&f), vec![(2, WarningKind::UnopenedHeader)]);
+}
+
+#[test]
+fn setting_splits_on_the_first_equals_sign() {
+    let f = ok("[a]\nEVAL-x = if(a=1,\"y\",\"n\")\n");
+    assert_eq!(value(&f, "a", "EVAL-x"), Some("if(a=1,\"y\",\"n\")"));
+}
+
+#[test]
+fn key_and_value_are_trimmed() {
+    let f = ok("[a]\n\t  key \t=   value with  spaces  \t\n");
+    assert_eq!(
+        f.stanzas[0].settings,
+        vec![("key".into(), "value with  spaces".into())]
+    );
+}
+
+#[test]
+fn empty_value_is_legal() {
+    let f = ok("[a]\nk =\nj=   \n");
+    assert_eq!(value(&f, "a", "k"), Some(""));
+    assert_eq!(value(&f, "a", "j"), Some(""));
+    assert!(f.warnings.is_empty());
+}
+
+#[test]
+fn empty_key_is_stored_with_a_warning() {
+    let f = ok("[a]\n = v\n");
+    assert_eq!(value(&f, "a", ""), Some("v"));
+    assert_eq!(kinds(&f), vec![(2, WarningKind::EmptyKey)]);
+}
+
+#[test]
+fn line_without_equals_is_ignored_with_a_warning() {
+    let f = ok("[a]\njust words\nk = v\n");
+    assert_eq!(f.setting_count(), 1);
+    assert_eq!(kinds(&f), vec![(2, WarningKind::NoEquals)]);
+}
+
+#[test]
+fn settings_before_the_first_header_form_the_global_pseudo_stanza() {
+    let f = ok("# top\nk = 1\nj = 2\n[a]\nk = 3\n");
+    let global = f.global.as_ref().expect("global");
+    assert_eq!(global.name, GLOBAL_STANZA_NAME);
+    assert_eq!(global.lines, vec![2]);
+    assert_eq!(global.get("k"), Some("1"));
+    assert_eq!(value(&f, "a", "k"), Some("3"));
+    assert_eq!(f.setting_count(), 3);
+}
+
+#[test]
+fn file_without_pre_header_settings_has_no_global() {
+    assert!(ok("# only a comment\n[a]\nk = v\n").global.is_none());
+}
+
+#[test]
+fn default_stanza_is_an_ordinary_stanza() {
+    let f = ok("[default]\nk = 1\n[a]\n");
+    assert_eq!(value(&f, "default", "k"), Some("1"));
+    assert_eq!(value(&f, "a", "k"), None);
+    assert!(f.global.is_none());
+}
+
+#[test]
+fn same_stanza_twice_is_merged_and_remembers_every_header_line() {
+    let f = ok("[a]\nk = 1\nj = 1\n[b]\n[a]\nk = 2\nm = 3\n");
+    assert_eq!(f.stanzas.len(), 2);
+    let a = f.stanza("a").expect("a");
+    assert_eq!(a.lines, vec![1, 5]);
+    let want: Vec<(String, String)> = [("k", "2"), ("j", "1"), ("m", "3")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(a.settings, want);
+}
+
+#[test]
+fn same_key_twice_last_wins_at_the_first_position_with_a_warning() {
+    let f = ok("[a]\nk = 1\nj = 2\nk = 3\n");
+    assert_eq!(
+        f.stanzas[0].settings,
+        vec![("k".into(), "3".into()), ("j".into(), "2".into())]
+    );
+    assert_eq!(kinds(&f), vec![(4, WarningKind::DuplicateKey)]);
+}
+
+#[test]
+fn duplicate_keys_are_found_in_big_stanzas_too() {
+    let mut text = String::from("[a]\n");
+    for i in 0..100 {
+        text.push_str(&format!("k{i} = {i}\n"));
+    }
+    text.push_str("k7 = last\nk70 = last\n");
+    let f = ok(&text);
+    assert_eq!(f.stanzas[0].settings.len(), 100);
+    assert_eq!(f.stanzas[0].settings[7], ("k7".into(), "last".into()));
+    assert_eq!(f.stanzas[0].settings[70], ("k70".into(), "last".into()));
+    assert_eq!(f.warnings.len(), 2);
+}
+
+#[test]
+fn names_and_keys_are_case_sensitive() {
+    let f = ok("[DEFAULT]\nK = 1\n[default]\nk = 2\n");
+    assert_eq!(f.stanzas.len(), 2);
+    assert_eq!(value(&f, "DEFAULT", "K"), Some("1"));
+    assert_eq!(value(&f, "DEFAULT", "k"), None);
+}
+
+#[test]
+fn class_keys_are_ordinary_keys() {
+    let f = ok("[s]\nEXTRACT-a = (?<x>\\d+)\nREPORT-a = t1, t2\nTRANSFORMS-a = t3\n");
+    assert_eq!(value(&f, "s", "EXTRACT-a"), Some("(?<x>\\d+)"));
+    assert_eq!(value(&f, "s", "REPORT-a"), Some("t1, t2"));
+    assert_eq!(f.setting_count(), 3);
+}
+
+#[test]
+fn quotes_are_literal() {
+    let f = ok("[\"q\"]\nk = \"v\"\n'j' = 'w'\n");
+    assert_eq!(value(&f, "\"q\"", "k"), Some("\"v\""));
+    assert_eq!(value(&f, "\"q\"", "'j'"), Some("'w'"));
+}
+
+#[test]
+fn long_lines_have_no_limit() {
+    let long = "x".repeat(65_537);
+    let f = ok(&format!("[a]\nk = {long}\n"));
+    assert_eq!(value(&f, "a", "k").map(str::len), Some(65_537));
+}
+
+#[test]
+fn nul_bytes_are_kept() {
+    let f = ok("[a\0]\nk = v\0w\n");
+    assert_eq!(value(&f, "a\0", "k"), Some("v\0w"));
+}
+
+#[test]
+fn form_feed_nel_and_line_separator_are_not_line_breaks() {
+    let f = ok("[a]\nk = 1\x0cj = 2\u{85}m = 3\u{2028}n = 4\n");
+    assert_eq!(f.setting_count(), 1);
+    assert_eq!(
+        value(&f, "a", "k"),
+        Some("1\x0cj = 2\u{85}m = 3\u{2028}n = 4")
+    );
+}
+
+#[test]
+fn meta_stanza_names_are_kept_raw() {
+    let f = ok("[props/Vendor%3AErrors/EXTRACT-x]\nexport = system\n");
+    assert_eq!(f.stanzas[0].name, "props/Vendor%3AErrors/EXTRACT-x");
+}
+
+#[test]
+fn warnings_display_their_line() {
+    let f = ok("[a]\nnoequals\n");
+    assert_eq!(
+        f.warnings[0].to_string(),
+        "line 2: line is not a header and has no `=`; ignored"
+    );
+}
+
+#[test]
+fn empty_file_has_nothing() {
+    assert_eq!(ok(""), ConfFile::default());
+}
