@@ -124,9 +124,7 @@ mod tests {
 
     #[test]
     fn spec_files_are_not_wanted() {
-        assert!(
-            is_wanted("a/README/props.conf.spec") == false && is_wanted("a/default/props.conf")
-        );
+        assert!(!is_wanted("a/README/props.conf.spec") && is_wanted("a/default/props.conf"));
         assert!(is_wanted("a/metadata/default.meta") && !is_wanted("a/.conf"));
     }
 
