@@ -1,1 +1,13 @@
 #![doc = include_str!("../README.md")]
+
+pub mod conf_file;
+pub mod error;
+pub mod ingestion_run;
+pub mod run_stats;
+pub mod stanza;
+pub mod storage;
+pub mod store;
+
+pub use error::{StorageError, StoreError};
+pub use storage::{Storage, StoredObject};
+pub use store::Store;

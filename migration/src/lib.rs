@@ -1,1 +1,23 @@
 #![doc = include_str!("../README.md")]
+
+use sea_orm_migration::prelude::{MigrationTrait, async_trait};
+
+mod m20261101_000001_create_tables;
+mod m20261115_000002_add_retry_tracking;
+mod m20261120_000003_create_run_stats;
+
+pub use sea_orm_migration::MigratorTrait;
+
+/// The ordered list of every confq migration.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261101_000001_create_tables::Migration),
+            Box::new(m20261115_000002_add_retry_tracking::Migration),
+            Box::new(m20261120_000003_create_run_stats::Migration),
+        ]
+    }
+}

@@ -1,0 +1,297 @@
+//! State changes of a run: attempts, heartbeats, completion, failure, retries, lease expiry.
+//!
+//! Every change from a worker carries the [`Fence`] of its attempt; a change whose fence is
+//! not the run's current `attempt` (or whose run is no longer `parsing`) writes nothing.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
+};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::Store;
+use super::ids::{Fence, RunId, RunStatus};
+use super::nul::visible;
+use super::run::{Run, RunMetrics, now};
+use super::runs::{lock_run, status_of};
+use super::stats::{self, Delta};
+use crate::StoreError;
+use crate::ingestion_run::{ActiveModel, Column, Entity, Model};
+
+impl Store {
+    /// Starts an attempt: status `parsing`, `attempt + 1` (the returned fence), `started_at` the
+    /// first time, a fresh heartbeat.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyComplete`] for a complete run, [`StoreError::NotFound`].
+    #[instrument(skip_all, err, fields(run.id = %id))]
+    pub async fn begin_attempt(&self, id: RunId, task_id: Uuid) -> Result<Fence, StoreError> {
+        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
+        let model = lock_run(&txn, id).await?;
+        let from = status_of(&model)?;
+        if from == RunStatus::Complete {
+            return Err(StoreError::AlreadyComplete(id));
+        }
+        let at = now();
+        let attempt = model.attempt + 1;
+        let mut am = model.clone().into_active_model();
+        am.status = Set(RunStatus::Parsing.as_str().to_owned());
+        am.attempt = Set(attempt);
+        am.task_id = Set(Some(task_id));
+        am.started_at = Set(model.started_at.or(Some(at)));
+        am.last_heartbeat = Set(Some(at));
+        am.completed_at = Set(None);
+        save(
+            &txn,
+            am,
+            Delta {
+                from: Some(from),
+                to: Some(RunStatus::Parsing),
+                ..Delta::default()
+            },
+        )
+        .await?;
+        txn.commit().await.map_err(StoreError::db("commit"))?;
+        Ok(Fence(i64::from(attempt)))
+    }
+
+    /// Proves the attempt is alive (`last_heartbeat = now`).
+    ///
+    /// # Errors
+    /// [`StoreError::Fenced`] when the attempt moved on, [`StoreError::NotFound`].
+    pub async fn heartbeat(&self, id: RunId, fence: Fence) -> Result<(), StoreError> {
+        let at = now();
+        let done = Entity::update_many()
+            .col_expr(Column::LastHeartbeat, Expr::value(at))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::Attempt.eq(fence.0))
+            .filter(Column::Status.eq(RunStatus::Parsing.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(StoreError::db("heartbeat"))?;
+        if done.rows_affected > 0 {
+            return Ok(());
+        }
+        match self.run(id).await? {
+            None => Err(StoreError::NotFound(id)),
+            Some(_) => Err(StoreError::Fenced { run: id, fence }),
+        }
+    }
+
+    /// Marks the attempt's run `complete` with its metrics.
+    ///
+    /// # Errors
+    /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
+    #[instrument(skip_all, err, fields(run.id = %id))]
+    pub async fn complete(
+        &self,
+        id: RunId,
+        fence: Fence,
+        metrics: RunMetrics,
+    ) -> Result<(), StoreError> {
+        let duration = metrics.duration_seconds;
+        self.finish(id, fence, RunStatus::Complete, metrics, None)
+            .await
+            .map(|_| ())
+            .map(|()| tracing::debug!(duration, "run complete"))
+    }
+
+    /// Marks the attempt's run `failed` (no more retries) with the error and metrics.
+    ///
+    /// # Errors
+    /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
+    #[instrument(skip_all, err, fields(run.id = %id))]
+    pub async fn fail(
+        &self,
+        id: RunId,
+        fence: Fence,
+        message: &str,
+        traceback: &str,
+        metrics: RunMetrics,
+    ) -> Result<(), StoreError> {
+        self.finish(
+            id,
+            fence,
+            RunStatus::Failed,
+            metrics,
+            Some((message, traceback)),
+        )
+        .await
+    }
+
+    /// Marks the attempt's run `retrying` (waiting for a backoff) with the error.
+    ///
+    /// # Errors
+    /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
+    #[instrument(skip_all, err, fields(run.id = %id))]
+    pub async fn schedule_retry(
+        &self,
+        id: RunId,
+        fence: Fence,
+        message: &str,
+        traceback: &str,
+        retry_count: i32,
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
+        let model = fenced(&txn, id, fence).await?;
+        let delta = Delta {
+            from: Some(RunStatus::Parsing),
+            to: Some(RunStatus::Retrying),
+            retries: Some((model.retry_count, retry_count)),
+            ..Delta::default()
+        };
+        let mut am = model.into_active_model();
+        am.status = Set(RunStatus::Retrying.as_str().to_owned());
+        am.retry_count = Set(retry_count);
+        am.error_message = Set(Some(visible(message)));
+        am.error_traceback = Set(Some(visible(traceback)));
+        save(&txn, am, delta).await?;
+        txn.commit().await.map_err(StoreError::db("commit"))
+    }
+
+    /// For the reaper, when a lease expired: bumps `attempt` (so the lost attempt's later writes
+    /// are fenced out) and sets `retrying`, or `failed` with `error_type` `timeout` when
+    /// `exhausted`. Returns false (and changes nothing) unless the run is stored/parsing/retrying.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Db`].
+    #[instrument(skip_all, err, fields(run.id = %id))]
+    pub async fn expire_attempt(
+        &self,
+        id: RunId,
+        retry_count: i32,
+        exhausted: bool,
+        message: &str,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
+        let model = lock_run(&txn, id).await?;
+        let from = status_of(&model)?;
+        if !matches!(
+            from,
+            RunStatus::Stored | RunStatus::Parsing | RunStatus::Retrying
+        ) {
+            return Ok(false);
+        }
+        let to = if exhausted {
+            RunStatus::Failed
+        } else {
+            RunStatus::Retrying
+        };
+        let delta = Delta {
+            from: Some(from),
+            to: Some(to),
+            retries: Some((model.retry_count, retry_count)),
+            ..Delta::default()
+        };
+        let attempt = model.attempt + 1;
+        let mut am = model.into_active_model();
+        am.attempt = Set(attempt);
+        am.status = Set(to.as_str().to_owned());
+        am.retry_count = Set(retry_count);
+        am.error_message = Set(Some(visible(message)));
+        if exhausted {
+            let metrics = RunMetrics {
+                retry_count: i64::from(retry_count),
+                error_type: Some("timeout".to_owned()),
+                ..RunMetrics::default()
+            };
+            am.metrics = Set(Some(to_json(&metrics)?));
+            am.completed_at = Set(Some(now()));
+        }
+        save(&txn, am, delta).await?;
+        txn.commit().await.map_err(StoreError::db("commit"))?;
+        Ok(true)
+    }
+
+    /// API retry of a failed run: back to `stored` with a new task id; `retry_count` is kept and
+    /// `attempt` bumped so nothing of an older attempt can still write.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFailed`] unless the run is failed, [`StoreError::NotFound`].
+    #[instrument(skip_all, err, fields(run.id = %id))]
+    pub async fn reset_for_retry(&self, id: RunId, task_id: Uuid) -> Result<Run, StoreError> {
+        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
+        let model = lock_run(&txn, id).await?;
+        if status_of(&model)? != RunStatus::Failed {
+            return Err(StoreError::NotFailed(id));
+        }
+        let attempt = model.attempt + 1;
+        let mut am = model.into_active_model();
+        am.status = Set(RunStatus::Stored.as_str().to_owned());
+        am.task_id = Set(Some(task_id));
+        am.attempt = Set(attempt);
+        am.completed_at = Set(None);
+        am.metrics = Set(None);
+        let delta = Delta {
+            from: Some(RunStatus::Failed),
+            to: Some(RunStatus::Stored),
+            ..Delta::default()
+        };
+        let saved = save(&txn, am, delta).await?;
+        txn.commit().await.map_err(StoreError::db("commit"))?;
+        Run::try_from(saved)
+    }
+
+    async fn finish(
+        &self,
+        id: RunId,
+        fence: Fence,
+        to: RunStatus,
+        metrics: RunMetrics,
+        error: Option<(&str, &str)>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
+        let model = fenced(&txn, id, fence).await?;
+        let completed_duration = (to == RunStatus::Complete).then_some(metrics.duration_seconds);
+        let delta = Delta {
+            from: Some(RunStatus::Parsing),
+            to: Some(to),
+            completed_duration,
+            ..Delta::default()
+        };
+        let mut am = model.into_active_model();
+        am.status = Set(to.as_str().to_owned());
+        am.completed_at = Set(Some(now()));
+        am.metrics = Set(Some(to_json(&metrics)?));
+        if let Some((message, traceback)) = error {
+            am.error_message = Set(Some(visible(message)));
+            am.error_traceback = Set(Some(visible(traceback)));
+        }
+        save(&txn, am, delta).await?;
+        txn.commit().await.map_err(StoreError::db("commit"))
+    }
+}
+
+/// Locks the run and checks that `fence` is its current, still running attempt.
+pub(crate) async fn fenced(
+    txn: &DatabaseTransaction,
+    id: RunId,
+    fence: Fence,
+) -> Result<Model, StoreError> {
+    let model = lock_run(txn, id).await?;
+    let current = i64::from(model.attempt) == fence.0 && status_of(&model)? == RunStatus::Parsing;
+    if !current {
+        return Err(StoreError::Fenced { run: id, fence });
+    }
+    Ok(model)
+}
+
+async fn save(
+    txn: &DatabaseTransaction,
+    mut am: ActiveModel,
+    delta: Delta,
+) -> Result<Model, StoreError> {
+    am.updated_at = Set(now());
+    let saved = am
+        .update(txn)
+        .await
+        .map_err(StoreError::db("update a run"))?;
+    stats::apply(txn, delta).await?;
+    Ok(saved)
+}
+
+fn to_json(metrics: &RunMetrics) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(metrics).map_err(|err| StoreError::Corrupt(format!("metrics: {err}")))
+}

@@ -1,0 +1,54 @@
+//! The run store: every query of confq against its database lives in this module tree.
+//!
+//! Each state change is one transaction that first locks the run row (a no-op `UPDATE`, which
+//! on SQLite also takes the write lock up front) and then keeps `run_stats` in step.
+
+mod connect;
+mod ids;
+mod lifecycle;
+mod listing;
+mod nul;
+mod page;
+mod results;
+mod run;
+mod runs;
+mod stats;
+mod summary;
+mod write;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+pub use connect::redacted;
+pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
+pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
+pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};
+pub use run::{NewRun, Run, RunMetrics};
+pub use summary::{MetricsSummary, RECENT_FAILURES, RecentFailure, RetryStats};
+
+/// A handle on the database (a connection pool); cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    /// The URL as given, for the dedicated migration connection; never logged (see `redacted`).
+    url: Arc<str>,
+    /// SQLite: the file serialising concurrent migrations.
+    lock_path: Option<PathBuf>,
+}
+
+impl Store {
+    /// The underlying SeaORM connection, for tests and tools that need raw SQL.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("url", &connect::redacted(&self.url))
+            .finish_non_exhaustive()
+    }
+}

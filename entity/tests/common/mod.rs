@@ -1,0 +1,128 @@
+//! Test databases: a temp SQLite file always, and a fresh PostgreSQL database per test when
+//! `CONFQ_TEST_POSTGRES_URL` is set (created as `confq_test_<random>`, dropped afterwards).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use entity::Store;
+use entity::store::{NewConfFile, NewRun, NewStanza, RunSource};
+use sea_orm::{ConnectionTrait, Database};
+
+/// One migrated database for a test; drops itself (PostgreSQL) when dropped.
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+/// Every backend available here, migrated.
+pub async fn backends() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite().await];
+    if let Some(db) = postgres().await {
+        dbs.push(db);
+    }
+    for db in &dbs {
+        db.store.migrate().await.expect("migrate");
+    }
+    dbs
+}
+
+/// A fresh, unmigrated SQLite database in a temp dir.
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/nested/confq.db", dir.path().display());
+    let store = Store::connect(&url).await.expect("connect sqlite");
+    TestDb {
+        name: "sqlite",
+        url,
+        store,
+        _dir: Some(dir),
+        pg: None,
+    }
+}
+
+/// A fresh, unmigrated PostgreSQL database, when `CONFQ_TEST_POSTGRES_URL` is set.
+pub async fn postgres() -> Option<TestDb> {
+    let admin = std::env::var("CONFQ_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!("confq_test_{}", uuid::Uuid::new_v4().simple());
+    let conn = Database::connect(admin.as_str())
+        .await
+        .expect("connect to CONFQ_TEST_POSTGRES_URL");
+    conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    let _ = conn.close().await;
+    let mut url = url::Url::parse(&admin).expect("postgres url");
+    url.set_path(&format!("/{name}"));
+    let url = url.to_string();
+    let store = Store::connect(&url).await.expect("connect postgres");
+    Some(TestDb {
+        name: "postgres",
+        url,
+        store,
+        _dir: None,
+        pg: Some((admin, name)),
+    })
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.pg.take() else {
+            return;
+        };
+        // Async cleanup from Drop: a short-lived runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(conn) = Database::connect(admin.as_str()).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = conn.execute_unprepared(&sql).await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub fn new_run(name: &str) -> NewRun {
+    NewRun {
+        filename: name.to_owned(),
+        object_key: format!("uploads/2026/11/28/{name}"),
+        size_bytes: 1234,
+        sha256: "ab".repeat(32),
+        source: RunSource::Api,
+        task_id: None,
+    }
+}
+
+/// `files` files of `stanzas` stanzas with `keys` settings each.
+pub fn files(files: usize, stanzas: usize, keys: usize) -> Vec<NewConfFile> {
+    (0..files)
+        .map(|f| NewConfFile {
+            path: format!("app{f}/default/props.conf"),
+            app: Some(format!("app{f}")),
+            layer: "default".to_owned(),
+            conf_type: "props".to_owned(),
+            size_bytes: 100,
+            sha256: "cd".repeat(32),
+            parse_error: None,
+            warnings: vec![],
+            stanzas: (0..stanzas)
+                .map(|s| NewStanza {
+                    name: format!("sourcetype_{s}"),
+                    global: false,
+                    line: (s * 10 + 1) as i64,
+                    settings: (0..keys)
+                        .map(|k| (format!("KEY_{k}"), format!("value {k}")))
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
