@@ -1,1 +1,34 @@
 #![doc = include_str!("../README.md")]
+
+mod broker;
+mod config;
+mod consumer;
+mod dead;
+mod delivery;
+mod envelope;
+mod error;
+pub mod keys;
+mod names;
+mod outage;
+mod producer;
+mod reaper;
+mod redact;
+mod scripts;
+mod stats;
+mod workers;
+
+pub use crate::broker::Broker;
+pub use crate::config::{BrokerConfig, backoff_delay};
+pub use crate::consumer::Consumer;
+pub use crate::dead::{DeadLetter, DeadLetters};
+pub use crate::delivery::{Delivery, LeaseToken};
+pub use crate::envelope::{ENVELOPE_VERSION, Envelope, EnvelopeError, LAST_ERROR, LAST_ERROR_TYPE};
+pub use crate::error::{BrokerError, Result};
+pub use crate::names::{QueueName, TaskId, WorkerId};
+pub use crate::outage::Outage;
+pub use crate::producer::Producer;
+pub use crate::reaper::{ExpiredTask, ReapOutcome, Reaper, TIMEOUT};
+pub use crate::redact::redact_url;
+pub use crate::stats::QueueStats;
+pub use crate::workers::{WorkerInfo, WorkerRegistry};
+pub use tokio_util::sync::CancellationToken;

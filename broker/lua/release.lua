@@ -1,0 +1,10 @@
+-- Graceful shutdown: give a held task back to the front of pending at once, same attempt.
+-- KEYS[1] processing list  KEYS[2] lease zset  KEYS[3] token hash  KEYS[4] pending list
+-- ARGV[1] element  ARGV[2] token
+-- Returns: 1 when released; 0 when the token is stale (nothing changed)
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('RPUSH', KEYS[4], ARGV[1])
+return 1

@@ -1,0 +1,308 @@
+//! Fetching and finishing tasks: claim in batches, block only when every queue is empty,
+//! and fence every state change with the lease token.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use tokio::sync::Mutex;
+use tracing::{instrument, warn};
+
+use crate::broker::Broker;
+use crate::config::millis;
+use crate::dead::{self, DeadRecord};
+use crate::delivery::{Delivery, LeaseToken};
+use crate::envelope::Envelope;
+use crate::error::{BrokerError, Result};
+use crate::keys::QueueKeys;
+use crate::names::{QueueName, WorkerId};
+use crate::scripts::{self, Claimed};
+
+/// Failure type recorded by `retry_later`.
+const TRANSIENT: &str = "transient";
+/// Shortest wait of one BLMOVE when it is split across several queues.
+const MIN_BLOCK: Duration = Duration::from_millis(100);
+
+/// Takes tasks from queues. Clone it freely: clones share the one blocking connection,
+/// and every method but `fetch` runs on the broker's shared connection.
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    broker: Broker,
+    queues: Arc<[(QueueName, QueueKeys)]>,
+    worker: WorkerId,
+    blocking: Arc<Mutex<Option<MultiplexedConnection>>>,
+    rotation: Arc<AtomicUsize>,
+}
+
+impl Consumer {
+    pub(crate) async fn new(
+        broker: Broker,
+        queues: Vec<QueueName>,
+        worker: WorkerId,
+    ) -> Result<Self> {
+        if queues.is_empty() {
+            return Err(BrokerError::Config(
+                "a consumer needs at least one queue".to_owned(),
+            ));
+        }
+        let block = broker.config().block_timeout;
+        let con = broker.blocking_connection(block).await?;
+        let queues = queues
+            .into_iter()
+            .map(|q| (broker.queue_keys(&q), q))
+            .map(|(k, q)| (q, k));
+        Ok(Self {
+            queues: queues.collect(),
+            broker,
+            worker,
+            blocking: Arc::new(Mutex::new(Some(con))),
+            rotation: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// The worker this consumer fetches for.
+    pub fn worker(&self) -> &WorkerId {
+        &self.worker
+    }
+
+    /// Up to `max` leased tasks. Claims in one script per queue; when all are empty, waits up to
+    /// `block_timeout` on a BLMOVE and returns what arrived (possibly nothing). Malformed elements
+    /// are dead-lettered on the way and never returned.
+    ///
+    /// # Errors
+    /// `Redis` (transient) when Redis is unreachable; the caller backs off and calls again.
+    pub async fn fetch(&self, max: usize) -> Result<Vec<Delivery>> {
+        let max = max.max(1);
+        let mut out = Vec::new();
+        for (q, k) in self.queues.iter() {
+            if out.len() >= max {
+                break;
+            }
+            let claimed = self.claim(k, max - out.len()).await?;
+            self.accept(q, k, claimed, &mut out).await?;
+        }
+        if out.is_empty() {
+            self.fetch_blocking(max, &mut out).await?;
+        }
+        Ok(out)
+    }
+
+    async fn fetch_blocking(&self, max: usize, out: &mut Vec<Delivery>) -> Result<()> {
+        let n = self.queues.len();
+        let (q, k) = &self.queues[self.rotation.fetch_add(1, Ordering::Relaxed) % n];
+        let wait = (self.broker.config().block_timeout / n as u32).max(MIN_BLOCK);
+        let Some(raw) = self.blocking_move(k, wait).await? else {
+            return Ok(());
+        };
+        let token = new_token(1);
+        let lease = millis(self.broker.config().lease);
+        if scripts::claim_one(&mut self.broker.connection(), k, &raw, lease, &token).await? {
+            self.accept(q, k, vec![(raw, token)], out).await?;
+        }
+        if max > out.len() {
+            let more = self.claim(k, max - out.len()).await?;
+            self.accept(q, k, more, out).await?;
+        }
+        Ok(())
+    }
+
+    // Only this method uses the dedicated connection; it is dropped on error and remade next call.
+    async fn blocking_move(&self, k: &QueueKeys, wait: Duration) -> Result<Option<String>> {
+        let mut guard = self.blocking.lock().await;
+        let con = match guard.as_mut() {
+            Some(con) => con,
+            None => guard.insert(self.broker.blocking_connection(wait).await?),
+        };
+        let moved = redis::cmd("BLMOVE")
+            .arg(&k.pending)
+            .arg(&k.processing)
+            .arg("RIGHT")
+            .arg("LEFT")
+            .arg(wait.as_secs_f64())
+            .query_async(con)
+            .await;
+        if moved.is_err() {
+            *guard = None;
+        }
+        Ok(moved?)
+    }
+
+    async fn claim(&self, k: &QueueKeys, max: usize) -> Result<Claimed> {
+        let lease = millis(self.broker.config().lease);
+        scripts::claim(&mut self.broker.connection(), k, max, lease, &new_token(0)).await
+    }
+
+    async fn accept(
+        &self,
+        q: &QueueName,
+        k: &QueueKeys,
+        claimed: Claimed,
+        out: &mut Vec<Delivery>,
+    ) -> Result<()> {
+        for (raw, token) in claimed {
+            match Envelope::parse(&raw) {
+                Ok(envelope) => out.push(Delivery {
+                    envelope,
+                    queue: q.clone(),
+                    token: LeaseToken(token),
+                    raw,
+                }),
+                Err(e) => {
+                    let reason = format!("malformed element: {e}");
+                    warn!(queue = %q, %reason, "dead-lettering malformed element");
+                    let record = DeadRecord::new(&raw, None, &reason).to_json();
+                    let cap = dead::cap(&self.broker);
+                    scripts::dead_letter(
+                        &mut self.broker.connection(),
+                        k,
+                        &raw,
+                        &token,
+                        &record,
+                        cap,
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Heartbeat: renews the lease for another `lease`.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the lease is no longer ours; `Redis` when the command fails.
+    #[instrument(name = "broker.extend_lease", skip_all, err, fields(task.id = %d.envelope.id))]
+    pub async fn extend_lease(&self, d: &Delivery) -> Result<()> {
+        let lease = millis(self.broker.config().lease);
+        let ok = scripts::extend_lease(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+            lease,
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// Finishes a task.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
+    #[instrument(name = "broker.ack", skip_all, err, fields(task.id = %d.envelope.id))]
+    pub async fn ack(&self, d: &Delivery) -> Result<()> {
+        let ok = scripts::ack(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// Finishes many tasks in one round trip per queue; `true` where acked, `false` where the
+    /// token was stale (that task is left unchanged).
+    ///
+    /// # Errors
+    /// `Redis` when a command fails.
+    pub async fn ack_many(&self, ds: &[Delivery]) -> Result<Vec<bool>> {
+        let mut acked = vec![false; ds.len()];
+        for (q, k) in self.queues.iter() {
+            let index: Vec<usize> = (0..ds.len()).filter(|&i| &ds[i].queue == q).collect();
+            if index.is_empty() {
+                continue;
+            }
+            let items: Vec<(&str, &str)> = index
+                .iter()
+                .map(|&i| (ds[i].raw.as_str(), ds[i].token.as_str()))
+                .collect();
+            let flags = scripts::ack_many(&mut self.broker.connection(), k, &items).await?;
+            for (i, ok) in index.into_iter().zip(flags) {
+                acked[i] = ok;
+            }
+        }
+        Ok(acked)
+    }
+
+    /// A failed attempt to retry after `delay`: attempt+1, `error` recorded, into the delayed set.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    #[instrument(name = "broker.retry_later", skip_all, err, fields(task.id = %d.envelope.id))]
+    pub async fn retry_later(&self, d: &Delivery, delay: Duration, error: &str) -> Result<()> {
+        let next = d.envelope.failed(TRANSIENT, error).to_json();
+        let mut con = self.broker.connection();
+        let ok = scripts::retry_later(
+            &mut con,
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+            &next,
+            millis(delay),
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// Gives up on a task: it goes to the dead letters with `reason`.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    #[instrument(name = "broker.dead_letter", skip_all, err, fields(task.id = %d.envelope.id))]
+    pub async fn dead_letter(&self, d: &Delivery, reason: &str) -> Result<()> {
+        let record = DeadRecord::new(&d.raw, Some(&d.envelope), reason).to_json();
+        let cap = dead::cap(&self.broker);
+        let ok = scripts::dead_letter(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+            &record,
+            cap,
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// Graceful shutdown: gives the task back to the front of pending now, same attempt.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    #[instrument(name = "broker.release", skip_all, err, fields(task.id = %d.envelope.id))]
+    pub async fn release(&self, d: &Delivery) -> Result<()> {
+        let ok = scripts::release(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    fn keys(&self, d: &Delivery) -> QueueKeys {
+        self.broker.queue_keys(&d.queue)
+    }
+}
+
+fn fenced(ok: bool, d: &Delivery) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(BrokerError::LeaseLost {
+            task_id: d.envelope.id,
+        })
+    }
+}
+
+/// A token base unique per call; scripts append `:<n>` per element.
+fn new_token(n: u32) -> String {
+    let id = uuid::Uuid::new_v4().simple();
+    if n == 0 {
+        id.to_string()
+    } else {
+        format!("{id}:{n}")
+    }
+}

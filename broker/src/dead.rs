@@ -1,0 +1,191 @@
+//! Dead letters: a zset per queue of JSON records (reason, last error, the raw element),
+//! scored by the time they died; list, requeue one or all, purge.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::broker::Broker;
+use crate::config::millis;
+use crate::envelope::Envelope;
+use crate::error::Result;
+use crate::names::{QueueName, TaskId};
+use crate::scripts::{self, DeadCap};
+
+/// What is stored per dead letter (the zset member).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct DeadRecord {
+    pub reason: String,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    #[serde(default)]
+    pub task_id: Option<TaskId>,
+    pub raw: String,
+}
+
+impl DeadRecord {
+    pub(crate) fn new(raw: &str, envelope: Option<&Envelope>, reason: &str) -> Self {
+        Self {
+            reason: reason.to_owned(),
+            last_error: envelope.and_then(|e| e.last_error().map(str::to_owned)),
+            task_id: envelope.map(|e| e.id),
+            raw: raw.to_owned(),
+        }
+    }
+
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+pub(crate) fn cap(broker: &Broker) -> DeadCap {
+    DeadCap {
+        max_len: broker.config().dead_max_len,
+        max_age_ms: millis(broker.config().dead_max_age),
+    }
+}
+
+/// One dead letter as operators see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadLetter {
+    /// The task id, when the element had one.
+    pub task_id: Option<TaskId>,
+    /// The queue it died in.
+    pub queue: QueueName,
+    /// Why it was dead-lettered.
+    pub reason: String,
+    /// The last failure recorded in the envelope.
+    pub last_error: Option<String>,
+    /// When it was dead-lettered (Redis clock).
+    pub dead_at: DateTime<Utc>,
+    /// The element as it was.
+    pub raw: String,
+    /// The parsed element, when it is a valid envelope.
+    pub envelope: Option<Envelope>,
+}
+
+/// Dead-letter operations of every queue.
+#[derive(Debug, Clone)]
+pub struct DeadLetters {
+    broker: Broker,
+}
+
+impl DeadLetters {
+    pub(crate) fn new(broker: Broker) -> Self {
+        Self { broker }
+    }
+
+    /// Dead letters of `q`, newest first.
+    ///
+    /// # Errors
+    /// `Redis` when the command fails.
+    pub async fn list(
+        &self,
+        q: &QueueName,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let stop = offset.saturating_add(limit) - 1;
+        let rows = self.rows(q, offset, stop as isize).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(member, score)| letter(q, member, score))
+            .collect())
+    }
+
+    /// Puts the newest dead letter of task `id` back on pending with attempt 0 (a fresh budget).
+    ///
+    /// # Errors
+    /// `Redis` when a command fails.
+    pub async fn requeue(&self, q: &QueueName, id: &TaskId) -> Result<bool> {
+        for (member, score) in self.rows(q, 0, -1).await? {
+            let dl = letter(q, member.clone(), score);
+            if let (Some(envelope), true) = (dl.envelope, dl.task_id.as_ref() == Some(id)) {
+                return self.requeue_member(q, &member, envelope).await;
+            }
+        }
+        Ok(false)
+    }
+
+    /// Puts every dead letter that is a valid envelope back on pending; returns how many.
+    ///
+    /// # Errors
+    /// `Redis` when a command fails.
+    pub async fn requeue_all(&self, q: &QueueName) -> Result<usize> {
+        let mut count = 0;
+        // oldest first, so the queue keeps their original order
+        for (member, score) in self.rows(q, 0, -1).await?.into_iter().rev() {
+            if let Some(envelope) = letter(q, member.clone(), score).envelope {
+                count += usize::from(self.requeue_member(q, &member, envelope).await?);
+            }
+        }
+        Ok(count)
+    }
+
+    /// Deletes every dead letter of `q`; returns how many there were.
+    ///
+    /// # Errors
+    /// `Redis` when the command fails.
+    pub async fn purge(&self, q: &QueueName) -> Result<usize> {
+        let key = self.broker.queue_keys(q).dead;
+        let (count,): (usize,) = redis::pipe()
+            .atomic()
+            .zcard(&key)
+            .del(&key)
+            .ignore()
+            .query_async(&mut self.broker.connection())
+            .await?;
+        Ok(count)
+    }
+
+    async fn rows(&self, q: &QueueName, start: usize, stop: isize) -> Result<Vec<(String, f64)>> {
+        let rows: Vec<(String, f64)> = redis::cmd("ZRANGE")
+            .arg(&self.broker.queue_keys(q).dead)
+            .arg(start)
+            .arg(stop)
+            .arg("REV")
+            .arg("WITHSCORES")
+            .query_async(&mut self.broker.connection())
+            .await?;
+        Ok(rows)
+    }
+
+    async fn requeue_member(
+        &self,
+        q: &QueueName,
+        member: &str,
+        mut envelope: Envelope,
+    ) -> Result<bool> {
+        envelope.attempt = 0;
+        let keys = self.broker.queue_keys(q);
+        scripts::requeue_dead(
+            &mut self.broker.connection(),
+            &keys,
+            member,
+            &envelope.to_json(),
+        )
+        .await
+    }
+}
+
+fn letter(q: &QueueName, member: String, score: f64) -> DeadLetter {
+    let dead_at = DateTime::from_timestamp_millis(score as i64).unwrap_or_default();
+    let record = serde_json::from_str::<DeadRecord>(&member).unwrap_or_else(|_| DeadRecord {
+        reason: "unreadable dead-letter record".to_owned(),
+        last_error: None,
+        task_id: None,
+        raw: member,
+    });
+    let envelope = Envelope::parse(&record.raw).ok();
+    DeadLetter {
+        task_id: record.task_id.or(envelope.as_ref().map(|e| e.id)),
+        queue: q.clone(),
+        reason: record.reason,
+        last_error: record.last_error,
+        dead_at,
+        raw: record.raw,
+        envelope,
+    }
+}

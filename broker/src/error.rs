@@ -1,0 +1,82 @@
+//! The broker's error type: what went wrong talking to Redis or reading an element.
+
+use crate::envelope::EnvelopeError;
+use crate::names::TaskId;
+
+/// Every failure the broker reports.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrokerError {
+    /// A Redis command failed.
+    #[error("redis command failed: {source}")]
+    Redis {
+        /// The redis-rs error.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// Redis did not answer when connecting (the URL has its password hidden).
+    #[error("Redis is not reachable at {url}: {source}")]
+    Unreachable {
+        /// The redacted URL.
+        url: String,
+        /// Why the connection failed.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// The lease of this task is no longer ours: it expired and was reaped, or the task was released.
+    #[error("lease of task {task_id} is lost")]
+    LeaseLost {
+        /// The task whose lease was lost.
+        task_id: TaskId,
+    },
+    /// An element is not a valid v1 envelope.
+    #[error("invalid envelope")]
+    Envelope(#[source] EnvelopeError),
+    /// The configuration or a name is invalid.
+    #[error("invalid broker configuration: {0}")]
+    Config(String),
+}
+
+impl BrokerError {
+    /// True when retrying later can succeed: connection, timeout, I/O or a loading/failing-over server.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Redis { source } => redis_is_transient(source),
+            Self::Unreachable { .. } => true,
+            Self::LeaseLost { .. } | Self::Envelope(_) | Self::Config(_) => false,
+        }
+    }
+}
+
+fn redis_is_transient(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_unrecoverable_error()
+        || matches!(
+            e.kind(),
+            ErrorKind::Server(
+                ServerErrorKind::BusyLoading
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::ClusterDown
+                    | ServerErrorKind::MasterDown
+            )
+        )
+}
+
+impl From<redis::RedisError> for BrokerError {
+    fn from(source: redis::RedisError) -> Self {
+        Self::Redis { source }
+    }
+}
+
+impl From<EnvelopeError> for BrokerError {
+    fn from(e: EnvelopeError) -> Self {
+        Self::Envelope(e)
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = BrokerError> = std::result::Result<T, E>;

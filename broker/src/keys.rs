@@ -1,0 +1,78 @@
+//! The only file that spells a Redis key. Every key of a queue carries the `{queue}` hash tag.
+
+use crate::names::{QueueName, WorkerId};
+
+/// The keys of one queue, all in the slot of `{queue}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueKeys {
+    /// List of waiting elements (LPUSH in, taken from the right).
+    pub pending: String,
+    /// List of elements taken by a consumer.
+    pub processing: String,
+    /// Zset: element → lease deadline (ms, Redis server time).
+    pub leases: String,
+    /// Hash: element → lease token of its current holder.
+    pub tokens: String,
+    /// Hash: element → when the reaper first saw it in processing without a lease (ms).
+    pub unleased: String,
+    /// Zset: element → due time (ms).
+    pub delayed: String,
+    /// Zset: dead-letter record (JSON) → time it died (ms).
+    pub dead: String,
+    /// Hash of counters: processed, failed, retried, expired, dead_lettered.
+    pub stats: String,
+}
+
+impl QueueKeys {
+    /// The keys of `queue` under `prefix`.
+    pub fn new(prefix: &str, queue: &QueueName) -> Self {
+        let key = |suffix: &str| format!("{prefix}:{{{queue}}}:{suffix}");
+        Self {
+            pending: key("pending"),
+            processing: key("processing"),
+            leases: key("leases"),
+            tokens: key("tokens"),
+            unleased: key("unleased"),
+            delayed: key("delayed"),
+            dead: key("dead"),
+            stats: key("stats"),
+        }
+    }
+}
+
+/// Set of every queue ever enqueued to.
+pub fn queues(prefix: &str) -> String {
+    format!("{prefix}:queues")
+}
+
+/// Set of registered worker ids (entries whose info key expired are pruned on read).
+pub fn workers(prefix: &str) -> String {
+    format!("{prefix}:workers")
+}
+
+/// A worker's info (JSON, with a TTL).
+pub fn worker(prefix: &str, id: &WorkerId) -> String {
+    format!("{prefix}:worker:{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{QueueKeys, queues, worker, workers};
+    use crate::names::{QueueName, WorkerId};
+
+    #[test]
+    fn every_key_has_its_exact_text() {
+        let k = QueueKeys::new("confq", &QueueName::default());
+        assert_eq!(k.pending, "confq:{ingest}:pending");
+        assert_eq!(k.processing, "confq:{ingest}:processing");
+        assert_eq!(k.leases, "confq:{ingest}:leases");
+        assert_eq!(k.tokens, "confq:{ingest}:tokens");
+        assert_eq!(k.unleased, "confq:{ingest}:unleased");
+        assert_eq!(k.delayed, "confq:{ingest}:delayed");
+        assert_eq!(k.dead, "confq:{ingest}:dead");
+        assert_eq!(k.stats, "confq:{ingest}:stats");
+        assert_eq!(queues("confq"), "confq:queues");
+        assert_eq!(workers("confq"), "confq:workers");
+        assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");
+    }
+}

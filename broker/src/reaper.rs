@@ -1,0 +1,182 @@
+//! The reaper: fails expired leases (error type `timeout`), requeues orphans, promotes due
+//! delayed tasks. Each step is one atomic script, so several reapers can run at once.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{error, instrument, warn};
+
+use crate::broker::Broker;
+use crate::config::{backoff_delay, millis};
+use crate::dead::{self, DeadRecord};
+use crate::envelope::Envelope;
+use crate::error::Result;
+use crate::keys::QueueKeys;
+use crate::names::QueueName;
+use crate::outage::Outage;
+use crate::scripts::{self, Reap};
+
+/// Failure type recorded on an expired lease.
+pub const TIMEOUT: &str = "timeout";
+/// Elements handled per script call.
+const BATCH: usize = 1000;
+/// Promotion calls per tick (bounds one tick's work).
+const MAX_PROMOTE_ROUNDS: usize = 20;
+
+/// One expired lease the reaper failed.
+#[derive(Debug, Clone)]
+pub struct ExpiredTask {
+    /// Its queue.
+    pub queue: QueueName,
+    /// The envelope after the change (attempt already +1, last error `timeout`).
+    pub envelope: Envelope,
+    /// True when retries were used up and the task went to the dead letters.
+    pub dead_lettered: bool,
+    /// The backoff before its retry, when it was not dead-lettered.
+    pub retry_in: Option<Duration>,
+}
+
+/// What one reaper pass did.
+#[derive(Debug, Clone, Default)]
+pub struct ReapOutcome {
+    /// Expired leases, each retried or dead-lettered.
+    pub expired: Vec<ExpiredTask>,
+    /// Unleased elements put back on pending after the grace period.
+    pub orphans_requeued: usize,
+    /// Due delayed elements moved to pending.
+    pub promoted: usize,
+}
+
+/// Periodic repair of the queues it is given.
+#[derive(Debug, Clone)]
+pub struct Reaper {
+    broker: Broker,
+    queues: Vec<QueueName>,
+}
+
+impl Reaper {
+    /// A reaper of `queues`.
+    pub fn new(broker: Broker, queues: Vec<QueueName>) -> Self {
+        Self { broker, queues }
+    }
+
+    /// One pass over every queue.
+    ///
+    /// # Errors
+    /// `Redis` when a script fails (work done before the failure stays done).
+    #[instrument(name = "broker.reap", skip_all, err)]
+    pub async fn tick(&self) -> Result<ReapOutcome> {
+        let mut outcome = ReapOutcome::default();
+        for q in &self.queues {
+            let k = self.broker.queue_keys(q);
+            self.reap_expired(q, &k, &mut outcome).await?;
+            let grace = millis(self.broker.config().orphan_grace);
+            outcome.orphans_requeued +=
+                scripts::requeue_orphans(&mut self.broker.connection(), &k, grace).await?;
+            outcome.promoted += self.promote_due(&k).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Runs `tick` every `reaper_interval` until `shutdown`; survives Redis outages.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut outage = Outage::new("reaper");
+        let interval = self.broker.config().reaper_interval;
+        while !shutdown.is_cancelled() {
+            let pause = match self.tick().await {
+                Ok(outcome) => {
+                    outage.recovered();
+                    log_outcome(&outcome);
+                    interval
+                }
+                Err(e) if e.is_transient() => outage
+                    .failed(&e)
+                    .min(interval.max(Duration::from_millis(100))),
+                Err(e) => {
+                    error!(error = %e, "reaper pass failed");
+                    interval
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn reap_expired(
+        &self,
+        q: &QueueName,
+        k: &QueueKeys,
+        outcome: &mut ReapOutcome,
+    ) -> Result<()> {
+        let config = self.broker.config();
+        let mut con = self.broker.connection();
+        for (raw, token) in scripts::expired(&mut con, k, BATCH).await? {
+            let parsed = Envelope::parse(&raw);
+            let (next, dead, reason) = match &parsed {
+                Ok(e) => {
+                    let next = e.failed(TIMEOUT, "lease expired before the task finished");
+                    let dead = next.attempt > next.max_retries.unwrap_or(config.max_retries);
+                    (
+                        Some(next),
+                        dead,
+                        "retries exhausted (last error: timeout)".to_owned(),
+                    )
+                }
+                Err(e) => (None, true, format!("malformed element: {e}")),
+            };
+            let delay = next
+                .as_ref()
+                .filter(|_| !dead)
+                .map(|n| backoff_delay(config, n.attempt));
+            let new_raw = next.as_ref().map_or_else(|| raw.clone(), Envelope::to_json);
+            let record = DeadRecord::new(&raw, next.as_ref(), &reason).to_json();
+            let reap = Reap {
+                raw: &raw,
+                token: &token,
+                new_raw: &new_raw,
+                delay_ms: delay.map(millis),
+                record: &record,
+                cap: dead::cap(&self.broker),
+            };
+            if !scripts::reap_expired(&mut con, k, &reap).await? {
+                continue;
+            }
+            if let Some(envelope) = next {
+                outcome.expired.push(ExpiredTask {
+                    queue: q.clone(),
+                    envelope,
+                    dead_lettered: dead,
+                    retry_in: delay,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn promote_due(&self, k: &QueueKeys) -> Result<usize> {
+        let mut total = 0;
+        for _ in 0..MAX_PROMOTE_ROUNDS {
+            let n = scripts::promote_due(&mut self.broker.connection(), k, BATCH).await?;
+            total += n;
+            if n < BATCH {
+                break;
+            }
+        }
+        Ok(total)
+    }
+}
+
+fn log_outcome(outcome: &ReapOutcome) {
+    for t in &outcome.expired {
+        warn!(queue = %t.queue, task.id = %t.envelope.id, attempt = t.envelope.attempt,
+              dead_lettered = t.dead_lettered, retry_in = ?t.retry_in, "lease expired");
+    }
+    if outcome.orphans_requeued > 0 {
+        warn!(
+            count = outcome.orphans_requeued,
+            "requeued orphaned elements"
+        );
+    }
+}

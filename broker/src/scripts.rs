@@ -1,0 +1,318 @@
+//! Every Lua script, loaded once, and one typed wrapper per script (keys always go in KEYS).
+
+use std::sync::LazyLock;
+
+use redis::Script;
+use redis::aio::ConnectionLike;
+
+use crate::error::Result;
+use crate::keys::QueueKeys;
+
+macro_rules! script {
+    ($name:ident, $file:literal) => {
+        static $name: LazyLock<Script> =
+            LazyLock::new(|| Script::new(include_str!(concat!("../lua/", $file))));
+    };
+}
+
+script!(CLAIM, "claim.lua");
+script!(CLAIM_ONE, "claim_one.lua");
+script!(EXTEND_LEASE, "extend_lease.lua");
+script!(ACK, "ack.lua");
+script!(ACK_MANY, "ack_many.lua");
+script!(RETRY_LATER, "retry_later.lua");
+script!(DEAD_LETTER, "dead_letter.lua");
+script!(RELEASE, "release.lua");
+script!(ENQUEUE_IN, "enqueue_in.lua");
+script!(PROMOTE_DUE, "promote_due.lua");
+script!(EXPIRED, "expired.lua");
+script!(REAP_EXPIRED, "reap_expired.lua");
+script!(REQUEUE_ORPHANS, "requeue_orphans.lua");
+script!(REQUEUE_DEAD, "requeue_dead.lua");
+
+/// Limits of a dead-letter zset, passed to the scripts that add to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DeadCap {
+    pub max_len: usize,
+    pub max_age_ms: u64,
+}
+
+/// A (element, token) pair as the claim scripts return them.
+pub(crate) type Claimed = Vec<(String, String)>;
+
+pub(crate) async fn claim(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    max: usize,
+    lease_ms: u64,
+    token_base: &str,
+) -> Result<Claimed> {
+    let flat: Vec<String> = CLAIM
+        .key(&k.pending)
+        .key(&k.processing)
+        .key(&k.leases)
+        .key(&k.tokens)
+        .arg(max)
+        .arg(lease_ms)
+        .arg(token_base)
+        .invoke_async(con)
+        .await?;
+    Ok(pairs(flat))
+}
+
+pub(crate) async fn claim_one(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    raw: &str,
+    lease_ms: u64,
+    token: &str,
+) -> Result<bool> {
+    let n: i64 = CLAIM_ONE
+        .key(&k.processing)
+        .key(&k.leases)
+        .key(&k.tokens)
+        .key(&k.unleased)
+        .arg(raw)
+        .arg(lease_ms)
+        .arg(token)
+        .invoke_async(con)
+        .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn extend_lease(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    raw: &str,
+    token: &str,
+    lease_ms: u64,
+) -> Result<bool> {
+    let n: i64 = EXTEND_LEASE
+        .key(&k.leases)
+        .key(&k.tokens)
+        .arg(raw)
+        .arg(token)
+        .arg(lease_ms)
+        .invoke_async(con)
+        .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn ack(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    raw: &str,
+    token: &str,
+) -> Result<bool> {
+    let n: i64 = ACK
+        .key(&k.processing)
+        .key(&k.leases)
+        .key(&k.tokens)
+        .key(&k.stats)
+        .arg(raw)
+        .arg(token)
+        .invoke_async(con)
+        .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn ack_many(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    items: &[(&str, &str)],
+) -> Result<Vec<bool>> {
+    let mut inv = ACK_MANY.prepare_invoke();
+    inv.key(&k.processing)
+        .key(&k.leases)
+        .key(&k.tokens)
+        .key(&k.stats);
+    for (raw, token) in items {
+        inv.arg(*raw).arg(*token);
+    }
+    let flags: Vec<i64> = inv.invoke_async(con).await?;
+    Ok(flags.into_iter().map(|n| n == 1).collect())
+}
+
+pub(crate) async fn retry_later(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    raw: &str,
+    token: &str,
+    new_raw: &str,
+    delay_ms: u64,
+) -> Result<bool> {
+    let n: i64 = RETRY_LATER
+        .key(&k.processing)
+        .key(&k.leases)
+        .key(&k.tokens)
+        .key(&k.delayed)
+        .key(&k.stats)
+        .arg(raw)
+        .arg(token)
+        .arg(new_raw)
+        .arg(delay_ms)
+        .invoke_async(con)
+        .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn dead_letter(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    raw: &str,
+    token: &str,
+    record: &str,
+    cap: DeadCap,
+) -> Result<bool> {
+    let n: i64 = DEAD_LETTER
+        .key(&k.processing)
+        .key(&k.leases)
+        .key(&k.tokens)
+        .key(&k.dead)
+        .key(&k.stats)
+        .arg(raw)
+        .arg(token)
+        .arg(record)
+        .arg(cap.max_len)
+        .arg(cap.max_age_ms)
+        .invoke_async(con)
+        .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn release(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    raw: &str,
+    token: &str,
+) -> Result<bool> {
+    let n: i64 = RELEASE
+        .key(&k.processing)
+        .key(&k.leases)
+        .key(&k.tokens)
+        .key(&k.pending)
+        .arg(raw)
+        .arg(token)
+        .invoke_async(con)
+        .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn enqueue_in(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    raw: &str,
+    delay_ms: u64,
+) -> Result<i64> {
+    Ok(ENQUEUE_IN
+        .key(&k.delayed)
+        .arg(raw)
+        .arg(delay_ms)
+        .invoke_async(con)
+        .await?)
+}
+
+pub(crate) async fn promote_due(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    max: usize,
+) -> Result<usize> {
+    Ok(PROMOTE_DUE
+        .key(&k.delayed)
+        .key(&k.pending)
+        .arg(max)
+        .invoke_async(con)
+        .await?)
+}
+
+pub(crate) async fn expired(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    max: usize,
+) -> Result<Claimed> {
+    let flat: Vec<String> = EXPIRED
+        .key(&k.leases)
+        .key(&k.tokens)
+        .arg(max)
+        .invoke_async(con)
+        .await?;
+    Ok(pairs(flat))
+}
+
+/// What the reaper does with one expired lease.
+pub(crate) struct Reap<'a> {
+    pub raw: &'a str,
+    pub token: &'a str,
+    pub new_raw: &'a str,
+    /// `None` dead-letters the task.
+    pub delay_ms: Option<u64>,
+    pub record: &'a str,
+    pub cap: DeadCap,
+}
+
+pub(crate) async fn reap_expired(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    r: &Reap<'_>,
+) -> Result<bool> {
+    let delay = r
+        .delay_ms
+        .map_or(-1, |d| i64::try_from(d).unwrap_or(i64::MAX));
+    let n: i64 = REAP_EXPIRED
+        .key(&k.processing)
+        .key(&k.leases)
+        .key(&k.tokens)
+        .key(&k.delayed)
+        .key(&k.dead)
+        .key(&k.stats)
+        .arg(r.raw)
+        .arg(r.token)
+        .arg(r.new_raw)
+        .arg(delay)
+        .arg(r.record)
+        .arg(r.cap.max_len)
+        .arg(r.cap.max_age_ms)
+        .invoke_async(con)
+        .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn requeue_orphans(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    grace_ms: u64,
+) -> Result<usize> {
+    Ok(REQUEUE_ORPHANS
+        .key(&k.processing)
+        .key(&k.tokens)
+        .key(&k.unleased)
+        .key(&k.pending)
+        .arg(grace_ms)
+        .invoke_async(con)
+        .await?)
+}
+
+pub(crate) async fn requeue_dead(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    record: &str,
+    raw: &str,
+) -> Result<bool> {
+    let n: i64 = REQUEUE_DEAD
+        .key(&k.dead)
+        .key(&k.pending)
+        .arg(record)
+        .arg(raw)
+        .invoke_async(con)
+        .await?;
+    Ok(n == 1)
+}
+
+fn pairs(flat: Vec<String>) -> Claimed {
+    let mut it = flat.into_iter();
+    let mut out = Vec::new();
+    while let (Some(raw), Some(token)) = (it.next(), it.next()) {
+        out.push((raw, token));
+    }
+    out
+}

@@ -1,0 +1,159 @@
+//! Shared helpers of the Redis tests: a random key prefix per test, fast configs, a private server.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use broker::{Broker, BrokerConfig, Envelope, QueueName, WorkerId};
+use serde_json::json;
+
+pub fn redis_url() -> String {
+    std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Millisecond-level timings and a prefix no other test uses.
+pub fn fast_config(url: &str) -> BrokerConfig {
+    BrokerConfig {
+        redis_url: url.to_owned(),
+        key_prefix: format!("test-{}", uuid::Uuid::new_v4().simple()),
+        lease: Duration::from_millis(300),
+        orphan_grace: Duration::from_millis(300),
+        reaper_interval: Duration::from_millis(50),
+        max_retries: 3,
+        backoff: vec![Duration::ZERO],
+        jitter: 0.0,
+        block_timeout: Duration::from_millis(100),
+        ..BrokerConfig::default()
+    }
+}
+
+pub async fn broker_with(config: BrokerConfig) -> Broker {
+    Broker::connect(config)
+        .await
+        .expect("connect to the test Redis")
+}
+
+pub async fn broker() -> Broker {
+    broker_with(fast_config(&redis_url())).await
+}
+
+pub fn queue() -> QueueName {
+    QueueName::default()
+}
+
+pub fn task(i: usize) -> Envelope {
+    let args = json!({"i": i}).as_object().cloned().unwrap_or_default();
+    Envelope::new("confq.noop", args)
+}
+
+pub fn worker() -> WorkerId {
+    WorkerId::generate("test")
+}
+
+/// A plain connection for seeding and inspecting keys as another client would.
+pub async fn raw(broker: &Broker) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(broker.config().redis_url.as_str()).expect("url");
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("raw connection")
+}
+
+/// Deletes every key of the test's prefix.
+pub async fn cleanup(broker: &Broker) {
+    let mut con = raw(broker).await;
+    let pattern = format!("{}:*", broker.config().key_prefix);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut con)
+        .await
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query_async(&mut con).await;
+    }
+}
+
+/// A `redis-server` of the test's own, on a free port, persisting to an AOF in a temp dir.
+pub struct PrivateRedis {
+    pub port: u16,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl PrivateRedis {
+    pub fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut me = Self {
+            port,
+            child: None,
+            dir,
+        };
+        me.spawn();
+        me
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
+            .args(["--appendfsync", "always", "--dir"])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH");
+        self.child = Some(child);
+        wait_for_port(self.port, self.dir.path());
+    }
+
+    /// Graceful stop (SIGTERM flushes the AOF), then a fresh process on the same port and dir.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn wait_for_port(port: u16, _dir: &Path) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("redis-server did not start on port {port}");
+}

@@ -1,0 +1,234 @@
+//! Reaper behaviour against a real Redis: expired leases, orphans, delayed promotion, exhaustion.
+
+mod common;
+
+use std::time::Duration;
+
+use broker::{BrokerConfig, Envelope};
+use chrono::Utc;
+use common::{broker, broker_with, cleanup, fast_config, queue, raw, redis_url, task, worker};
+use redis::AsyncCommands;
+
+fn short_lease() -> BrokerConfig {
+    BrokerConfig {
+        lease: Duration::from_millis(100),
+        ..fast_config(&redis_url())
+    }
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_redelivered_with_attempt_plus_one_and_error_type_timeout() {
+    let b = broker_with(short_lease()).await;
+    b.producer().enqueue(&queue(), &task(1)).await.unwrap();
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let first = c.fetch(1).await.unwrap().remove(0);
+    let reaper = b.reaper(vec![queue()]);
+    assert!(
+        reaper.tick().await.unwrap().expired.is_empty(),
+        "lease still valid"
+    );
+
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let outcome = reaper.tick().await.unwrap();
+    assert_eq!(outcome.expired.len(), 1);
+    let expired = &outcome.expired[0];
+    assert_eq!(
+        (expired.envelope.id, expired.envelope.attempt),
+        (first.envelope.id, 1)
+    );
+    assert_eq!(
+        (expired.dead_lettered, expired.retry_in),
+        (false, Some(Duration::ZERO))
+    );
+    assert_eq!(
+        outcome.promoted, 1,
+        "zero backoff: promoted in the same pass"
+    );
+
+    let again = c.fetch(1).await.unwrap().remove(0);
+    assert_eq!(
+        (again.envelope.id, again.envelope.attempt),
+        (first.envelope.id, 1)
+    );
+    assert_eq!(again.envelope.last_error_type(), Some("timeout"));
+    assert!(c.ack(&first).await.is_err(), "the old holder is fenced off");
+    c.ack(&again).await.unwrap();
+    let stats = b.stats(&queue()).await.unwrap();
+    assert_eq!(
+        (
+            stats.expired,
+            stats.retried,
+            stats.processed,
+            stats.processing
+        ),
+        (1, 1, 1, 0)
+    );
+    cleanup(&b).await;
+}
+
+#[tokio::test]
+async fn a_heartbeat_keeps_the_lease_alive() {
+    let b = broker_with(short_lease()).await;
+    b.producer().enqueue(&queue(), &task(1)).await.unwrap();
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let d = c.fetch(1).await.unwrap().remove(0);
+    let reaper = b.reaper(vec![queue()]);
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        c.extend_lease(&d).await.unwrap();
+        assert!(reaper.tick().await.unwrap().expired.is_empty());
+    }
+    c.ack(&d).await.unwrap();
+    cleanup(&b).await;
+}
+
+#[tokio::test]
+async fn an_entry_orphaned_between_blmove_and_claim_is_recovered_after_the_grace_period_and_not_before()
+ {
+    let b = broker().await;
+    b.producer().enqueue(&queue(), &task(1)).await.unwrap();
+    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &queue());
+    let mut con = raw(&b).await;
+    // a consumer that died right after its BLMOVE
+    let moved: Option<String> = redis::cmd("LMOVE")
+        .arg(&keys.pending)
+        .arg(&keys.processing)
+        .arg("RIGHT")
+        .arg("LEFT")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert!(moved.is_some());
+
+    let reaper = b.reaper(vec![queue()]);
+    assert_eq!(
+        reaper.tick().await.unwrap().orphans_requeued,
+        0,
+        "first sighting"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        reaper.tick().await.unwrap().orphans_requeued,
+        0,
+        "inside the grace period"
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(reaper.tick().await.unwrap().orphans_requeued, 1);
+    let stats = b.stats(&queue()).await.unwrap();
+    assert_eq!((stats.pending, stats.processing), (1, 0));
+    let unleased: usize = con.hlen(&keys.unleased).await.unwrap();
+    assert_eq!(unleased, 0);
+
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let d = c.fetch(1).await.unwrap().remove(0);
+    assert_eq!(d.envelope.attempt, 0);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    c.extend_lease(&d).await.unwrap();
+    assert_eq!(
+        reaper.tick().await.unwrap().orphans_requeued,
+        0,
+        "a leased task is no orphan"
+    );
+    cleanup(&b).await;
+}
+
+#[tokio::test]
+async fn delayed_tasks_are_promoted_when_due_and_not_before() {
+    let b = broker().await;
+    let p = b.producer();
+    let later = task(1);
+    p.enqueue_in(&queue(), &later, Duration::from_millis(300))
+        .await
+        .unwrap();
+    p.enqueue_at(
+        &queue(),
+        &task(2),
+        Utc::now() - chrono::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    let reaper = b.reaper(vec![queue()]);
+    assert_eq!(
+        reaper.tick().await.unwrap().promoted,
+        1,
+        "the past one only"
+    );
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let now = c.fetch(5).await.unwrap();
+    assert_eq!(now.len(), 1);
+    c.ack(&now[0]).await.unwrap();
+    assert!(c.fetch(5).await.unwrap().is_empty());
+
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(reaper.tick().await.unwrap().promoted, 1);
+    let got = c.fetch(5).await.unwrap();
+    assert_eq!(got[0].envelope, later);
+    cleanup(&b).await;
+}
+
+#[tokio::test]
+async fn retries_exhausted_go_to_the_dead_letters_with_the_reason() {
+    let b = broker_with(short_lease()).await;
+    let mut e = task(1);
+    e.max_retries = Some(1);
+    b.producer().enqueue(&queue(), &e).await.unwrap();
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let reaper = b.reaper(vec![queue()]);
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let d = c.fetch(1).await.unwrap().remove(0);
+        assert_eq!(d.envelope.id, e.id);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        outcomes.push(reaper.tick().await.unwrap().expired.remove(0));
+    }
+    assert!(!outcomes[0].dead_lettered);
+    assert!(outcomes[1].dead_lettered && outcomes[1].retry_in.is_none());
+    assert_eq!(outcomes[1].envelope.attempt, 2);
+    assert!(c.fetch(1).await.unwrap().is_empty());
+
+    let dead = b.dead_letters().list(&queue(), 0, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].task_id, Some(e.id));
+    assert!(
+        dead[0].reason.contains("retries exhausted"),
+        "{}",
+        dead[0].reason
+    );
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("lease expired")
+    );
+    assert_eq!(b.stats(&queue()).await.unwrap().dead_lettered, 1);
+    cleanup(&b).await;
+}
+
+#[tokio::test]
+async fn several_reapers_at_once_do_no_double_work() {
+    let b = broker_with(short_lease()).await;
+    let n = 200;
+    let tasks: Vec<Envelope> = (0..n).map(task).collect();
+    b.producer().enqueue_many(&queue(), &tasks).await.unwrap();
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let mut fetched = 0;
+    while fetched < n {
+        fetched += c.fetch(64).await.unwrap().len();
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let reapers: Vec<_> = (0..4).map(|_| b.reaper(vec![queue()])).collect();
+    let outcomes = futures::future::join_all(reapers.iter().map(|r| r.tick())).await;
+    let expired: usize = outcomes.into_iter().map(|o| o.unwrap().expired.len()).sum();
+    assert_eq!(expired, n);
+    let stats = b.stats(&queue()).await.unwrap();
+    assert_eq!(
+        (
+            stats.expired,
+            stats.pending + stats.delayed,
+            stats.processing
+        ),
+        (n as u64, n as u64, 0)
+    );
+    cleanup(&b).await;
+}
