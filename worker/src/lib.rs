@@ -1,1 +1,25 @@
 #![doc = include_str!("../README.md")]
+
+pub mod config;
+pub mod error;
+mod execute;
+pub mod expiry;
+pub mod failure;
+pub mod heartbeat;
+pub mod hooks;
+pub mod reaping;
+pub mod redact;
+pub mod registration;
+pub mod retry;
+pub mod runner;
+pub mod shutdown;
+pub mod task;
+pub mod tasks;
+
+pub use config::WorkerConfig;
+pub use error::WorkerError;
+pub use execute::Outcome;
+pub use failure::{FailureClass, TaskFailure};
+pub use runner::{Runner, RunnerStats};
+pub use shutdown::Shutdown;
+pub use task::{Registry, Task, TaskContext, TypedTask};

@@ -127,6 +127,20 @@ impl Store {
         found.map(Run::try_from).transpose()
     }
 
+    /// The run that task `task_id` processes, if any (the reaper finds runs of envelopes that
+    /// carry an object key rather than a run id this way).
+    ///
+    /// # Errors
+    /// [`StoreError::Db`] when the database fails.
+    pub async fn run_by_task(&self, task_id: Uuid) -> Result<Option<Run>, StoreError> {
+        let found = Entity::find()
+            .filter(Column::TaskId.eq(task_id))
+            .one(&self.db)
+            .await
+            .map_err(StoreError::db("read a task's run"))?;
+        found.map(Run::try_from).transpose()
+    }
+
     /// Runs, newest first, keyset-paginated by id.
     ///
     /// # Errors

@@ -1,0 +1,58 @@
+//! Worker settings: queues, concurrency, heartbeat, shutdown grace and the retry policy. Plain
+//! structs with defaults; the binary fills them from flags and `CONFQ_*` variables.
+
+use std::time::Duration;
+
+use broker::QueueName;
+use splunk::archive::Limits;
+
+use crate::retry::RetryPolicy;
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Queues to consume, in priority order.
+    pub queues: Vec<QueueName>,
+    /// Tasks in flight at once.
+    pub concurrency: usize,
+    /// Most envelopes claimed in one fetch.
+    pub fetch_batch: usize,
+    /// How often a running task renews its lease (`CONFQ_HEARTBEAT_SECS`).
+    pub heartbeat: Duration,
+    /// The visibility lease (`CONFQ_LEASE_SECS`); must match the broker's.
+    pub lease: Duration,
+    /// How long in-flight tasks may finish after a shutdown signal before they are given back.
+    pub shutdown_grace: Duration,
+    /// Which failures retry, how often and when.
+    pub retry: RetryPolicy,
+    /// Caps applied to every archive the ingest task reads.
+    pub archive_limits: Limits,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            queues: vec![default_queue()],
+            concurrency: default_concurrency(),
+            fetch_batch: 32,
+            heartbeat: Duration::from_secs(30),
+            lease: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            archive_limits: Limits::default(),
+        }
+    }
+}
+
+/// The default queue, `ingest`.
+pub fn default_queue() -> QueueName {
+    QueueName::parse(DEFAULT_QUEUE).unwrap_or_default()
+}
+
+/// The name of the default queue.
+pub const DEFAULT_QUEUE: &str = "ingest";
+
+/// Two tasks per core, the contract's default concurrency.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}

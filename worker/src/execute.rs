@@ -1,0 +1,161 @@
+//! One delivery's execution: look up the handler, run it beside its heartbeat, then settle the
+//! envelope (ack, retry later, dead-letter or give back) and tell the task's hooks.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use broker::{BrokerError, Consumer, Delivery};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, Span, error, info, warn};
+
+use crate::failure::TaskFailure;
+use crate::heartbeat::{self, HeartbeatConfig, Progress};
+use crate::retry::{Decision, RetryPolicy};
+use crate::task::{Registry, TaskContext};
+
+/// How a delivery ended, as the runner counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Acknowledged as done.
+    Succeeded,
+    /// Scheduled for a retry.
+    Retried,
+    /// Failed for good and dead-lettered.
+    Failed,
+    /// Given back (shutdown) or abandoned (lease lost).
+    Released,
+}
+
+/// Everything one execution needs; built by the runner.
+pub(crate) struct Execution {
+    pub consumer: Arc<Consumer>,
+    pub registry: Arc<Registry>,
+    pub delivery: Arc<Delivery>,
+    pub retry: RetryPolicy,
+    pub heartbeat: HeartbeatConfig,
+    pub cancel: CancellationToken,
+    pub span: Span,
+}
+
+enum Ending {
+    Finished(Result<(), TaskFailure>),
+    LeaseLost,
+    Stopped,
+}
+
+impl Execution {
+    /// Runs the delivery to its end inside the task's span.
+    pub async fn run(self) -> Outcome {
+        let span = self.span.clone();
+        self.run_inner().instrument(span).await
+    }
+
+    async fn run_inner(self) -> Outcome {
+        let envelope = self.delivery.envelope.clone();
+        let Some(task) = self.registry.get(&envelope.task) else {
+            let reason = format!("unknown task {:?}: no handler is registered under that name", envelope.task);
+            error!(%reason, "dead-lettering");
+            self.settle(self.consumer.dead_letter(&self.delivery, &reason).await);
+            return Outcome::Failed;
+        };
+        let progress = Progress::new();
+        let ctx = TaskContext::new(envelope.clone(), progress.clone(), self.cancel.clone());
+        let lease_lost = CancellationToken::new();
+        let beat_done = CancellationToken::new();
+        let beat = tokio::spawn(
+            heartbeat::beat(
+                self.consumer.clone(),
+                self.delivery.clone(),
+                progress,
+                ctx.hooks.clone(),
+                self.heartbeat,
+                beat_done.clone(),
+                lease_lost.clone(),
+            )
+            .in_current_span(),
+        );
+        let started = Instant::now();
+        let run = task.run(ctx.clone(), envelope.args.clone());
+        let ending = tokio::select! {
+            result = run => Ending::Finished(result),
+            () = lease_lost.cancelled() => Ending::LeaseLost,
+            () = self.cancel.cancelled() => Ending::Stopped,
+        };
+        beat_done.cancel();
+        let _ = beat.await;
+        let seconds = started.elapsed().as_secs_f64();
+        metrics::histogram!("confq_task_duration_seconds", "task" => envelope.task.clone()).record(seconds);
+        match ending {
+            Ending::Finished(Ok(())) => self.succeed(seconds).await,
+            Ending::Finished(Err(failure)) => self.fail(&ctx, failure).await,
+            Ending::LeaseLost => {
+                ctx.cancel.cancel();
+                warn!("abandoned after losing the lease; the new holder's attempt stands");
+                Outcome::Released
+            }
+            Ending::Stopped => {
+                warn!("stopped before finishing: giving the task back to its queue");
+                self.settle(self.consumer.release(&self.delivery).await);
+                Outcome::Released
+            }
+        }
+    }
+
+    async fn succeed(&self, seconds: f64) -> Outcome {
+        match self.consumer.ack(&self.delivery).await {
+            Ok(()) => {
+                info!(seconds, "task succeeded");
+                Outcome::Succeeded
+            }
+            Err(error) => {
+                self.settle(Err(error));
+                Outcome::Released
+            }
+        }
+    }
+
+    async fn fail(&self, ctx: &TaskContext, failure: TaskFailure) -> Outcome {
+        let envelope = &self.delivery.envelope;
+        let decision = self.retry.decide(failure.class, envelope.attempt, envelope.max_retries);
+        let hooks = ctx.hooks();
+        match decision {
+            Decision::Retry { retry_number, delay } => {
+                warn!(error = %failure.message, class = %failure.class, retry_number, delay_secs = delay.as_secs_f64(), "task failed; will retry");
+                if let Some(hooks) = &hooks {
+                    report(hooks.retrying(&failure, retry_number).await);
+                }
+                self.settle(self.consumer.retry_later(&self.delivery, delay, &failure.message).await);
+                Outcome::Retried
+            }
+            Decision::GiveUp { error_type } => {
+                error!(error = %failure.message, error_type, "task failed for good");
+                if let Some(hooks) = &hooks {
+                    report(hooks.failed(&failure, error_type, envelope.attempt).await);
+                }
+                let reason = format!("{error_type}: {}", failure.message);
+                self.settle(self.consumer.dead_letter(&self.delivery, &reason).await);
+                Outcome::Failed
+            }
+        }
+    }
+
+    /// Logs what a broker call at the end of an execution returned. A lost lease means the reaper
+    /// already gave the task to someone else: our late word is refused, which is the point.
+    fn settle(&self, result: Result<(), BrokerError>) {
+        match result {
+            Ok(()) => {}
+            Err(BrokerError::LeaseLost { .. }) => {
+                warn!("late settlement refused: the lease had moved on");
+            }
+            Err(error) => {
+                error!(error = %crate::redact::redact(&error.to_string()), "could not settle the task; its lease will expire and it will be redelivered");
+            }
+        }
+    }
+}
+
+fn report(result: Result<(), TaskFailure>) {
+    if let Err(failure) = result {
+        warn!(error = %failure.message, "could not record the failure on the task's own records");
+    }
+}

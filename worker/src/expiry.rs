@@ -1,0 +1,72 @@
+//! The reaper's database side: when the broker redelivers or dead-letters an ingestion whose lease
+//! expired, the run row says so too (retry_count, `retrying`, or `failed` with `timeout`), so a run
+//! is never left `parsing` with no task behind it.
+
+use broker::{ExpiredTask, ReapOutcome};
+use entity::StoreError;
+use entity::store::{RunId, Store};
+use tracing::{info, warn};
+
+use crate::tasks::parse_upload::{NAME, ParseUploadArgs};
+
+/// Records every expired ingestion of `outcome` on its run row; returns how many rows changed.
+///
+/// # Errors
+/// When the database fails; the caller retries on its next tick (the broker side is already done,
+/// so the row is updated by the next attempt's `begin_attempt` at the latest).
+pub async fn record_expiries(store: &Store, outcome: &ReapOutcome) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    for expired in &outcome.expired {
+        if expired.envelope.task != NAME {
+            continue;
+        }
+        let Some(run) = run_of(store, expired).await? else {
+            warn!(task.id = %expired.envelope.id, "expired ingestion names no known run");
+            continue;
+        };
+        let retries = expired.envelope.attempt;
+        let message = expiry_message(expired.dead_lettered, retries);
+        let retry_count = i32::try_from(retries).unwrap_or(i32::MAX);
+        if store.expire_attempt(run, retry_count, expired.dead_lettered, &message).await? {
+            info!(run.id = run.0, task.id = %expired.envelope.id, %message, "run updated after lease expiry");
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// The `error_message` of a run whose lease expired.
+pub fn expiry_message(exhausted: bool, retries: u32) -> String {
+    let what = "lease expired: the worker stopped renewing it (timeout)";
+    if exhausted {
+        format!("Failed after {retries} retries: {what}")
+    } else {
+        format!("Transient error (retry {retries}): {what}")
+    }
+}
+
+async fn run_of(store: &Store, expired: &ExpiredTask) -> Result<Option<RunId>, StoreError> {
+    let args = serde_json::Value::Object(expired.envelope.args.clone());
+    match serde_json::from_value::<ParseUploadArgs>(args) {
+        Ok(ParseUploadArgs::Run { run_id }) => Ok(Some(RunId(run_id))),
+        Ok(ParseUploadArgs::Object { .. }) => Ok(store
+            .run_by_task(expired.envelope.id.0)
+            .await?
+            .map(|run| run.id)),
+        Err(_) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expiry_message;
+
+    #[test]
+    fn expiry_messages_name_the_timeout() {
+        assert_eq!(
+            expiry_message(true, 3),
+            "Failed after 3 retries: lease expired: the worker stopped renewing it (timeout)"
+        );
+        assert!(expiry_message(false, 1).starts_with("Transient error (retry 1): "));
+    }
+}

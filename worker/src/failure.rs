@@ -1,0 +1,120 @@
+//! The outcome of a failed task as a type: permanent, transient or timeout, with its message and
+//! the full cause chain that ends up in `error_traceback`.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// The class of a failure; decides whether and how a task is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureClass {
+    /// Bad input or bad data: retrying cannot help.
+    Permanent,
+    /// A dependency (Redis, database, storage) was unavailable: retry later.
+    Transient,
+    /// The task stopped making progress and lost its lease.
+    Timeout,
+}
+
+impl FailureClass {
+    /// The `error_type` written into run metrics for a failure of this class.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Permanent => "permanent",
+            Self::Transient => "transient",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+impl fmt::Display for FailureClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A task's failure: its class, a one-line message and the cause chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFailure {
+    /// Permanent, transient or timeout.
+    pub class: FailureClass,
+    /// What went wrong, in one line, with credentials redacted.
+    pub message: String,
+    /// The full cause chain, one cause per line, with credentials redacted.
+    pub traceback: String,
+}
+
+impl TaskFailure {
+    /// A permanent failure from any error, keeping its cause chain.
+    pub fn permanent(error: &(dyn StdError + 'static)) -> Self {
+        Self::from_error(FailureClass::Permanent, error)
+    }
+
+    /// A transient failure from any error, keeping its cause chain.
+    pub fn transient(error: &(dyn StdError + 'static)) -> Self {
+        Self::from_error(FailureClass::Transient, error)
+    }
+
+    /// A failure of `class` with a plain message and no deeper cause.
+    pub fn message(class: FailureClass, message: impl Into<String>) -> Self {
+        let message = crate::redact::redact(&message.into());
+        Self {
+            class,
+            traceback: message.clone(),
+            message,
+        }
+    }
+
+    fn from_error(class: FailureClass, error: &(dyn StdError + 'static)) -> Self {
+        Self {
+            class,
+            message: crate::redact::redact(&error.to_string()),
+            traceback: crate::redact::redact(&cause_chain(error)),
+        }
+    }
+}
+
+impl fmt::Display for TaskFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failure: {}", self.class, self.message)
+    }
+}
+
+/// Renders an error and all its sources, one per line (`caused by: …`).
+pub fn cause_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str("\ncaused by: ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer failed")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn traceback_lists_every_cause() {
+        let error = Outer(std::io::Error::other("inner broke"));
+        let failure = TaskFailure::transient(&error);
+        assert_eq!(failure.message, "outer failed");
+        assert_eq!(failure.traceback, "outer failed\ncaused by: inner broke");
+        assert_eq!(failure.class, FailureClass::Transient);
+    }
+
+    #[test]
+    fn credentials_are_redacted_from_messages() {
+        let failure = TaskFailure::message(
+            FailureClass::Transient,
+            "cannot reach postgres://app:s3cret@db:5432/confq",
+        );
+        assert!(!failure.message.contains("s3cret"), "{}", failure.message);
+        assert!(!failure.traceback.contains("s3cret"));
+    }
+}

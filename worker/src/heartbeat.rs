@@ -1,0 +1,131 @@
+//! Heartbeats: while a task makes progress, renew its Redis lease and let the task record
+//! `last_heartbeat`. A task that stops progressing stops renewing, so the reaper redelivers it; a
+//! lost lease cancels the task so it abandons its work without writing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use broker::{BrokerError, Consumer, Delivery};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use crate::hooks::HookSlot;
+
+/// A task's progress marker: the handler calls [`Progress::tick`] as it works.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    started: Instant,
+    last_ms: Arc<AtomicU64>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress {
+    /// A marker that counts as fresh progress now.
+    pub fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            last_ms: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Records progress now.
+    pub fn tick(&self) {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// How long since the last recorded progress.
+    pub fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+}
+
+/// Heartbeat settings.
+#[derive(Debug, Clone, Copy)]
+pub struct HeartbeatConfig {
+    /// How often to renew (`CONFQ_HEARTBEAT_SECS`).
+    pub interval: Duration,
+    /// A task idle for longer than this is considered stalled and stops renewing.
+    pub stall_after: Duration,
+}
+
+impl HeartbeatConfig {
+    /// Settings for a lease of `lease` renewed every `interval`: a task counts as stalled once it
+    /// has shown no progress for a whole lease minus one interval, so a stalled task's lease runs
+    /// out about one lease after its last progress.
+    pub fn new(interval: Duration, lease: Duration) -> Self {
+        Self {
+            interval,
+            stall_after: lease.saturating_sub(interval).max(interval),
+        }
+    }
+}
+
+/// Renews `delivery`'s lease every interval until `done` is cancelled. Cancels `abandon` when the
+/// lease turns out to be lost.
+pub async fn beat(
+    consumer: Arc<Consumer>,
+    delivery: Arc<Delivery>,
+    progress: Progress,
+    hooks: HookSlot,
+    config: HeartbeatConfig,
+    done: CancellationToken,
+    abandon: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = done.cancelled() => return,
+            () = tokio::time::sleep(config.interval) => {}
+        }
+        if progress.idle() > config.stall_after {
+            warn!(idle_secs = progress.idle().as_secs(), "task made no progress: not renewing its lease");
+            continue;
+        }
+        match consumer.extend_lease(&delivery).await {
+            Ok(()) => debug!("lease renewed"),
+            Err(BrokerError::LeaseLost { .. }) => {
+                warn!("lease lost (the reaper took the task back): abandoning it without writing");
+                abandon.cancel();
+                return;
+            }
+            Err(error) => {
+                warn!(error = %crate::redact::redact(&error.to_string()), "could not renew the lease; will retry");
+                continue;
+            }
+        }
+        if let Some(hooks) = hooks.get() {
+            if let Err(failure) = hooks.heartbeat().await {
+                warn!(error = %failure.message, "could not record the heartbeat");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_resets_idle_time() {
+        let progress = Progress::new();
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(progress.idle() >= Duration::from_millis(20));
+        progress.tick();
+        assert!(progress.idle() < Duration::from_millis(20));
+    }
+
+    #[test]
+    fn stall_threshold_leaves_one_interval_of_lease() {
+        let config = HeartbeatConfig::new(Duration::from_secs(30), Duration::from_secs(120));
+        assert_eq!(config.stall_after, Duration::from_secs(90));
+        let short = HeartbeatConfig::new(Duration::from_secs(30), Duration::from_secs(20));
+        assert_eq!(short.stall_after, Duration::from_secs(30));
+    }
+}

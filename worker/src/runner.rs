@@ -1,0 +1,193 @@
+//! The worker loop: fetch envelopes in batches, run up to `concurrency` of them at once, each with
+//! its heartbeat, then ack, retry later or dead-letter by the retry policy; stop in two stages.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use broker::{Broker, Consumer, Delivery, Outage, WorkerId};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, error, info, info_span, warn};
+
+use crate::config::WorkerConfig;
+use crate::error::WorkerError;
+use crate::execute::{Execution, Outcome};
+use crate::heartbeat::HeartbeatConfig;
+use crate::shutdown::Shutdown;
+use crate::task::Registry;
+
+/// What a runner did before it stopped.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunnerStats {
+    /// Tasks acknowledged as done.
+    pub succeeded: u64,
+    /// Tasks scheduled for a retry.
+    pub retried: u64,
+    /// Tasks that failed for good (dead-lettered).
+    pub failed: u64,
+    /// Tasks given back to their queue at shutdown or abandoned after losing their lease.
+    pub released: u64,
+}
+
+/// A worker: one consumer, a task registry and the policy to run them.
+pub struct Runner {
+    consumer: Arc<Consumer>,
+    registry: Arc<Registry>,
+    config: WorkerConfig,
+    worker_id: WorkerId,
+}
+
+impl Runner {
+    /// Opens the consumer (its own blocking connection) for the configured queues.
+    ///
+    /// # Errors
+    /// When Redis cannot be reached.
+    pub async fn new(
+        broker: &Broker,
+        registry: Registry,
+        config: WorkerConfig,
+        worker_id: WorkerId,
+    ) -> Result<Self, WorkerError> {
+        let consumer = broker
+            .consumer(config.queues.clone(), worker_id.clone())
+            .await
+            .map_err(WorkerError::Broker)?;
+        Ok(Self {
+            consumer: Arc::new(consumer),
+            registry: Arc::new(registry),
+            config,
+            worker_id,
+        })
+    }
+
+    /// This worker's id.
+    pub fn worker_id(&self) -> &WorkerId {
+        &self.worker_id
+    }
+
+    /// Runs until `shutdown`: fetches while there is room, and on the graceful signal lets
+    /// in-flight tasks finish within the grace period before giving the rest back.
+    ///
+    /// # Errors
+    /// Never for Redis outages (they are waited out); only for a broken setup.
+    pub async fn run(self, shutdown: Shutdown) -> Result<RunnerStats, WorkerError> {
+        let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let stop_tasks = CancellationToken::new();
+        let mut tasks: JoinSet<Outcome> = JoinSet::new();
+        let mut stats = RunnerStats::default();
+        let mut outage = Outage::new("fetching tasks");
+        info!(worker = %self.worker_id, concurrency = self.config.concurrency, "worker started");
+
+        while !shutdown.graceful.is_cancelled() {
+            while let Some(done) = tasks.try_join_next() {
+                record(&mut stats, done);
+            }
+            let Some(room) = self.wait_for_room(&slots, &shutdown).await else { break };
+            match self.consumer.fetch(room.min(self.config.fetch_batch)).await {
+                Ok(deliveries) => {
+                    outage.recovered();
+                    for delivery in deliveries {
+                        let Ok(permit) = slots.clone().try_acquire_owned() else {
+                            // Cannot happen: we never fetch more than the free slots.
+                            error!("no free slot for a fetched task; giving it back");
+                            let _ = self.consumer.release(&delivery).await;
+                            continue;
+                        };
+                        let execution = self.execution(delivery, stop_tasks.child_token());
+                        tasks.spawn(async move {
+                            let outcome = execution.run().await;
+                            drop(permit);
+                            outcome
+                        });
+                    }
+                }
+                Err(error) => {
+                    let pause = outage.failed(&error);
+                    tokio::select! {
+                        () = shutdown.graceful.cancelled() => {}
+                        () = tokio::time::sleep(pause) => {}
+                    }
+                }
+            }
+        }
+
+        info!(in_flight = tasks.len(), grace_secs = self.config.shutdown_grace.as_secs(), "stopping: no more fetches");
+        self.drain(&mut tasks, &mut stats, &shutdown, &stop_tasks).await;
+        info!(?stats, "worker stopped");
+        Ok(stats)
+    }
+
+    /// Waits until at least one slot is free; returns how many are, or `None` on shutdown.
+    async fn wait_for_room(&self, slots: &Arc<Semaphore>, shutdown: &Shutdown) -> Option<usize> {
+        if slots.available_permits() == 0 {
+            tokio::select! {
+                () = shutdown.graceful.cancelled() => return None,
+                permit = slots.acquire() => drop(permit),
+            }
+        }
+        Some(slots.available_permits().max(1))
+    }
+
+    fn execution(&self, delivery: Delivery, cancel: CancellationToken) -> Execution {
+        let span = info_span!(
+            "task",
+            task.id = %delivery.envelope.id,
+            task.name = %delivery.envelope.task,
+            attempt = delivery.envelope.attempt,
+            queue = %delivery.queue,
+            run.id = tracing::field::Empty,
+        );
+        Execution {
+            consumer: self.consumer.clone(),
+            registry: self.registry.clone(),
+            delivery: Arc::new(delivery),
+            retry: self.config.retry.clone(),
+            heartbeat: HeartbeatConfig::new(self.config.heartbeat, self.config.lease),
+            cancel,
+            span,
+        }
+    }
+
+    /// After the graceful signal: waits up to the grace period (or the immediate signal), then
+    /// cancels what is left; cancelled tasks give their envelopes back to pending.
+    async fn drain(
+        &self,
+        tasks: &mut JoinSet<Outcome>,
+        stats: &mut RunnerStats,
+        shutdown: &Shutdown,
+        stop_tasks: &CancellationToken,
+    ) {
+        let deadline = Instant::now() + self.config.shutdown_grace;
+        while !tasks.is_empty() {
+            tokio::select! {
+                done = tasks.join_next() => if let Some(done) = done { record(stats, done) },
+                () = tokio::time::sleep_until(deadline.into()) => break,
+                () = shutdown.immediate.cancelled() => break,
+            }
+        }
+        if !tasks.is_empty() {
+            warn!(unfinished = tasks.len(), "giving unfinished tasks back to their queue");
+            stop_tasks.cancel();
+        }
+        let span = info_span!("drain");
+        async {
+            while let Some(done) = tasks.join_next().await {
+                record(stats, done);
+            }
+        }
+        .instrument(span)
+        .await;
+        debug!("all tasks settled");
+    }
+}
+
+fn record(stats: &mut RunnerStats, done: Result<Outcome, tokio::task::JoinError>) {
+    match done {
+        Ok(Outcome::Succeeded) => stats.succeeded += 1,
+        Ok(Outcome::Retried) => stats.retried += 1,
+        Ok(Outcome::Failed) => stats.failed += 1,
+        Ok(Outcome::Released) => stats.released += 1,
+        Err(error) => error!(%error, "a task panicked; its lease will expire and the reaper will redeliver it"),
+    }
+}

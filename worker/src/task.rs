@@ -1,0 +1,122 @@
+//! The task registry: task names mapped to handlers with typed arguments, and the context a handler
+//! runs with (its envelope, progress reporting, cancellation, and hooks for its own bookkeeping).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use broker::Envelope;
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::failure::{FailureClass, TaskFailure};
+use crate::heartbeat::Progress;
+use crate::hooks::{HookSlot, RunHooks};
+
+/// What a task handler returns.
+pub type TaskResult = Result<(), TaskFailure>;
+
+/// A registered task: a name and an async handler over JSON arguments.
+pub trait Task: Send + Sync + 'static {
+    /// The registered name, e.g. `ingest.parse_upload`.
+    fn name(&self) -> &'static str;
+
+    /// Runs one delivery of the task.
+    fn run(&self, ctx: TaskContext, args: Map<String, Value>) -> BoxFuture<'static, TaskResult>;
+}
+
+/// A task whose arguments are a typed struct; invalid arguments are a permanent failure.
+pub trait TypedTask: Send + Sync + 'static {
+    /// The arguments, deserialised from the envelope's `args`.
+    type Args: DeserializeOwned + Send;
+
+    /// The registered name.
+    const NAME: &'static str;
+
+    /// Runs one delivery with parsed arguments.
+    fn run(&self, ctx: TaskContext, args: Self::Args) -> BoxFuture<'static, TaskResult>;
+}
+
+impl<T: TypedTask> Task for T {
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+
+    fn run(&self, ctx: TaskContext, args: Map<String, Value>) -> BoxFuture<'static, TaskResult> {
+        match serde_json::from_value::<T::Args>(Value::Object(args)) {
+            Ok(args) => TypedTask::run(self, ctx, args),
+            Err(error) => {
+                let failure = TaskFailure::message(
+                    FailureClass::Permanent,
+                    format!("invalid arguments for {}: {error}", T::NAME),
+                );
+                Box::pin(async move { Err(failure) })
+            }
+        }
+    }
+}
+
+/// What a handler knows about the delivery it runs.
+#[derive(Clone)]
+pub struct TaskContext {
+    /// The envelope as delivered (attempt counts previous failed attempts).
+    pub envelope: Arc<Envelope>,
+    /// Report progress here; a task that stops reporting stops renewing its lease.
+    pub progress: Progress,
+    /// Cancelled when the lease is lost or the worker stops at once: stop without writing.
+    pub cancel: CancellationToken,
+    pub(crate) hooks: HookSlot,
+}
+
+impl TaskContext {
+    /// A context for `envelope` (used by the runner, and by tests that call handlers directly).
+    pub fn new(envelope: Envelope, progress: Progress, cancel: CancellationToken) -> Self {
+        Self {
+            envelope: Arc::new(envelope),
+            progress,
+            cancel,
+            hooks: HookSlot::default(),
+        }
+    }
+
+    /// Installs the hooks through which the runner reports heartbeats and the final decision
+    /// (retrying, failed) to the task's own records.
+    pub fn set_hooks(&self, hooks: Arc<dyn RunHooks>) {
+        self.hooks.set(hooks);
+    }
+
+    /// The hooks a handler installed, if any.
+    pub fn hooks(&self) -> Option<Arc<dyn RunHooks>> {
+        self.hooks.get()
+    }
+}
+
+/// Task names mapped to handlers.
+#[derive(Clone, Default)]
+pub struct Registry {
+    tasks: BTreeMap<&'static str, Arc<dyn Task>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a task under its name.
+    pub fn register(&mut self, task: impl Task) -> &mut Self {
+        self.tasks.insert(task.name(), Arc::new(task));
+        self
+    }
+
+    /// The handler registered under `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn Task>> {
+        self.tasks.get(name).cloned()
+    }
+
+    /// Every registered name, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.tasks.keys().copied().collect()
+    }
+}

@@ -1,0 +1,36 @@
+//! Everything that can stop an ingestion; `classify` decides what each means for a retry.
+
+use entity::StorageError;
+use entity::StoreError;
+use entity::store::RunId;
+use splunk::archive::ArchiveError;
+
+/// Why an ingestion stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The producer named a run that does not exist (schema validation of the args).
+    #[error("run {0} does not exist")]
+    RunMissing(RunId),
+    /// The producer named a storage object that does not exist.
+    #[error("storage object {key:?} does not exist")]
+    ObjectMissing {
+        /// The key that was not found.
+        key: String,
+    },
+    /// The archive holds nothing to ingest.
+    #[error("missing required data: the archive holds no .conf or .meta file")]
+    NoConfFiles,
+    /// The run store failed.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The object storage failed.
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    /// The archive could not be read.
+    #[error("archive: {0}")]
+    Archive(#[from] ArchiveError),
+    /// The parsing thread died.
+    #[error("the parser thread failed: {0}")]
+    Parser(#[source] tokio::task::JoinError),
+}

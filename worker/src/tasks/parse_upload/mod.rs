@@ -1,0 +1,156 @@
+//! `ingest.parse_upload`: open an uploaded archive, parse every `.conf`/`.meta` file into stanzas
+//! and store them, fenced by the run's attempt so a re-delivery or a zombie never duplicates data.
+
+mod classify;
+mod error;
+mod hooks;
+mod read;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use broker::TaskId;
+use entity::storage::Storage;
+use entity::store::{NewRun, Run, RunId, RunMetrics, RunSource, RunStatus, Store};
+use entity::StoreError;
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use splunk::archive::Limits;
+use tracing::{Span, info};
+
+pub use classify::classify;
+pub use error::IngestError;
+
+use crate::failure::TaskFailure;
+use crate::task::{TaskContext, TaskResult, TypedTask};
+
+/// The registered name of the ingestion task.
+pub const NAME: &str = "ingest.parse_upload";
+
+/// The arguments: a run created by the API or CLI, or an object a service stored itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ParseUploadArgs {
+    /// `{"run_id": N}`.
+    Run {
+        /// The run to ingest.
+        run_id: i64,
+    },
+    /// `{"object": "<key>", "filename": "<name>"}`; the run is created once per task id.
+    Object {
+        /// The key of the archive in the storage.
+        object: String,
+        /// The archive's original file name.
+        filename: String,
+    },
+}
+
+/// What ingestion reads from and writes to.
+pub struct Ingestor {
+    /// The run store.
+    pub store: Store,
+    /// Where uploaded archives live.
+    pub storage: Storage,
+    /// Caps applied to every archive.
+    pub limits: Limits,
+}
+
+/// The `ingest.parse_upload` task.
+pub struct ParseUpload {
+    ingestor: Arc<Ingestor>,
+}
+
+impl ParseUpload {
+    /// The task over `ingestor`.
+    pub fn new(ingestor: Arc<Ingestor>) -> Self {
+        Self { ingestor }
+    }
+}
+
+impl TypedTask for ParseUpload {
+    type Args = ParseUploadArgs;
+    const NAME: &'static str = NAME;
+
+    fn run(&self, ctx: TaskContext, args: ParseUploadArgs) -> BoxFuture<'static, TaskResult> {
+        let ingestor = self.ingestor.clone();
+        Box::pin(async move {
+            ingestor.ingest(&ctx, args).await.map_err(|error| {
+                let class = classify(&error);
+                let mut failure = TaskFailure::permanent(&error);
+                failure.class = class;
+                failure
+            })
+        })
+    }
+}
+
+impl Ingestor {
+    async fn ingest(&self, ctx: &TaskContext, args: ParseUploadArgs) -> Result<(), IngestError> {
+        let task_id = ctx.envelope.id.clone();
+        let run = self.resolve_run(&task_id, args).await?;
+        Span::current().record("run.id", run.id.0);
+        if run.status == RunStatus::Complete {
+            info!("run already complete: skipping the re-delivery");
+            return Ok(());
+        }
+        let fence = match self.store.begin_attempt(run.id, task_id.0).await {
+            Ok(fence) => fence,
+            Err(StoreError::AlreadyComplete(_)) => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        ctx.set_hooks(Arc::new(hooks::IngestHooks::new(self.store.clone(), &run, fence)));
+        let started = Instant::now();
+        // Tests inject a database outage here (the pool timed out); compiled out of release builds.
+        fail::fail_point!("ingest.before_read", |_| {
+            Err(IngestError::Store(StoreError::Db {
+                action: "reach the database (injected fault)",
+                source: sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
+            }))
+        });
+        let source = self.storage.open(&run.object_key).await?;
+        let files = read::parse_archive(source, self.limits, ctx.progress.clone()).await?;
+        ctx.progress.tick();
+        let parse_errors = files.iter().filter(|file| file.parse_error.is_some()).count();
+        let files_parsed = files.len();
+        let written = self.store.write_results(run.id, fence, files).await?;
+        ctx.progress.tick();
+        let metrics = RunMetrics {
+            files_parsed: count(files_parsed),
+            stanzas_created: i64::try_from(written.stanzas).unwrap_or(i64::MAX),
+            duration_seconds: started.elapsed().as_secs_f64(),
+            parse_errors: count(parse_errors),
+            retry_count: i64::from(run.retry_count),
+            error_type: None,
+        };
+        self.store.complete(run.id, fence, metrics).await?;
+        info!(files = files_parsed, stanzas = written.stanzas, parse_errors, "run complete");
+        Ok(())
+    }
+
+    async fn resolve_run(&self, task_id: &TaskId, args: ParseUploadArgs) -> Result<Run, IngestError> {
+        match args {
+            ParseUploadArgs::Run { run_id } => {
+                let id = RunId(run_id);
+                self.store.run(id).await?.ok_or(IngestError::RunMissing(id))
+            }
+            ParseUploadArgs::Object { object, filename } => {
+                if !self.storage.exists(&object).await? {
+                    return Err(IngestError::ObjectMissing { key: object });
+                }
+                let new = NewRun {
+                    filename,
+                    object_key: object,
+                    size_bytes: 0,
+                    sha256: String::new(),
+                    source: RunSource::External,
+                    task_id: Some(task_id.0),
+                };
+                Ok(self.store.create_run_for_task(task_id.0, new).await?)
+            }
+        }
+    }
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

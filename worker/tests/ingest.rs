@@ -1,0 +1,217 @@
+//! `ingest.parse_upload` end to end through a real worker, Redis and SQLite (PostgreSQL too when
+//! `CONFQ_TEST_POSTGRES_URL` is set): happy paths, permanent failures, idempotent re-delivery,
+//! heartbeats and graceful release.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{EXAMPLE_FILES, EXAMPLE_STANZAS, EXAMPLE_TGZ, EXAMPLE_ZIP, Harness};
+use entity::store::{Page, RunStatus, StanzaFilter};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+async fn all_stanzas(harness: &Harness, run: entity::store::RunId) -> Vec<entity::store::StanzaRow> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = harness
+            .store
+            .list_stanzas(run, StanzaFilter::default(), Page { limit: 1000, after: after.clone() })
+            .await
+            .expect("stanzas");
+        out.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return out,
+        }
+    }
+}
+
+async fn happy_path(harness: Harness, archive: &[u8], name: &str) {
+    let (run, _) = harness.submit(archive, name).await;
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let done = harness.wait_final(run.id, LIMIT).await;
+    shutdown.graceful.cancel();
+    worker.await.unwrap();
+
+    assert_eq!(done.status, RunStatus::Complete, "{done:?}");
+    let metrics = done.metrics.clone().expect("metrics");
+    assert_eq!(metrics.files_parsed, EXAMPLE_FILES);
+    assert_eq!(metrics.stanzas_created, EXAMPLE_STANZAS);
+    assert_eq!(metrics.parse_errors, 0);
+    assert_eq!(metrics.error_type, None);
+    assert_eq!(done.retry_count, 0);
+    assert!(done.started_at.is_some() && done.completed_at.is_some());
+
+    let stanzas = all_stanzas(&harness, run.id).await;
+    assert_eq!(i64::try_from(stanzas.len()).unwrap(), EXAMPLE_STANZAS);
+    let empty_meta = stanzas
+        .iter()
+        .find(|s| s.name.is_empty() && s.conf_type == "meta" && s.app.as_deref() == Some("acme_web_TA"))
+        .expect("the [] stanza of default.meta");
+    assert_eq!(empty_meta.layer, "metadata");
+    assert_eq!(empty_meta.settings["export"], "system");
+    let saved = stanzas
+        .iter()
+        .find(|s| s.name == "ACME - Server errors by host" && s.layer == "default")
+        .expect("saved search");
+    assert_eq!(
+        saved.settings["search"],
+        "index=web eventtype=acme_server_error \n| stats count by host \n| where count > 10"
+    );
+    let nested = stanzas.iter().find(|s| s.name == "ACME - Daily logins [summary]");
+    assert!(nested.is_some(), "header name runs to the last ]");
+    let global = stanzas.iter().find(|s| s.global).expect("pre-header settings of bin/default.conf");
+    assert_eq!(global.layer, "other");
+    assert!(!stanzas.iter().any(|s| s.source_path.ends_with(".spec")), "spec files are not parsed");
+    harness.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn example_tgz_ingests_every_file_and_stanza() {
+    happy_path(Harness::new().await, EXAMPLE_TGZ, "splunk-apps.tgz").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn example_zip_ingests_every_file_and_stanza() {
+    happy_path(Harness::new().await, EXAMPLE_ZIP, "splunk-apps.zip").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn example_ingests_on_postgres_too() {
+    let Ok(url) = std::env::var("CONFQ_TEST_POSTGRES_URL") else {
+        eprintln!("CONFQ_TEST_POSTGRES_URL not set: skipping the PostgreSQL variant");
+        return;
+    };
+    let database = format!("confq_worker_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(&url).await.expect("postgres");
+    use sea_orm::ConnectionTrait;
+    admin.execute_unprepared(&format!("CREATE DATABASE {database}")).await.expect("create db");
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base).to_owned();
+    let harness = Harness::with_database(Some(format!("{base}/{database}"))).await;
+    happy_path(harness, EXAMPLE_TGZ, "splunk-apps.tgz").await;
+    let _ = admin.execute_unprepared(&format!("DROP DATABASE {database} WITH (FORCE)")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_archive_fails_at_once_without_retry() {
+    let harness = Harness::new().await;
+    let mut broken = EXAMPLE_TGZ[..EXAMPLE_TGZ.len() / 2].to_vec();
+    broken.extend_from_slice(b"garbage");
+    let (run, envelope) = harness.submit(&broken, "broken.tgz").await;
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let done = harness.wait_final(run.id, LIMIT).await;
+    shutdown.graceful.cancel();
+    let stats = worker.await.unwrap();
+
+    assert_eq!(done.status, RunStatus::Failed);
+    assert_eq!(done.retry_count, 0);
+    let message = done.error_message.clone().unwrap_or_default();
+    assert!(message.starts_with("Permanent error: "), "{message}");
+    assert_eq!(done.metrics.unwrap().error_type.as_deref(), Some("permanent"));
+    assert_eq!(stats.retried, 0);
+    let dead = harness.broker.dead_letters().list(&harness.queue, 0, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].task_id.as_ref(), Some(&envelope.id));
+    harness.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_format_and_empty_archive_are_permanent() {
+    let harness = Harness::new().await;
+    let (not_archive, _) = harness.submit(b"just some text, not an archive", "notes.txt").await;
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let done = harness.wait_final(not_archive.id, LIMIT).await;
+    shutdown.graceful.cancel();
+    worker.await.unwrap();
+    assert_eq!(done.status, RunStatus::Failed);
+    assert!(done.error_message.unwrap().starts_with("Permanent error: "));
+    harness.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_envelope_delivered_twice_yields_one_set_of_stanzas() {
+    let harness = Harness::new().await;
+    let (run, envelope) = harness.stage(EXAMPLE_TGZ, "twice.tgz").await;
+    let producer = harness.broker.producer();
+    producer.enqueue_many(&harness.queue, &[envelope.clone(), envelope.clone()]).await.unwrap();
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    harness.wait_final(run.id, LIMIT).await;
+    // Let the second delivery finish too.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shutdown.graceful.cancel();
+    let stats = worker.await.unwrap();
+    assert_eq!(stats.succeeded, 2, "both deliveries are acked: {stats:?}");
+    let stanzas = all_stanzas(&harness, run.id).await;
+    assert_eq!(i64::try_from(stanzas.len()).unwrap(), EXAMPLE_STANZAS);
+    harness.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completed_run_redelivery_is_skipped() {
+    let harness = Harness::new().await;
+    let (run, envelope) = harness.submit(EXAMPLE_TGZ, "done.tgz").await;
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let first = harness.wait_final(run.id, LIMIT).await;
+    harness.broker.producer().enqueue(&harness.queue, &envelope).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shutdown.graceful.cancel();
+    worker.await.unwrap();
+    let again = harness.store.run(run.id).await.unwrap().unwrap();
+    assert_eq!(again.status, RunStatus::Complete);
+    assert_eq!(again.completed_at, first.completed_at, "the redelivery changed nothing");
+    assert_eq!(again.attempt, first.attempt, "no new attempt began");
+    harness.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_run_is_a_permanent_failure() {
+    let harness = Harness::new().await;
+    let envelope = broker::Envelope::new(
+        worker::tasks::parse_upload::NAME,
+        serde_json::json!({"run_id": 999_999}).as_object().unwrap().clone(),
+    );
+    harness.broker.producer().enqueue(&harness.queue, &envelope).await.unwrap();
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let dead = wait_dead(&harness, 1).await;
+    shutdown.graceful.cancel();
+    worker.await.unwrap();
+    assert!(dead[0].reason.contains("run 999999 does not exist"), "{}", dead[0].reason);
+    harness.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_form_creates_the_run_once_per_task() {
+    let harness = Harness::new().await;
+    let stored = harness.storage.put_stream(EXAMPLE_TGZ, u64::MAX).await.unwrap();
+    let args = serde_json::json!({"object": stored.key, "filename": "external.tgz"});
+    let envelope = broker::Envelope::new(worker::tasks::parse_upload::NAME, args.as_object().unwrap().clone());
+    harness.broker.producer().enqueue_many(&harness.queue, &[envelope.clone(), envelope.clone()]).await.unwrap();
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let run = loop {
+        if let Some(run) = harness.store.run_by_task(envelope.id.0).await.unwrap() {
+            break run;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let done = harness.wait_final(run.id, LIMIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shutdown.graceful.cancel();
+    worker.await.unwrap();
+    assert_eq!(done.status, RunStatus::Complete);
+    let runs = harness.store.list_runs(Default::default(), Page { limit: 10, after: None }).await.unwrap();
+    assert_eq!(runs.items.len(), 1, "one run for the task id");
+    harness.cleanup().await;
+}
+
+async fn wait_dead(harness: &Harness, count: usize) -> Vec<broker::DeadLetter> {
+    for _ in 0..500 {
+        let dead = harness.broker.dead_letters().list(&harness.queue, 0, 100).await.unwrap();
+        if dead.len() >= count {
+            return dead;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("fewer than {count} dead letters");
+}
