@@ -99,7 +99,7 @@ pub(crate) fn classify(
     if watch.source_failed.load(Relaxed) {
         return ArchiveError::Io(err);
     }
-    if watch.source_eof.load(Relaxed) || err.kind() == io::ErrorKind::UnexpectedEof {
+    if watch.stream_eof.load(Relaxed) || err.kind() == io::ErrorKind::UnexpectedEof {
         return ArchiveError::Truncated { entry };
     }
     ArchiveError::Corrupt { entry, source: err }

@@ -9,6 +9,12 @@ mod reader;
 mod sniff;
 mod source;
 mod tar;
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_zip;
 mod warning;
 mod zip;
 

@@ -164,15 +164,17 @@ impl<R: AsyncRead + Unpin + Send> ArchiveReader<R> {
         loop {
             let want = |h: &Head| h.wanted().is_some();
             let member = match &mut self.backend {
-                Backend::Tar(t) => t.next(want, &self.limits).await,
-                Backend::Zip(z) => z.next(want, &self.watch, &self.limits).await,
+                Backend::Tar(t) => t.next(want, &self.limits, &mut self.current).await,
+                Backend::Zip(z) => {
+                    z.next(want, &self.watch, &self.limits, &mut self.current)
+                        .await
+                }
             };
             let member =
                 member.map_err(|e| classify(e, &self.watch, &self.limits, &self.current))?;
             let Some(Member { head, data }) = member else {
                 return Ok(None);
             };
-            self.current.clone_from(&head.name);
             self.entries_seen += 1;
             if self.entries_seen > self.limits.max_entries {
                 let (limit, entry) = (self.limits.max_entries, head.name);

@@ -17,14 +17,14 @@ use crate::error::Cap;
 pub(crate) struct Watch {
     /// The caller's reader returned an error (storage failure: not permanent).
     pub source_failed: AtomicBool,
-    /// The caller's reader reached end of input.
-    pub source_eof: AtomicBool,
     /// Raw (possibly compressed) bytes read from the caller.
     pub raw_bytes: AtomicU64,
     /// Uncompressed bytes read (tar stream, or zip entry data).
     pub total: AtomicU64,
     /// Tar only: bytes the tar parser read outside entry data (headers, long names, PAX records).
     pub gap: AtomicU64,
+    /// Tar only: the uncompressed tar stream ended (so a tar parser error means truncation).
+    pub stream_eof: AtomicBool,
     /// Tar only: `true` while entry data is being read, so `gap` does not grow.
     pub in_entry: AtomicBool,
     /// Which cap was hit (0 = none; see [`Watch::cap`]).
@@ -61,7 +61,7 @@ impl Watch {
     }
 }
 
-/// Wraps the caller's reader: counts bytes and flags errors and end of input.
+/// Wraps the caller's reader: counts bytes and flags errors.
 pub(crate) struct Source<R> {
     inner: R,
     watch: Arc<Watch>,
@@ -82,9 +82,6 @@ impl<R: AsyncRead + Unpin> AsyncRead for Source<R> {
         let before = buf.filled().len();
         let result = std::task::ready!(Pin::new(&mut self.inner).poll_read(cx, buf));
         match &result {
-            Ok(()) if buf.filled().len() == before && buf.remaining() > 0 => {
-                self.watch.source_eof.store(true, Relaxed)
-            }
             Ok(()) => drop(
                 self.watch
                     .raw_bytes
@@ -125,6 +122,9 @@ impl<R: AsyncRead + Unpin> AsyncRead for Meter<R> {
         let before = buf.filled().len();
         std::task::ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
         let n = (buf.filled().len() - before) as u64;
+        if n == 0 && buf.remaining() > 0 {
+            self.watch.stream_eof.store(true, Relaxed);
+        }
         self.watch.add_total(n, self.max_total)?;
         if !self.watch.in_entry.load(Relaxed)
             && self.watch.gap.fetch_add(n, Relaxed) + n > self.max_gap

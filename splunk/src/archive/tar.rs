@@ -42,6 +42,8 @@ impl<R: AsyncRead + Unpin> AsyncRead for TarStream<R> {
 /// Members of a tar, one at a time.
 pub(crate) struct TarBackend<R: AsyncRead + Unpin> {
     entries: Entries<Meter<TarStream<R>>>,
+    /// A handle on the same stream, to read what follows the end-of-archive blocks.
+    archive: Archive<Meter<TarStream<R>>>,
     watch: Arc<Watch>,
 }
 
@@ -60,18 +62,24 @@ impl<R: AsyncRead + Unpin> TarBackend<R> {
             .build();
         Ok(TarBackend {
             entries: archive.entries()?,
+            archive,
             watch,
         })
     }
 
     /// The next member: its head, and its data when `want` says so (otherwise it is drained).
+    /// `current` gets the member's name as soon as its header is read, so errors can name it.
     pub async fn next(
         &mut self,
         want: impl Fn(&Head) -> bool,
         limits: &Limits,
+        current: &mut String,
     ) -> io::Result<Option<Member>> {
         self.watch.gap.store(0, Relaxed);
         let Some(entry) = self.entries.next().await else {
+            // Read to the end so a gzip trailer (CRC, length) is checked and trailing bytes counted.
+            self.watch.in_entry.store(true, Relaxed);
+            drain(&mut self.archive, &self.watch, None).await?;
             return Ok(None);
         };
         let mut entry = entry?;
@@ -81,6 +89,7 @@ impl<R: AsyncRead + Unpin> TarBackend<R> {
             kind(entry.header().entry_type()),
             entry.effective_size(),
         );
+        current.clone_from(&head.name);
         self.watch.in_entry.store(true, Relaxed);
         let data = if want(&head) {
             Some(

@@ -29,11 +29,13 @@ impl<R: AsyncRead + Unpin> ZipBackend<R> {
     }
 
     /// The next member: its head, and its data when `want` says so (otherwise it is drained).
+    /// `current` gets the member's name as soon as its header is read, so errors can name it.
     pub async fn next(
         &mut self,
         want: impl Fn(&Head) -> bool,
         watch: &Watch,
         limits: &Limits,
+        current: &mut String,
     ) -> io::Result<Option<Member>> {
         let Some(zip) = self.reader.take() else {
             return Ok(None);
@@ -49,6 +51,7 @@ impl<R: AsyncRead + Unpin> ZipBackend<R> {
             if dir { Kind::Dir } else { Kind::File },
             entry.uncompressed_size(),
         );
+        current.clone_from(&head.name);
         // Stream-mode entries with a data descriptor carry a zero CRC in the local header (async_zip
         // does not say which entries have one); a true CRC of zero only skips this check.
         let expected_crc = Some(entry.crc32()).filter(|&crc| crc != 0);
@@ -69,6 +72,13 @@ impl<R: AsyncRead + Unpin> ZipBackend<R> {
             drain(&mut data_reader, watch, total).await?;
             None
         };
+        let got = data.as_ref().map_or(u64::MAX, |d| d.len() as u64);
+        if expected_crc.is_some() && got < head.declared {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "member data ends early",
+            ));
+        }
         if let Some(crc) = expected_crc
             && reading.reader_mut().compute_hash() != crc
         {
