@@ -183,3 +183,28 @@ async fn retry_later_records_the_error_and_delays_the_next_attempt() {
     assert_eq!(again.envelope.last_error_type(), Some("transient"));
     cleanup(&b).await;
 }
+
+#[tokio::test]
+async fn a_consumer_of_several_queues_takes_the_earlier_queue_first() {
+    let b = broker().await;
+    let high = broker::QueueName::parse("high").unwrap();
+    b.producer().enqueue(&queue(), &task(1)).await.unwrap();
+    b.producer().enqueue(&high, &task(2)).await.unwrap();
+    let c = b
+        .consumer(vec![high.clone(), queue()], worker())
+        .await
+        .unwrap();
+    let got = c.fetch(1).await.unwrap();
+    assert_eq!(
+        (got[0].queue.clone(), got[0].envelope.args["i"].as_u64()),
+        (high, Some(2))
+    );
+    let got = c.fetch(5).await.unwrap();
+    assert_eq!(got[0].queue, queue());
+    assert_eq!(c.ack_many(&got).await.unwrap(), vec![true]);
+    assert!(
+        c.fetch(5).await.unwrap().is_empty(),
+        "blocking on two empty queues returns"
+    );
+    cleanup(&b).await;
+}
