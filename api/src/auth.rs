@@ -1,0 +1,70 @@
+//! Bearer-token check: mutating routes need `Authorization: Bearer <token>` when a token is
+//! configured; `/v1` reads too when `protect_reads` is on. Probes, `/metrics` and
+//! `/openapi.json` stay open so orchestrators and scrapers need no secret.
+
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Middleware: answers 401 when the route needs the token and the request lacks it.
+pub async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = state.config().api_token.as_deref() else {
+        return next.run(request).await;
+    };
+    if !needs_token(
+        request.method(),
+        request.uri().path(),
+        state.config().protect_reads,
+    ) {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        Some(p) if token_matches(p, token) => next.run(request).await,
+        _ => ApiError::Unauthorized.into_response(),
+    }
+}
+
+fn needs_token(method: &Method, path: &str, protect_reads: bool) -> bool {
+    let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    !read || (protect_reads && path.starts_with("/v1/"))
+}
+
+/// Compares in time independent of where the first difference is (the length still shows).
+fn token_matches(presented: &str, expected: &str) -> bool {
+    presented.as_bytes().ct_eq(expected.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_mutations_need_the_token_unless_reads_are_protected() {
+        assert!(needs_token(&Method::POST, "/v1/uploads", false));
+        assert!(needs_token(&Method::DELETE, "/v1/worker/dead", false));
+        assert!(!needs_token(&Method::GET, "/v1/runs", false));
+        assert!(needs_token(&Method::GET, "/v1/runs", true));
+        assert!(!needs_token(&Method::GET, "/healthz", true));
+    }
+
+    #[test]
+    fn tokens_compare_exactly() {
+        assert!(token_matches("s3cret", "s3cret"));
+        assert!(!token_matches("s3cre", "s3cret"));
+        assert!(!token_matches("s3creT", "s3cret"));
+    }
+}

@@ -1,0 +1,206 @@
+//! The two JSON documents other tools share with the API: a run's status and the aggregate
+//! metrics (CONTRACT §4). `confq status` and `confq metrics --json` print exactly these.
+
+use std::collections::BTreeMap;
+
+use broker::{Broker, QueueName};
+use chrono::{DateTime, SecondsFormat, Utc};
+use entity::Store;
+use entity::store::{RecentFailure, Run, RunMetrics};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+
+/// `GET /v1/worker/runs/{run_id}/status`.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct StatusDocument {
+    /// Run id.
+    pub id: i64,
+    /// `stored`, `parsing`, `retrying`, `complete` or `failed`.
+    pub status: String,
+    /// The task processing the run.
+    pub task_id: Option<String>,
+    /// Retries scheduled so far.
+    pub retry_count: i32,
+    /// The last error.
+    pub error_message: Option<String>,
+    /// The last error's cause chain.
+    pub error_traceback: Option<String>,
+    /// When the first attempt started (RFC 3339).
+    #[schema(format = DateTime)]
+    pub started_at: Option<String>,
+    /// When the running attempt last proved it was alive.
+    #[schema(format = DateTime)]
+    pub last_heartbeat: Option<String>,
+    /// When the run became complete or failed.
+    #[schema(format = DateTime)]
+    pub completed_at: Option<String>,
+    /// Figures of a finished run; null before.
+    pub metrics: Option<RunMetricsDocument>,
+}
+
+/// The `metrics` of a finished run.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct RunMetricsDocument {
+    /// Conf files parsed.
+    pub files_parsed: i64,
+    /// Stanzas written.
+    pub stanzas_created: i64,
+    /// Wall time of the last attempt.
+    pub duration_seconds: f64,
+    /// Files with a parse error.
+    pub parse_errors: i64,
+    /// Retries used.
+    pub retry_count: i64,
+    /// `null`, `permanent`, `transient`, `transient_exhausted` or `timeout`.
+    pub error_type: Option<String>,
+}
+
+impl From<RunMetrics> for RunMetricsDocument {
+    fn from(m: RunMetrics) -> Self {
+        Self {
+            files_parsed: m.files_parsed,
+            stanzas_created: m.stanzas_created,
+            duration_seconds: m.duration_seconds,
+            parse_errors: m.parse_errors,
+            retry_count: m.retry_count,
+            error_type: m.error_type,
+        }
+    }
+}
+
+impl From<Run> for StatusDocument {
+    fn from(run: Run) -> Self {
+        Self {
+            id: run.id.0,
+            status: run.status.as_str().to_owned(),
+            task_id: run.task_id.map(|id| id.to_string()),
+            retry_count: run.retry_count,
+            error_message: run.error_message,
+            error_traceback: run.error_traceback,
+            started_at: run.started_at.map(timestamp),
+            last_heartbeat: run.last_heartbeat.map(timestamp),
+            completed_at: run.completed_at.map(timestamp),
+            metrics: run.metrics.map(RunMetricsDocument::from),
+        }
+    }
+}
+
+/// Timestamps as the API shows them: RFC 3339, UTC, whole seconds (`2024-01-15T10:00:00Z`).
+pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// `GET /v1/worker/metrics`.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct MetricsDocument {
+    /// Runs per status (every status, zeros included).
+    pub status_counts: BTreeMap<String, i64>,
+    /// Retries over all runs.
+    pub retry_stats: RetryStatsDocument,
+    /// Mean duration of complete runs; null when there are none.
+    pub avg_duration_seconds: Option<f64>,
+    /// The latest failed runs, newest first.
+    pub recent_failures: Vec<RecentFailureDocument>,
+    /// Depths and live workers per queue.
+    pub queues: BTreeMap<String, QueueDepths>,
+}
+
+/// Retry figures over all runs.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct RetryStatsDocument {
+    /// Mean retries per run.
+    pub avg_retries: f64,
+    /// Most retries of one run.
+    pub max_retries: i64,
+}
+
+/// One failed run of [`MetricsDocument::recent_failures`].
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct RecentFailureDocument {
+    /// Run id.
+    pub id: i64,
+    /// Its error.
+    pub error_message: Option<String>,
+    /// When it failed.
+    #[schema(format = DateTime)]
+    pub completed_at: Option<String>,
+    /// `metrics.error_type`.
+    pub error_type: Option<String>,
+}
+
+impl From<RecentFailure> for RecentFailureDocument {
+    fn from(f: RecentFailure) -> Self {
+        Self {
+            id: f.id.0,
+            error_message: f.error_message,
+            completed_at: f.completed_at.map(timestamp),
+            error_type: f.error_type,
+        }
+    }
+}
+
+/// One queue's depths and its live workers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct QueueDepths {
+    /// Tasks waiting.
+    pub pending: u64,
+    /// Tasks taken by workers.
+    pub processing: u64,
+    /// Tasks waiting for a retry backoff.
+    pub delayed: u64,
+    /// Dead letters kept.
+    pub dead: u64,
+    /// Live workers consuming the queue.
+    pub workers: u64,
+}
+
+/// The aggregate metrics of every known queue (and the default queue `ingest`).
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis or the database does not answer.
+pub async fn metrics(broker: &Broker, store: &Store) -> Result<MetricsDocument, ApiError> {
+    metrics_with(broker, store, &QueueName::default()).await
+}
+
+/// [`metrics`], making sure `queue` is listed even before anything was enqueued on it.
+pub(crate) async fn metrics_with(
+    broker: &Broker,
+    store: &Store,
+    queue: &QueueName,
+) -> Result<MetricsDocument, ApiError> {
+    let summary = store.metrics_summary().await?;
+    let mut names = broker.queues().await?;
+    if !names.contains(queue) {
+        names.push(queue.clone());
+    }
+    let live = broker.workers().live().await?;
+    let mut queues = BTreeMap::new();
+    for name in names {
+        let stats = broker.stats(&name).await?;
+        let workers = live.iter().filter(|w| w.queues.contains(&name)).count() as u64;
+        let depths = QueueDepths {
+            pending: stats.pending,
+            processing: stats.processing,
+            delayed: stats.delayed,
+            dead: stats.dead,
+            workers,
+        };
+        queues.insert(name.as_str().to_owned(), depths);
+    }
+    Ok(MetricsDocument {
+        status_counts: summary.status_counts,
+        retry_stats: RetryStatsDocument {
+            avg_retries: summary.retry_stats.avg_retries,
+            max_retries: summary.retry_stats.max_retries,
+        },
+        avg_duration_seconds: summary.avg_duration_seconds,
+        recent_failures: summary
+            .recent_failures
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        queues,
+    })
+}

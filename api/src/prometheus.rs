@@ -1,0 +1,119 @@
+//! `GET /metrics`: the process-wide Prometheus recorder, and the gauges and counters set
+//! from the broker's O(1) `stats()` and `Store::runs_by_status()` at scrape time.
+//!
+//! The recorder is installed once per process (tests build many apps). Counters are set
+//! absolutely from Redis, so every API replica reports the same cluster-wide values.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The histogram the worker records per task (`metrics::histogram!`).
+pub const TASK_DURATION: &str = "confq_task_duration_seconds";
+const DURATION_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
+
+struct Exporter {
+    handle: PrometheusHandle,
+    /// Set when another global recorder was installed first: our series go here instead.
+    local: Option<PrometheusRecorder>,
+}
+
+static EXPORTER: OnceLock<Exporter> = OnceLock::new();
+
+fn builder() -> PrometheusBuilder {
+    let plain = PrometheusBuilder::new();
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full(TASK_DURATION.to_owned()), DURATION_BUCKETS)
+        .unwrap_or(plain)
+}
+
+fn exporter() -> &'static Exporter {
+    EXPORTER.get_or_init(|| match builder().install_recorder() {
+        Ok(handle) => Exporter { handle, local: None },
+        Err(e) => {
+            tracing::warn!(error = %e, "a global metrics recorder exists already; /metrics shows only the API's own series");
+            let recorder = builder().build_recorder();
+            Exporter { handle: recorder.handle(), local: Some(recorder) }
+        }
+    })
+}
+
+/// Installs the recorder now (idempotent), so task durations recorded in this process count.
+pub fn install() {
+    exporter();
+}
+
+/// Refreshes the scrape-time series and renders the text exposition.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis or the database does not answer.
+pub async fn scrape(state: &AppState) -> Result<String, ApiError> {
+    let exporter = exporter();
+    let snapshot = Snapshot::read(state).await?;
+    match &exporter.local {
+        Some(recorder) => metrics::with_local_recorder(recorder, || snapshot.record()),
+        None => snapshot.record(),
+    }
+    exporter.handle.run_upkeep();
+    Ok(exporter.handle.render())
+}
+
+struct Snapshot {
+    queues: Vec<(String, broker::QueueStats)>,
+    runs: std::collections::BTreeMap<String, i64>,
+}
+
+impl Snapshot {
+    async fn read(state: &AppState) -> Result<Self, ApiError> {
+        let mut names = state.broker().queues().await?;
+        if !names.contains(&state.config().queue) {
+            names.push(state.config().queue.clone());
+        }
+        let mut queues = Vec::with_capacity(names.len());
+        for name in names {
+            let stats = state.broker().stats(&name).await?;
+            queues.push((name.as_str().to_owned(), stats));
+        }
+        Ok(Self {
+            queues,
+            runs: state.store().runs_by_status().await?,
+        })
+    }
+
+    fn record(&self) {
+        for (queue, s) in &self.queues {
+            for (state, n) in [
+                ("pending", s.pending),
+                ("processing", s.processing),
+                ("delayed", s.delayed),
+                ("dead", s.dead),
+            ] {
+                metrics::gauge!("confq_queue_size", "queue" => queue.clone(), "state" => state)
+                    .set(n as f64);
+            }
+            metrics::counter!("confq_tasks_processed_total", "queue" => queue.clone())
+                .absolute(s.processed);
+            metrics::counter!("confq_tasks_retried_total", "queue" => queue.clone())
+                .absolute(s.retried);
+            metrics::counter!("confq_leases_expired_total", "queue" => queue.clone())
+                .absolute(s.expired);
+            metrics::counter!("confq_dead_letters_total", "queue" => queue.clone())
+                .absolute(s.dead_lettered);
+            // The broker counts failed attempts; expired leases are the ones of type `timeout`.
+            metrics::counter!("confq_tasks_failed_total", "queue" => queue.clone(), "error_type" => "timeout")
+                .absolute(s.expired);
+            metrics::counter!("confq_tasks_failed_total", "queue" => queue.clone(), "error_type" => "task")
+                .absolute(s.failed.saturating_sub(s.expired));
+        }
+        for (status, n) in &self.runs {
+            metrics::gauge!("confq_runs", "status" => status.clone()).set(*n as f64);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! `POST /v1/uploads`: stream the archive into storage, create the run, enqueue its task.
+
+use axum::Json;
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::http::{StatusCode, header};
+use broker::{Envelope, TaskId};
+use entity::store::{NewRun, RunSource};
+use entity::{StorageError, StoredObject};
+use futures::TryStreamExt;
+use serde::Deserialize;
+use tokio_util::io::StreamReader;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, LimitHit};
+use crate::schemas::{Accepted, ErrorBody};
+use crate::state::AppState;
+
+/// The task every upload enqueues.
+pub const PARSE_UPLOAD: &str = "ingest.parse_upload";
+const MAX_FILENAME: usize = 255;
+/// Room for multipart boundaries and headers around the file itself.
+pub(crate) const MULTIPART_SLACK: u64 = 64 * 1024;
+
+/// `?filename=` of a raw upload.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The archive's original name (required for a raw body; optional for multipart).
+    pub filename: Option<String>,
+}
+
+/// The multipart form of an upload.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the form in the OpenAPI document only
+pub struct UploadForm {
+    /// The archive (`.tar.gz`, `.tgz`, `.tar`, `.zip`, `.spl`).
+    #[schema(content_media_type = "application/octet-stream")]
+    file: Vec<u8>,
+}
+
+/// Stores an archive and queues it for ingestion.
+#[utoipa::path(post, path = "/v1/uploads", tag = "uploads",
+    params(UploadQuery),
+    request_body(content(
+        (UploadForm = "multipart/form-data"),
+        ("application/octet-stream"),
+    )),
+    responses(
+        (status = 202, description = "Stored and queued", body = Accepted),
+        (status = 400, description = "Empty upload, missing file or filename", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 413, description = "Larger than the upload limit; nothing kept", body = ErrorBody),
+        (status = 503, description = "Redis, the database or the storage does not answer", body = ErrorBody),
+    ),
+    security((), ("bearer" = [])))]
+pub async fn upload(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let query = Query::<UploadQuery>::try_from_uri(request.uri())
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::BadRequest(format!("invalid query string: {}", e.body_text())))?;
+    let (filename, object) = if is_multipart(&request) {
+        from_multipart(&state, request, query.filename).await?
+    } else {
+        let filename = query
+            .filename
+            .ok_or_else(|| ApiError::BadRequest("a raw upload needs `?filename=`".to_owned()))?;
+        let filename = valid_filename(filename)?;
+        let body = request
+            .into_body()
+            .into_data_stream()
+            .map_err(std::io::Error::other);
+        let object = state
+            .storage()
+            .put_stream(StreamReader::new(body), state.config().max_upload_bytes)
+            .await?;
+        (filename, object)
+    };
+    let accepted = accept(&state, filename, object).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+fn is_multipart(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// Streams the `file` field into storage; other fields are skipped.
+async fn from_multipart(
+    state: &AppState,
+    request: Request,
+    name: Option<String>,
+) -> Result<(String, StoredObject), ApiError> {
+    let max = state.config().max_upload_bytes;
+    let mut form = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text())))?;
+    loop {
+        let field = form
+            .next_field()
+            .await
+            .map_err(|e| multipart_error(&e, max))?;
+        let Some(field) = field else {
+            return Err(ApiError::BadRequest(
+                "the multipart body has no `file` field".to_owned(),
+            ));
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = valid_filename(
+            name.or(field.file_name().map(str::to_owned))
+                .unwrap_or_else(|| "upload".to_owned()),
+        )?;
+        let bytes = field.map_err(move |e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                std::io::Error::new(std::io::ErrorKind::FileTooLarge, LimitHit(max))
+            } else {
+                std::io::Error::other(e)
+            }
+        });
+        let object = state
+            .storage()
+            .put_stream(StreamReader::new(bytes), max)
+            .await?;
+        return Ok((filename, object));
+    }
+}
+
+fn multipart_error(e: &axum::extract::multipart::MultipartError, max: u64) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge { limit: max }
+    } else {
+        ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text()))
+    }
+}
+
+fn valid_filename(name: String) -> Result<String, ApiError> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_FILENAME
+        && !name.chars().any(char::is_control);
+    if ok {
+        Ok(name)
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "`filename` must be 1-{MAX_FILENAME} characters without control characters"
+        )))
+    }
+}
+
+/// Creates the run and enqueues its task. If Redis fails after the row exists, the client gets
+/// 503 and the run stays `stored` for the sweep (see `sweep`) to enqueue later.
+async fn accept(
+    state: &AppState,
+    filename: String,
+    object: StoredObject,
+) -> Result<Accepted, ApiError> {
+    let task_id = TaskId::new();
+    let new = NewRun {
+        filename,
+        object_key: object.key.clone(),
+        size_bytes: i64::try_from(object.size_bytes).unwrap_or(i64::MAX),
+        sha256: object.sha256,
+        source: RunSource::Api,
+        task_id: Some(task_id.0),
+    };
+    let run = match state.store().create_run(new).await {
+        Ok(run) => run,
+        Err(e) => {
+            discard(state, &object.key).await;
+            return Err(e.into());
+        }
+    };
+    enqueue(state, run.id.0, task_id).await?;
+    Ok(Accepted {
+        run_id: run.id.0,
+        task_id: task_id.to_string(),
+        status: "stored".to_owned(),
+    })
+}
+
+/// Pushes the `ingest.parse_upload` envelope of `run_id` with the given task id.
+pub(crate) async fn enqueue(
+    state: &AppState,
+    run_id: i64,
+    task_id: TaskId,
+) -> Result<(), ApiError> {
+    let envelope = envelope(run_id, task_id);
+    state
+        .broker()
+        .producer()
+        .enqueue(&state.config().queue, &envelope)
+        .await?;
+    Ok(())
+}
+
+/// The envelope that asks a worker to parse run `run_id`.
+pub(crate) fn envelope(run_id: i64, task_id: TaskId) -> Envelope {
+    let mut args = serde_json::Map::new();
+    args.insert("run_id".to_owned(), run_id.into());
+    let mut envelope = Envelope::new(PARSE_UPLOAD, args);
+    envelope.id = task_id;
+    envelope
+}
+
+async fn discard(state: &AppState, key: &str) {
+    if let Err(e) = state.storage().delete(key).await
+        && !matches!(e, StorageError::NotFound { .. })
+    {
+        tracing::warn!(object.key = key, error = %e, "could not delete the object of a run that was not created");
+    }
+}

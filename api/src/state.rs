@@ -1,0 +1,91 @@
+//! The API's configuration and the shared state every handler receives.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use broker::{Broker, QueueName};
+use entity::{Storage, Store};
+
+/// How the API behaves; the `confq` binary fills it from flags and environment.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Larger uploads get 413 (`CONFQ_MAX_UPLOAD_BYTES`).
+    pub max_upload_bytes: u64,
+    /// When set, mutating routes require `Authorization: Bearer <token>`.
+    pub api_token: Option<String>,
+    /// When set with `api_token`, the `/v1` read routes require the token too.
+    pub protect_reads: bool,
+    /// The queue uploads and retries are enqueued on.
+    pub queue: QueueName,
+    /// How long `/readyz` waits for Redis and the database.
+    pub readiness_timeout: Duration,
+    /// How often `serve` runs the sweep of unqueued runs.
+    pub sweep_interval: Duration,
+    /// How long a run must sit in `stored` before the sweep looks at it.
+    pub sweep_older_than: Duration,
+    /// Time limit of every request but uploads.
+    pub request_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 536_870_912,
+            api_token: None,
+            protect_reads: false,
+            queue: QueueName::default(),
+            readiness_timeout: Duration::from_secs(2),
+            sweep_interval: Duration::from_secs(30),
+            sweep_older_than: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: ApiConfig,
+    broker: Broker,
+    store: Store,
+    storage: Storage,
+}
+
+impl AppState {
+    /// Bundles the configuration and the handles on Redis, the database and the object storage.
+    pub fn new(config: ApiConfig, broker: Broker, store: Store, storage: Storage) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                broker,
+                store,
+                storage,
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+
+    /// The broker handle.
+    pub fn broker(&self) -> &Broker {
+        &self.inner.broker
+    }
+
+    /// The run store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The object storage of uploads.
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+}

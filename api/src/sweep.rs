@@ -1,0 +1,189 @@
+//! The sweep of unqueued runs: a run row written whose task never reached Redis (Redis was
+//! down after the insert, or the process died in between) stays `stored` forever unless
+//! someone enqueues it. The sweep finds `stored` runs older than a threshold, checks that
+//! their task is nowhere in the queue (pending, processing, delayed, dead), and enqueues it
+//! again under the same task id. A double enqueue is harmless: ingestion is idempotent.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use broker::keys::QueueKeys;
+use broker::{Broker, BrokerError, QueueName, TaskId};
+use entity::Store;
+use entity::store::Run;
+use redis::aio::MultiplexedConnection;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::ApiError;
+use crate::routes::uploads::envelope;
+
+/// Runs looked at per pass.
+const BATCH: u64 = 500;
+/// Elements read per Redis round trip while looking for task ids.
+const CHUNK: isize = 1000;
+
+/// Enqueues the task of every run still `stored` after `older_than` whose task id is in none
+/// of `queue`'s lists; returns how many were enqueued.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis or the database does not answer.
+pub async fn sweep_unqueued(
+    store: &Store,
+    broker: &Broker,
+    queue: &QueueName,
+    older_than: Duration,
+) -> Result<usize, ApiError> {
+    let stale = store.stale_stored_runs(older_than, BATCH).await?;
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    let wanted: HashSet<String> = stale
+        .iter()
+        .filter_map(|r| r.task_id)
+        .map(|id| id.to_string())
+        .collect();
+    let queued = find_queued(broker, queue, &wanted).await?;
+    let mut enqueued = 0;
+    for run in stale {
+        if run
+            .task_id
+            .is_some_and(|id| queued.contains(&id.to_string()))
+        {
+            continue;
+        }
+        enqueue_again(store, broker, queue, &run).await?;
+        enqueued += 1;
+    }
+    Ok(enqueued)
+}
+
+async fn enqueue_again(
+    store: &Store,
+    broker: &Broker,
+    queue: &QueueName,
+    run: &Run,
+) -> Result<(), ApiError> {
+    let task_id = run.task_id.map_or_else(TaskId::new, TaskId);
+    broker
+        .producer()
+        .enqueue(queue, &envelope(run.id.0, task_id))
+        .await?;
+    // Also moves `updated_at`, so the next pass leaves this run alone for `older_than`.
+    store.set_task_id(run.id, task_id.0).await?;
+    tracing::warn!(run.id = %run.id, task.id = %task_id, "enqueued a stored run whose task was not in the queue");
+    Ok(())
+}
+
+/// Which of `wanted` appear in the queue's pending, processing, delayed or dead elements.
+async fn find_queued(
+    broker: &Broker,
+    queue: &QueueName,
+    wanted: &HashSet<String>,
+) -> Result<HashSet<String>, ApiError> {
+    let client =
+        redis::Client::open(broker.config().redis_url.as_str()).map_err(BrokerError::from)?;
+    let mut con = client
+        .get_multiplexed_async_connection()
+        .await
+        .map_err(BrokerError::from)?;
+    let keys = QueueKeys::new(&broker.config().key_prefix, queue);
+    let mut found = HashSet::new();
+    for (key, is_list) in [
+        (&keys.pending, true),
+        (&keys.processing, true),
+        (&keys.delayed, false),
+        (&keys.dead, false),
+    ] {
+        let mut start = 0;
+        loop {
+            let chunk = range(&mut con, key, is_list, start).await?;
+            let last = chunk.len() < usize::try_from(CHUNK).unwrap_or(usize::MAX);
+            for element in &chunk {
+                found.extend(
+                    wanted
+                        .iter()
+                        .filter(|id| element.contains(id.as_str()))
+                        .cloned(),
+                );
+            }
+            if last || found.len() == wanted.len() {
+                break;
+            }
+            start += CHUNK;
+        }
+    }
+    Ok(found)
+}
+
+async fn range(
+    con: &mut MultiplexedConnection,
+    key: &str,
+    is_list: bool,
+    start: isize,
+) -> Result<Vec<String>, ApiError> {
+    let command = if is_list { "LRANGE" } else { "ZRANGE" };
+    let elements: Vec<String> = redis::cmd(command)
+        .arg(key)
+        .arg(start)
+        .arg(start + CHUNK - 1)
+        .query_async(con)
+        .await
+        .map_err(BrokerError::from)?;
+    Ok(elements)
+}
+
+/// The background loop `serve` starts: one sweep every `interval` until `stop`.
+#[derive(Debug, Clone)]
+pub struct Sweeper {
+    store: Store,
+    broker: Broker,
+    queue: QueueName,
+    interval: Duration,
+    older_than: Duration,
+}
+
+impl Sweeper {
+    /// A sweeper of `queue`.
+    pub fn new(
+        store: Store,
+        broker: Broker,
+        queue: QueueName,
+        interval: Duration,
+        older_than: Duration,
+    ) -> Self {
+        Self {
+            store,
+            broker,
+            queue,
+            interval,
+            older_than,
+        }
+    }
+
+    /// One pass; returns how many runs were enqueued.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when Redis or the database does not answer.
+    pub async fn tick(&self) -> Result<usize, ApiError> {
+        sweep_unqueued(&self.store, &self.broker, &self.queue, self.older_than).await
+    }
+
+    /// Sweeps every `interval` until `stop` is cancelled; failures are logged once per outage.
+    pub async fn run(self, stop: CancellationToken) {
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(self.interval) => {}
+            }
+            match self.tick().await {
+                Ok(_) => failing = false,
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, cause = ?std::error::Error::source(&e).map(ToString::to_string), "sweep of unqueued runs failed; will retry");
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}

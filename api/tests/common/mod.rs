@@ -1,0 +1,308 @@
+//! Test harness: the API over a broker on the shared Redis (random key prefix), a SQLite store
+//! in a temp dir (or a fresh PostgreSQL database when `CONFQ_TEST_POSTGRES_URL` is set) and
+//! file storage; requests go through `app(state).oneshot(..)`.
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api::{ApiConfig, AppState, app};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use broker::{Broker, BrokerConfig, QueueName};
+use entity::{Storage, Store};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const EXAMPLE_TGZ: &[u8] = include_bytes!("../../../examples/splunk-apps.tgz");
+
+pub struct TestApp {
+    pub state: AppState,
+    pub broker: Broker,
+    pub store: Store,
+    pub storage: Storage,
+    pub prefix: String,
+    pub dir: tempfile::TempDir,
+    pub backend: &'static str,
+    pg: Option<(String, String)>,
+}
+
+pub fn redis_url() -> String {
+    std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+pub async fn broker_at(url: &str, prefix: &str) -> Broker {
+    Broker::connect(BrokerConfig {
+        redis_url: url.to_owned(),
+        key_prefix: prefix.to_owned(),
+        ..BrokerConfig::default()
+    })
+    .await
+    .expect("Redis must answer")
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with(ApiConfig::default()).await
+    }
+
+    /// SQLite, always.
+    pub async fn with(config: ApiConfig) -> Self {
+        let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
+        let broker = broker_at(&redis_url(), &prefix).await;
+        Self::on(config, broker, prefix, None).await
+    }
+
+    /// SQLite, plus PostgreSQL when `CONFQ_TEST_POSTGRES_URL` is set.
+    pub async fn backends(config: ApiConfig) -> Vec<Self> {
+        let mut apps = vec![Self::with(config.clone()).await];
+        if let Some(admin) = std::env::var("CONFQ_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
+            let broker = broker_at(&redis_url(), &prefix).await;
+            apps.push(Self::on(config, broker, prefix, Some(admin)).await);
+        }
+        apps
+    }
+
+    /// An app on a given broker (e.g. a private Redis).
+    pub async fn on(
+        config: ApiConfig,
+        broker: Broker,
+        prefix: String,
+        pg_admin: Option<String>,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (url, pg, backend) = match pg_admin {
+            None => (
+                format!("sqlite://{}/confq.db?mode=rwc", dir.path().display()),
+                None,
+                "sqlite",
+            ),
+            Some(admin) => {
+                let name = format!("confq_api_test_{}", uuid::Uuid::new_v4().simple());
+                let conn = Database::connect(admin.as_str()).await.expect("postgres");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
+                let _ = conn.close().await;
+                let mut url = url::Url::parse(&admin).expect("postgres url");
+                url.set_path(&format!("/{name}"));
+                (url.to_string(), Some((admin, name)), "postgres")
+            }
+        };
+        let store = Store::connect(&url).await.expect("database");
+        store.migrate().await.expect("migrate");
+        let storage = Storage::from_url(&format!("file://{}/uploads", dir.path().display()))
+            .expect("storage");
+        let state = AppState::new(config, broker.clone(), store.clone(), storage.clone());
+        Self {
+            state,
+            broker,
+            store,
+            storage,
+            prefix,
+            dir,
+            backend,
+            pg,
+        }
+    }
+
+    pub fn queue(&self) -> QueueName {
+        self.state.config().queue.clone()
+    }
+
+    pub async fn send(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, bytes::Bytes) {
+        let response = app(self.state.clone())
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("body").to_bytes();
+        (parts.status, parts.headers, bytes)
+    }
+
+    pub async fn call(&self, method: Method, uri: &str) -> (StatusCode, Value) {
+        self.call_with(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, uri).await
+    }
+
+    pub async fn call_with(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let (status, _, bytes) = self.send(request).await;
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    pub async fn upload_raw(&self, bytes: &[u8], filename: &str) -> (StatusCode, Value) {
+        let request = Request::post(format!("/v1/uploads?filename={filename}"))
+            .header("content-type", "application/octet-stream")
+            .body(Body::from(bytes.to_vec()))
+            .unwrap();
+        self.call_with(request).await
+    }
+
+    /// Elements of this app's pending list.
+    pub async fn pending(&self) -> Vec<Value> {
+        let mut con = redis_connection(&redis_url()).await;
+        let key = format!("{}:{{{}}}:pending", self.prefix, self.queue());
+        let raw: Vec<String> = redis::cmd("LRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        raw.iter()
+            .map(|r| serde_json::from_str(r).unwrap())
+            .collect()
+    }
+
+    /// Files kept in the storage directory.
+    pub fn stored_files(&self) -> usize {
+        fn walk(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir).map_or(0, |entries| {
+                entries
+                    .flatten()
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            walk(&e.path())
+                        } else {
+                            1
+                        }
+                    })
+                    .sum()
+            })
+        }
+        walk(&self.dir.path().join("uploads"))
+    }
+}
+
+pub async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis")
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let (prefix, pg) = (self.prefix.clone(), self.pg.take());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(client) = redis::Client::open(redis_url())
+                    && let Ok(mut con) = client.get_multiplexed_async_connection().await
+                {
+                    let keys: Vec<String> = redis::cmd("KEYS")
+                        .arg(format!("{prefix}:*"))
+                        .query_async(&mut con)
+                        .await
+                        .unwrap_or_default();
+                    if !keys.is_empty() {
+                        let _: Result<(), _> =
+                            redis::cmd("DEL").arg(keys).query_async(&mut con).await;
+                    }
+                }
+                if let Some((admin, name)) = pg
+                    && let Ok(conn) = Database::connect(admin.as_str()).await
+                {
+                    let _ = conn
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A private `redis-server` on a free port, killed when dropped.
+pub struct PrivateRedis {
+    pub url: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH");
+        let url = format!("redis://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(client) = redis::Client::open(url.as_str())
+                && let Ok(mut con) = client.get_multiplexed_async_connection().await
+                && redis::cmd("PING")
+                    .query_async::<String>(&mut con)
+                    .await
+                    .is_ok()
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "private redis-server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self {
+            url,
+            child,
+            _dir: dir,
+        }
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,189 @@
+//! Worker views: retrying a failed run, the aggregate metrics document, dead letters.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use broker::{Envelope, WorkerId};
+use common::TestApp;
+use entity::store::{NewRun, Run, RunMetrics, RunSource, RunStatus};
+use serde_json::{Value, json};
+
+async fn failed_run(t: &TestApp) -> Run {
+    let new = NewRun {
+        filename: "f.tgz".into(),
+        object_key: "uploads/x/f".into(),
+        size_bytes: 10,
+        sha256: "ab".repeat(32),
+        source: RunSource::Api,
+        task_id: Some(uuid::Uuid::now_v7()),
+    };
+    let run = t.store.create_run(new).await.unwrap();
+    let fence = t
+        .store
+        .begin_attempt(run.id, run.task_id.unwrap())
+        .await
+        .unwrap();
+    t.store
+        .schedule_retry(run.id, fence, "boom", "tb", 1)
+        .await
+        .unwrap();
+    let fence = t
+        .store
+        .begin_attempt(run.id, run.task_id.unwrap())
+        .await
+        .unwrap();
+    let metrics = RunMetrics {
+        retry_count: 1,
+        error_type: Some("permanent".into()),
+        ..RunMetrics::default()
+    };
+    t.store
+        .fail(run.id, fence, "bad archive", "tb", metrics)
+        .await
+        .unwrap();
+    run
+}
+
+#[tokio::test]
+async fn retry_requeues_a_failed_run_under_a_new_task_id() {
+    let t = TestApp::new().await;
+    let run = failed_run(&t).await;
+    let (status, body) = t
+        .call(Method::POST, &format!("/v1/worker/runs/{}/retry", run.id))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["run_id"], run.id.0);
+    assert_eq!(body["status"], "stored");
+    assert_ne!(body["task_id"], run.task_id.unwrap().to_string());
+    let after = t.store.run(run.id).await.unwrap().unwrap();
+    assert_eq!(after.status, RunStatus::Stored);
+    assert_eq!(after.retry_count, 1);
+    assert_eq!(after.task_id.unwrap().to_string(), body["task_id"]);
+    let pending = t.pending().await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["id"], body["task_id"]);
+    assert_eq!(pending[0]["args"], json!({ "run_id": run.id.0 }));
+    // now stored, no longer failed
+    let (status, body) = t
+        .call(Method::POST, &format!("/v1/worker/runs/{}/retry", run.id))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"].as_str().unwrap().contains("not failed"));
+}
+
+#[tokio::test]
+async fn metrics_document_has_the_contract_shape() {
+    let t = TestApp::new().await;
+    failed_run(&t).await;
+    t.upload_raw(common::EXAMPLE_TGZ, "a.tgz").await;
+    let (status, doc) = t.get("/v1/worker/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "status_counts",
+            "retry_stats",
+            "avg_duration_seconds",
+            "recent_failures",
+            "queues"
+        ]
+    );
+    assert_eq!(doc["status_counts"]["failed"], 1);
+    assert_eq!(doc["status_counts"]["stored"], 1);
+    assert_eq!(doc["retry_stats"]["max_retries"], 1);
+    assert_eq!(doc["retry_stats"]["avg_retries"], 0.5);
+    assert_eq!(doc["recent_failures"][0]["error_message"], "bad archive");
+    assert_eq!(doc["recent_failures"][0]["error_type"], "permanent");
+    assert_eq!(
+        doc["queues"],
+        json!({"ingest": {"pending": 1, "processing": 0, "delayed": 0, "dead": 0, "workers": 0}})
+    );
+    let shared = api::documents::metrics(&t.broker, &t.store).await.unwrap();
+    assert_eq!(serde_json::to_value(shared).unwrap(), doc);
+}
+
+async fn dead_letters(t: &TestApp, n: usize) -> Vec<String> {
+    let queue = t.queue();
+    let envelopes: Vec<Envelope> = (0..n)
+        .map(|i| Envelope::new("confq.noop", json!({"i": i}).as_object().unwrap().clone()))
+        .collect();
+    t.broker
+        .producer()
+        .enqueue_many(&queue, &envelopes)
+        .await
+        .unwrap();
+    let consumer = t
+        .broker
+        .consumer(vec![queue], WorkerId::new("api-test"))
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    while ids.len() < n {
+        for d in consumer.fetch(n).await.unwrap() {
+            consumer
+                .dead_letter(&d, &format!("reason {}", d.envelope.id))
+                .await
+                .unwrap();
+            ids.push(d.envelope.id.to_string());
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_paginated_requeued_and_purged() {
+    let t = TestApp::new().await;
+    let ids = dead_letters(&t, 5).await;
+    let (mut seen, mut uri) = (Vec::new(), "/v1/worker/dead?limit=2".to_owned());
+    loop {
+        let (status, page) = t.get(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            assert_eq!(
+                item["reason"],
+                format!("reason {}", item["task_id"].as_str().unwrap())
+            );
+            assert_eq!(item["queue"], "ingest");
+            assert_eq!(item["envelope"]["task"], "confq.noop");
+            seen.push(item["task_id"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/v1/worker/dead?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    let (mut a, mut b) = (seen.clone(), ids.clone());
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "every dead letter once");
+
+    let (status, body) = t
+        .call(Method::POST, &format!("/v1/worker/dead/{}/requeue", ids[0]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"task_id": ids[0], "queue": "ingest"}));
+    let pending = t.pending().await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["id"], Value::String(ids[0].clone()));
+    let (status, _) = t
+        .call(Method::POST, &format!("/v1/worker/dead/{}/requeue", ids[0]))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = t
+        .call(Method::POST, "/v1/worker/dead/not-a-uuid/requeue")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, body) = t.call(Method::DELETE, "/v1/worker/dead").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"purged": 4, "queue": "ingest"}));
+    let (_, page) = t.get("/v1/worker/dead").await;
+    assert_eq!(page, json!({"items": [], "next": null}));
+}
