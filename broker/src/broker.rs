@@ -44,7 +44,7 @@ impl Broker {
     ///
     /// # Errors
     /// `Config` for an invalid URL or prefix; `Unreachable` (URL redacted) when Redis does not answer.
-    #[instrument(skip_all, err, fields(url = %redact_url(&config.redis_url)))]
+    #[instrument(skip_all, err(level = "debug"), fields(url = %redact_url(&config.redis_url)))]
     pub async fn connect(config: BrokerConfig) -> Result<Self> {
         validate(&config)?;
         let url = redact_url(&config.redis_url);

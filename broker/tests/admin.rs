@@ -89,6 +89,30 @@ async fn dead_letters_are_capped_by_count() {
 }
 
 #[tokio::test]
+async fn dead_letters_older_than_the_max_age_are_dropped() {
+    let config = BrokerConfig {
+        dead_max_age: Duration::from_millis(200),
+        ..fast_config(&redis_url())
+    };
+    let b = broker_with(config).await;
+    b.producer()
+        .enqueue_many(&queue(), &[task(1), task(2)])
+        .await
+        .unwrap();
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let ds = c.fetch(2).await.unwrap();
+    c.dead_letter(&ds[0], "old").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.dead_letter(&ds[1], "new").await.unwrap();
+    let kept = b.dead_letters().list(&queue(), 0, 10).await.unwrap();
+    assert_eq!(
+        kept.iter().map(|d| d.reason.as_str()).collect::<Vec<_>>(),
+        ["new"]
+    );
+    cleanup(&b).await;
+}
+
+#[tokio::test]
 async fn workers_register_and_disappear_after_their_ttl() {
     let b = broker().await;
     let reg = b.workers();
