@@ -1,0 +1,207 @@
+//! The command line: every subcommand and setting of CONTRACT §1–§2. Each setting is a flag or a
+//! `CONFQ_*` variable (flags win), so `confq --help` is the configuration reference.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// confq: a Redis-brokered task system that ingests Splunk configuration archives.
+#[derive(Debug, Parser)]
+#[command(name = "confq", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub settings: Settings,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings shared by every command (CONTRACT §2).
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Redis URL of the broker.
+    #[arg(long, global = true, env = "CONFQ_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+    /// SeaORM database URL (`sqlite://…` or `postgres://…`); `DATABASE_URL` is read too.
+    /// Default: `sqlite://<data dir>/confq.db?mode=rwc`.
+    #[arg(long, global = true, env = "CONFQ_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where uploaded archives live: `file://…` or `s3://bucket/prefix`.
+    /// Default: `file://<data dir>/uploads`.
+    #[arg(long, global = true, env = "CONFQ_STORAGE_URL")]
+    pub storage_url: Option<String>,
+    /// Root of the embedded defaults.
+    #[arg(long, global = true, env = "CONFQ_DATA_DIR", default_value = "./confq-data")]
+    pub data_dir: PathBuf,
+    /// Prefix of every Redis key.
+    #[arg(long, global = true, env = "CONFQ_KEY_PREFIX", default_value = "confq")]
+    pub key_prefix: String,
+    /// Retries after the first attempt.
+    #[arg(long, global = true, env = "CONFQ_MAX_RETRIES", default_value_t = 3)]
+    pub max_retries: u32,
+    /// Seconds before retry 1, 2, 3 (the last repeats); ±10 % jitter.
+    #[arg(long, global = true, env = "CONFQ_RETRY_BACKOFF", default_value = "60,180,600")]
+    pub retry_backoff: String,
+    /// Visibility lease: a task that does not renew it within this long is redelivered.
+    #[arg(long, global = true, env = "CONFQ_LEASE_SECS", default_value_t = 120.0)]
+    pub lease_secs: f64,
+    /// How often a running task renews its lease and `last_heartbeat`.
+    #[arg(long, global = true, env = "CONFQ_HEARTBEAT_SECS", default_value_t = 30.0)]
+    pub heartbeat_secs: f64,
+    /// Reaper scan period.
+    #[arg(long, global = true, env = "CONFQ_REAPER_INTERVAL_SECS", default_value_t = 5.0)]
+    pub reaper_interval_secs: f64,
+    /// When set, every mutating HTTP endpoint requires `Authorization: Bearer <token>`.
+    #[arg(long, global = true, env = "CONFQ_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Larger uploads get 413.
+    #[arg(long, global = true, env = "CONFQ_MAX_UPLOAD_BYTES", default_value_t = 536_870_912)]
+    pub max_upload_bytes: u64,
+    /// Log format; the level comes from `RUST_LOG`.
+    #[arg(long, global = true, env = "CONFQ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Do not apply database migrations at start.
+    #[arg(long, global = true)]
+    pub no_migrate: bool,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines for people.
+    Text,
+    /// One JSON object per line for machines.
+    Json,
+}
+
+/// The subcommands of CONTRACT §1.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// HTTP API server.
+    Api(ApiArgs),
+    /// A worker process.
+    Worker(WorkerArgs),
+    /// The sidecar: re-queues expired leases, promotes due retries, dead-letters exhausted tasks.
+    Reaper,
+    /// Applies database migrations.
+    Migrate,
+    /// API + worker + reaper in one process on the embedded defaults; for a laptop.
+    Dev(ApiArgs),
+    /// Stores archives, creates runs and enqueues them.
+    Ingest(IngestArgs),
+    /// One run's status.
+    Status(StatusArgs),
+    /// Aggregate metrics with queue depths.
+    Metrics(JsonArgs),
+    /// Pushes one envelope.
+    Enqueue(EnqueueArgs),
+    /// Dead-letter operations.
+    Dead(DeadArgs),
+}
+
+/// Arguments of `confq api` and `confq dev`.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Listen address.
+    #[arg(long, env = "CONFQ_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+    /// Require the API token for reads too.
+    #[arg(long)]
+    pub protect_reads: bool,
+}
+
+/// Arguments of `confq worker`.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Tasks in flight at once (default: 2 × cores).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Queues to consume (repeatable; default `ingest`).
+    #[arg(long = "queue")]
+    pub queues: Vec<String>,
+    /// Seconds in-flight tasks may take to finish after SIGTERM before they are given back.
+    #[arg(long, default_value_t = 30.0)]
+    pub shutdown_grace: f64,
+}
+
+/// Arguments of `confq ingest`.
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// Archives to ingest (.zip, .tar, .tar.gz/.tgz, .spl).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Wait for the runs to finish and print a summary.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `confq status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The run id.
+    pub run_id: i64,
+    /// Print the HTTP status document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A lone `--json` flag.
+#[derive(Debug, Clone, Args)]
+pub struct JsonArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `confq enqueue`.
+#[derive(Debug, Clone, Args)]
+pub struct EnqueueArgs {
+    /// Registered task name, e.g. `confq.sleep`.
+    pub task: String,
+    /// The task's arguments, a JSON object.
+    pub args_json: String,
+    /// Queue to push onto.
+    #[arg(long, default_value = "ingest")]
+    pub queue: String,
+    /// Seconds to wait before the task becomes due.
+    #[arg(long)]
+    pub delay: Option<f64>,
+}
+
+/// Arguments of `confq dead`.
+#[derive(Debug, Clone, Args)]
+pub struct DeadArgs {
+    /// Queue whose dead letters to handle.
+    #[arg(long, global = true, default_value = "ingest")]
+    pub queue: String,
+    /// The operation.
+    #[command(subcommand)]
+    pub command: DeadCommand,
+}
+
+/// Dead-letter operations.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DeadCommand {
+    /// Lists dead letters with their reasons.
+    List(JsonArgs),
+    /// Puts one task (or all, with --all) back on its queue.
+    Requeue(RequeueArgs),
+    /// Deletes every dead letter of the queue.
+    Purge,
+}
+
+/// Arguments of `confq dead requeue`.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct RequeueArgs {
+    /// The task id to requeue.
+    pub task_id: Option<String>,
+    /// Requeue every dead letter.
+    #[arg(long)]
+    pub all: bool,
+}

@@ -1,0 +1,49 @@
+//! `confq api [--bind ADDR]`: the HTTP API server.
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{ApiArgs, Settings};
+use crate::exit::Failure;
+use crate::services;
+
+/// Serves the API until SIGTERM/SIGINT.
+pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
+    let services = services::broker(settings, false).await?;
+    let store = services::store(settings).await?;
+    let storage = services::storage(settings)?;
+    let stop = CancellationToken::new();
+    let shutdown = worker::Shutdown::new();
+    tokio::spawn(shutdown.clone().listen_for_signals());
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            shutdown.graceful.cancelled().await;
+            stop.cancel();
+        }
+    });
+    serve(settings, args, services.broker, store, storage, stop).await
+}
+
+/// Serves the API on `args.bind` until `stop`.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn serve(
+    settings: &Settings,
+    args: &ApiArgs,
+    broker: broker::Broker,
+    store: entity::store::Store,
+    storage: entity::storage::Storage,
+    stop: CancellationToken,
+) -> Result<(), Failure> {
+    let config = api::ApiConfig {
+        max_upload_bytes: settings.max_upload_bytes,
+        api_token: settings.api_token.clone(),
+        protect_reads: args.protect_reads,
+        ..api::ApiConfig::default()
+    };
+    let state = api::AppState::new(config, broker, store, storage);
+    api::serve(state, args.bind, stop)
+        .await
+        .map_err(|error| Failure::runtime(format!("cannot serve the API on {}: {error}", args.bind)))
+}

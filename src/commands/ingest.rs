@@ -1,0 +1,191 @@
+//! `confq ingest FILE... [--wait] [--json]`: stores archives, creates runs and enqueues them; with
+//! `--wait`, shows progress and a summary, running an in-process worker when no live one exists.
+
+use std::path::Path;
+use std::time::Duration;
+
+use broker::{Broker, Envelope};
+use entity::storage::Storage;
+use entity::store::{NewRun, Run, RunSource, RunStatus, Store};
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+use worker::{Shutdown, WorkerConfig};
+
+use crate::cli::{IngestArgs, Settings, WorkerArgs};
+use crate::commands::{reaper, table, worker as worker_cmd};
+use crate::exit::Failure;
+use crate::progress::Progress;
+use crate::services;
+
+/// Ingests the given archives.
+pub async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> {
+    for file in &args.files {
+        if !file.is_file() {
+            return Err(Failure::usage(format!("{} is not a readable file", file.display())));
+        }
+    }
+    let services = services::broker(settings, true).await?;
+    let store = services::store(settings).await?;
+    let storage = services::storage(settings)?;
+    let queue = worker::config::default_queue();
+    let mut runs = Vec::new();
+    for file in &args.files {
+        runs.push(submit(&services.broker, &store, &storage, settings, file).await?);
+    }
+    if !args.wait {
+        print_submitted(&runs, args.json);
+        return Ok(());
+    }
+    let live = services.broker.workers().live_count(&queue).await.unwrap_or(0);
+    let local = if live == 0 {
+        if !args.json {
+            eprintln!("confq: no live worker is registered; running one in this process");
+        }
+        Some(start_local_worker(&services.broker, &store, &storage, settings).await?)
+    } else {
+        None
+    };
+    let finished = wait_for(&store, &runs, args.json).await;
+    if let Some(local) = local {
+        local.stop().await;
+    }
+    if let Some(private) = services.private_redis {
+        private.stop().await;
+    }
+    let finished = finished?;
+    print_summary(&finished, args.json);
+    if finished.iter().any(|run| run.status == RunStatus::Failed) {
+        return Err(Failure::runtime("at least one run failed (see the summary above)"));
+    }
+    Ok(())
+}
+
+async fn submit(broker: &Broker, store: &Store, storage: &Storage, settings: &Settings, path: &Path) -> Result<Run, Failure> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|error| Failure::runtime(format!("cannot open {}: {error}", path.display())))?;
+    let stored = storage
+        .put_stream(file, settings.max_upload_bytes)
+        .await
+        .map_err(|error| Failure::runtime(format!("cannot store {}: {error}", path.display())))?;
+    let mut envelope = Envelope::new(worker::tasks::parse_upload::NAME, Map::new());
+    let filename = path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
+    let new = NewRun {
+        filename,
+        object_key: stored.key,
+        size_bytes: i64::try_from(stored.size_bytes).unwrap_or(i64::MAX),
+        sha256: stored.sha256,
+        source: RunSource::Cli,
+        task_id: Some(envelope.id.0),
+    };
+    let run = store.create_run(new).await.map_err(|error| Failure::runtime(format!("cannot create the run: {error}")))?;
+    envelope.args.insert("run_id".into(), json!(run.id.0));
+    broker
+        .producer()
+        .enqueue(&worker::config::default_queue(), &envelope)
+        .await
+        .map_err(|error| Failure::runtime(format!("cannot enqueue run {}: {error}", run.id)))?;
+    Ok(run)
+}
+
+/// A worker and reaper running inside this process until its runs are done.
+struct LocalWorker {
+    shutdown: Shutdown,
+    reaper_stop: CancellationToken,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl LocalWorker {
+    async fn stop(self) {
+        self.shutdown.graceful.cancel();
+        self.reaper_stop.cancel();
+        for handle in self.handles {
+            let _ = handle.await;
+        }
+    }
+}
+
+async fn start_local_worker(broker: &Broker, store: &Store, storage: &Storage, settings: &Settings) -> Result<LocalWorker, Failure> {
+    let args = WorkerArgs { concurrency: None, queues: Vec::new(), shutdown_grace: 5.0 };
+    let config: WorkerConfig = settings.worker_config(&args)?;
+    let shutdown = Shutdown::new();
+    let reaper_stop = CancellationToken::new();
+    let reaper = reaper::spawn_reaper(broker, store.clone(), settings, reaper_stop.clone()).await?;
+    let worker = tokio::spawn({
+        let (broker, store, storage, shutdown) = (broker.clone(), store.clone(), storage.clone(), shutdown.clone());
+        async move {
+            if let Err(failure) = worker_cmd::spawn_worker(broker, store, storage, config, shutdown).await {
+                eprintln!("confq: the in-process worker stopped: {failure}");
+            }
+        }
+    });
+    Ok(LocalWorker { shutdown, reaper_stop, handles: vec![reaper, worker] })
+}
+
+async fn wait_for(store: &Store, runs: &[Run], json: bool) -> Result<Vec<Run>, Failure> {
+    let progress = Progress::new(runs, !json);
+    loop {
+        let mut current = Vec::with_capacity(runs.len());
+        for run in runs {
+            let latest = store
+                .run(run.id)
+                .await
+                .map_err(|error| Failure::runtime(format!("cannot read run {}: {error}", run.id)))?
+                .ok_or_else(|| Failure::runtime(format!("run {} vanished", run.id)))?;
+            progress.update(&latest);
+            current.push(latest);
+        }
+        if current.iter().all(|run| matches!(run.status, RunStatus::Complete | RunStatus::Failed)) {
+            progress.finish();
+            return Ok(current);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn print_submitted(runs: &[Run], json: bool) {
+    if json {
+        let items: Vec<Value> = runs
+            .iter()
+            .map(|run| json!({"run_id": run.id.0, "task_id": run.task_id, "filename": run.filename, "status": run.status}))
+            .collect();
+        println!("{}", json!({ "runs": items }));
+    } else {
+        let rows: Vec<Vec<String>> = runs
+            .iter()
+            .map(|run| vec![run.id.to_string(), run.filename.clone(), run.status.as_str().to_owned()])
+            .collect();
+        println!("{}", table::render(&["run", "file", "status"], &rows));
+    }
+}
+
+/// One line of the summary: what the contract's table shows.
+fn summary_row(run: &Run) -> Value {
+    let metrics = run.metrics.clone().unwrap_or_default();
+    let seconds = match (run.started_at, run.completed_at) {
+        (Some(start), Some(end)) => (end - start).num_milliseconds() as f64 / 1000.0,
+        _ => metrics.duration_seconds,
+    };
+    json!({
+        "run_id": run.id.0,
+        "filename": run.filename,
+        "status": run.status,
+        "files": metrics.files_parsed,
+        "stanzas": metrics.stanzas_created,
+        "parse_errors": metrics.parse_errors,
+        "retries": run.retry_count,
+        "seconds": (seconds * 100.0).round() / 100.0,
+        "error_message": run.error_message,
+    })
+}
+
+fn print_summary(runs: &[Run], json: bool) {
+    let rows: Vec<Value> = runs.iter().map(summary_row).collect();
+    if json {
+        println!("{}", json!({ "runs": rows }));
+        return;
+    }
+    let keys = ["run_id", "status", "files", "stanzas", "parse_errors", "retries", "seconds", "error_message"];
+    let cells: Vec<Vec<String>> = rows.iter().map(|row| keys.iter().map(|key| table::cell(&row[*key])).collect()).collect();
+    println!("{}", table::render(&["run", "status", "files", "stanzas", "errors", "retries", "seconds", "error"], &cells));
+}

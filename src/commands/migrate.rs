@@ -1,0 +1,13 @@
+//! `confq migrate`: applies the database migrations.
+
+use crate::cli::Settings;
+use crate::exit::Failure;
+use crate::services;
+
+/// Applies every pending migration (even with `--no-migrate`: that is this command's job).
+pub async fn run(settings: &Settings) -> Result<(), Failure> {
+    let settings = Settings { no_migrate: false, ..settings.clone() };
+    services::store(&settings).await?;
+    println!("migrations applied to {}", worker::redact::redact(&settings.database_url()));
+    Ok(())
+}

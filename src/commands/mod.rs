@@ -1,0 +1,36 @@
+//! One module per subcommand; `run` dispatches.
+
+mod api;
+mod dead;
+mod dev;
+mod enqueue;
+mod ingest;
+mod metrics;
+mod migrate;
+mod reaper;
+mod status;
+mod table;
+mod worker;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Failure;
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// The command's failure, with its exit code.
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let settings = cli.settings;
+    match cli.command {
+        Command::Api(args) => api::run(&settings, &args).await,
+        Command::Worker(args) => worker::run(&settings, &args).await,
+        Command::Reaper => reaper::run(&settings).await,
+        Command::Migrate => migrate::run(&settings).await,
+        Command::Dev(args) => dev::run(&settings, &args).await,
+        Command::Ingest(args) => ingest::run(&settings, &args).await,
+        Command::Status(args) => status::run(&settings, &args).await,
+        Command::Metrics(args) => metrics::run(&settings, &args).await,
+        Command::Enqueue(args) => enqueue::run(&settings, &args).await,
+        Command::Dead(args) => dead::run(&settings, &args).await,
+    }
+}

@@ -1,0 +1,46 @@
+//! Exit codes and the one line a failing command prints: 0 success, 1 runtime failure, 2 usage.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// A command's failure: its exit code and one line saying what went wrong and what to do.
+#[derive(Debug)]
+pub struct Failure {
+    /// 1 for runtime failures, 2 for usage errors.
+    pub code: u8,
+    /// The line printed on stderr.
+    pub message: String,
+}
+
+impl Failure {
+    /// A runtime failure (exit 1).
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self { code: 1, message: worker::redact::redact(&message.into()) }
+    }
+
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self { code: 2, message: worker::redact::redact(&message.into()) }
+    }
+
+    /// Prints the line and returns the exit code.
+    pub fn report(&self) -> ExitCode {
+        eprintln!("confq: {}", self.message);
+        ExitCode::from(self.code)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        // One line: the outermost context, then its causes.
+        Self::runtime(format!("{error:#}"))
+    }
+}

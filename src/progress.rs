@@ -1,0 +1,71 @@
+//! Progress display for `confq ingest --wait`: one spinner per run on a terminal, plain lines
+//! (one per status change) otherwise, nothing with `--json`.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use entity::store::{Run, RunId, RunStatus};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// Shows each run's status as it changes.
+pub struct Progress {
+    bars: HashMap<RunId, ProgressBar>,
+    last: Mutex<HashMap<RunId, RunStatus>>,
+    plain: bool,
+    enabled: bool,
+}
+
+impl Progress {
+    /// A display for `runs`; silent unless `enabled`.
+    pub fn new(runs: &[Run], enabled: bool) -> Self {
+        let plain = !std::io::stderr().is_terminal();
+        let multi = MultiProgress::new();
+        let style = ProgressStyle::with_template("{spinner} run {prefix}: {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let bars = if enabled && !plain {
+            runs.iter()
+                .map(|run| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(style.clone());
+                    bar.set_prefix(format!("{} {}", run.id, run.filename));
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    (run.id, bar)
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Self { bars, last: Mutex::new(HashMap::new()), plain, enabled }
+    }
+
+    /// Shows `run`'s latest status.
+    pub fn update(&self, run: &Run) {
+        if !self.enabled {
+            return;
+        }
+        let message = describe(run);
+        if let Some(bar) = self.bars.get(&run.id) {
+            bar.set_message(message);
+            return;
+        }
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.plain && last.insert(run.id, run.status) != Some(run.status) {
+            eprintln!("run {} ({}): {message}", run.id, run.filename);
+        }
+    }
+
+    /// Stops the spinners.
+    pub fn finish(&self) {
+        for bar in self.bars.values() {
+            bar.finish();
+        }
+    }
+}
+
+fn describe(run: &Run) -> String {
+    match (&run.status, &run.error_message) {
+        (RunStatus::Retrying | RunStatus::Failed, Some(message)) => format!("{}: {message}", run.status.as_str()),
+        _ => run.status.as_str().to_owned(),
+    }
+}

@@ -1,0 +1,99 @@
+//! Connects the pieces a command needs: the broker (with a private Redis fallback where the
+//! contract allows it), the run store (migrated unless `--no-migrate`) and the upload storage.
+
+use broker::{Broker, BrokerError};
+use entity::storage::Storage;
+use entity::store::Store;
+
+use crate::cli::Settings;
+use crate::exit::Failure;
+use crate::private_redis::PrivateRedis;
+
+/// The connected dependencies of a command.
+pub struct Services {
+    /// The Redis broker.
+    pub broker: Broker,
+    /// The private Redis this process started, if any.
+    pub private_redis: Option<PrivateRedis>,
+}
+
+/// Connects to Redis; with `allow_private`, starts a private `redis-server` when none answers.
+///
+/// # Errors
+/// One clear line naming the URL and what to do.
+pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services, Failure> {
+    let config = settings.broker_config()?;
+    match Broker::connect(config.clone()).await {
+        Ok(broker) => Ok(Services { broker, private_redis: None }),
+        Err(error) if allow_private && is_unreachable(&error) && redis_server_on_path() => {
+            let private = PrivateRedis::start(&settings.data_dir).await?;
+            eprintln!(
+                "confq: no Redis answered at {}; started a private redis-server at {} (data in {})",
+                worker::redact::redact(&settings.redis_url),
+                private.url,
+                settings.data_dir.join("redis").display()
+            );
+            let config = broker::BrokerConfig { redis_url: private.url.clone(), ..config };
+            let broker = Broker::connect(config).await.map_err(|error| unreachable(&private.url, &error))?;
+            Ok(Services { broker, private_redis: Some(private) })
+        }
+        Err(error) => Err(unreachable(&settings.redis_url, &error)),
+    }
+}
+
+fn is_unreachable(error: &BrokerError) -> bool {
+    error.is_transient()
+}
+
+fn redis_server_on_path() -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("redis-server").is_file()))
+}
+
+fn unreachable(url: &str, error: &BrokerError) -> Failure {
+    Failure::runtime(format!(
+        "Redis is not reachable at {}: {} — start redis-server or set CONFQ_REDIS_URL",
+        worker::redact::redact(url),
+        root_cause(error)
+    ))
+}
+
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// Opens the run store and applies migrations unless `--no-migrate`.
+///
+/// # Errors
+/// One clear line naming the (redacted) URL.
+pub async fn store(settings: &Settings) -> Result<Store, Failure> {
+    let url = settings.database_url();
+    let store = Store::connect(&url).await.map_err(|error| {
+        Failure::runtime(format!(
+            "the database is not reachable at {}: {} — check CONFQ_DATABASE_URL",
+            worker::redact::redact(&url),
+            root_cause(&error)
+        ))
+    })?;
+    if !settings.no_migrate {
+        store
+            .migrate()
+            .await
+            .map_err(|error| Failure::runtime(format!("database migration failed: {}", root_cause(&error))))?;
+    }
+    Ok(store)
+}
+
+/// Opens the upload storage.
+///
+/// # Errors
+/// One clear line when the URL is invalid.
+pub fn storage(settings: &Settings) -> Result<Storage, Failure> {
+    let url = settings.storage_url();
+    Storage::from_url(&url).map_err(|error| {
+        Failure::usage(format!("invalid CONFQ_STORAGE_URL {}: {error}", worker::redact::redact(&url)))
+    })
+}
