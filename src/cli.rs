@@ -22,7 +22,12 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Redis URL of the broker.
-    #[arg(long, global = true, env = "CONFQ_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
     pub redis_url: String,
     /// SeaORM database URL (`sqlite://…` or `postgres://…`); `DATABASE_URL` is read too.
     /// Default: `sqlite://<data dir>/confq.db?mode=rwc`.
@@ -33,7 +38,12 @@ pub struct Settings {
     #[arg(long, global = true, env = "CONFQ_STORAGE_URL")]
     pub storage_url: Option<String>,
     /// Root of the embedded defaults.
-    #[arg(long, global = true, env = "CONFQ_DATA_DIR", default_value = "./confq-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_DATA_DIR",
+        default_value = "./confq-data"
+    )]
     pub data_dir: PathBuf,
     /// Prefix of every Redis key.
     #[arg(long, global = true, env = "CONFQ_KEY_PREFIX", default_value = "confq")]
@@ -42,22 +52,42 @@ pub struct Settings {
     #[arg(long, global = true, env = "CONFQ_MAX_RETRIES", default_value_t = 3)]
     pub max_retries: u32,
     /// Seconds before retry 1, 2, 3 (the last repeats); ±10 % jitter.
-    #[arg(long, global = true, env = "CONFQ_RETRY_BACKOFF", default_value = "60,180,600")]
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_RETRY_BACKOFF",
+        default_value = "60,180,600"
+    )]
     pub retry_backoff: String,
     /// Visibility lease: a task that does not renew it within this long is redelivered.
     #[arg(long, global = true, env = "CONFQ_LEASE_SECS", default_value_t = 120.0)]
     pub lease_secs: f64,
     /// How often a running task renews its lease and `last_heartbeat`.
-    #[arg(long, global = true, env = "CONFQ_HEARTBEAT_SECS", default_value_t = 30.0)]
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_HEARTBEAT_SECS",
+        default_value_t = 30.0
+    )]
     pub heartbeat_secs: f64,
     /// Reaper scan period.
-    #[arg(long, global = true, env = "CONFQ_REAPER_INTERVAL_SECS", default_value_t = 5.0)]
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_REAPER_INTERVAL_SECS",
+        default_value_t = 5.0
+    )]
     pub reaper_interval_secs: f64,
     /// When set, every mutating HTTP endpoint requires `Authorization: Bearer <token>`.
     #[arg(long, global = true, env = "CONFQ_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
     /// Larger uploads get 413.
-    #[arg(long, global = true, env = "CONFQ_MAX_UPLOAD_BYTES", default_value_t = 536_870_912)]
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_MAX_UPLOAD_BYTES",
+        default_value_t = 536_870_912
+    )]
     pub max_upload_bytes: u64,
     /// Log format; the level comes from `RUST_LOG`.
     #[arg(long, global = true, env = "CONFQ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

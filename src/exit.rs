@@ -15,12 +15,18 @@ pub struct Failure {
 impl Failure {
     /// A runtime failure (exit 1).
     pub fn runtime(message: impl Into<String>) -> Self {
-        Self { code: 1, message: worker::redact::redact(&message.into()) }
+        Self {
+            code: 1,
+            message: worker::redact::redact(&message.into()),
+        }
     }
 
     /// A usage error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { code: 2, message: worker::redact::redact(&message.into()) }
+        Self {
+            code: 2,
+            message: worker::redact::redact(&message.into()),
+        }
     }
 
     /// Prints the line and returns the exit code.

@@ -17,15 +17,21 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // Long-running services log their progress; one-shot commands only warnings.
     let level = match cli.command {
-        cli::Command::Api(_) | cli::Command::Worker(_) | cli::Command::Reaper | cli::Command::Dev(_) => {
-            "info,sqlx=warn,sea_orm=warn"
-        }
+        cli::Command::Api(_)
+        | cli::Command::Worker(_)
+        | cli::Command::Reaper
+        | cli::Command::Dev(_) => "info,sqlx=warn,sea_orm=warn",
         _ => "warn,sqlx=error,sea_orm=error",
     };
     logging::init(cli.settings.log_format, level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
-        Err(error) => return exit::Failure::runtime(format!("cannot start the runtime: {error}")).report(),
+        Err(error) => {
+            return exit::Failure::runtime(format!("cannot start the runtime: {error}")).report();
+        }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,18 +24,32 @@ impl PrivateRedis {
     /// When no `redis-server` is on PATH or it does not answer within five seconds.
     pub async fn start(data_dir: &Path) -> Result<Self, Failure> {
         let dir = data_dir.join("redis");
-        std::fs::create_dir_all(&dir)
-            .map_err(|error| Failure::runtime(format!("cannot create {}: {error}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|error| {
+            Failure::runtime(format!("cannot create {}: {error}", dir.display()))
+        })?;
         let port = free_port()?;
         let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "yes"])
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|error| Failure::runtime(format!("cannot start redis-server ({error}) — install Redis or set CONFQ_REDIS_URL")))?;
+            .map_err(|error| {
+                Failure::runtime(format!(
+                    "cannot start redis-server ({error}) — install Redis or set CONFQ_REDIS_URL"
+                ))
+            })?;
         let url = format!("redis://127.0.0.1:{port}");
         let server = Self { child, url };
         server.wait_until_ready().await?;
@@ -50,7 +64,10 @@ impl PrivateRedis {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(Failure::runtime(format!("the private redis-server at {} did not answer", self.url)))
+        Err(Failure::runtime(format!(
+            "the private redis-server at {} did not answer",
+            self.url
+        )))
     }
 
     /// Stops the server and waits for it.
@@ -63,5 +80,9 @@ fn free_port() -> Result<u16, Failure> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
-        .map_err(|error| Failure::runtime(format!("no free loopback port for a private Redis: {error}")))
+        .map_err(|error| {
+            Failure::runtime(format!(
+                "no free loopback port for a private Redis: {error}"
+            ))
+        })
 }

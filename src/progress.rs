@@ -22,7 +22,8 @@ impl Progress {
     pub fn new(runs: &[Run], enabled: bool) -> Self {
         let plain = !std::io::stderr().is_terminal();
         let multi = MultiProgress::new();
-        let style = ProgressStyle::with_template("{spinner} run {prefix}: {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let style = ProgressStyle::with_template("{spinner} run {prefix}: {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
         let bars = if enabled && !plain {
             runs.iter()
                 .map(|run| {
@@ -36,7 +37,12 @@ impl Progress {
         } else {
             HashMap::new()
         };
-        Self { bars, last: Mutex::new(HashMap::new()), plain, enabled }
+        Self {
+            bars,
+            last: Mutex::new(HashMap::new()),
+            plain,
+            enabled,
+        }
     }
 
     /// Shows `run`'s latest status.
@@ -49,7 +55,10 @@ impl Progress {
             bar.set_message(message);
             return;
         }
-        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if self.plain && last.insert(run.id, run.status) != Some(run.status) {
             eprintln!("run {} ({}): {message}", run.id, run.filename);
         }
@@ -65,7 +74,9 @@ impl Progress {
 
 fn describe(run: &Run) -> String {
     match (&run.status, &run.error_message) {
-        (RunStatus::Retrying | RunStatus::Failed, Some(message)) => format!("{}: {message}", run.status.as_str()),
+        (RunStatus::Retrying | RunStatus::Failed, Some(message)) => {
+            format!("{}: {message}", run.status.as_str())
+        }
         _ => run.status.as_str().to_owned(),
     }
 }

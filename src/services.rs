@@ -24,7 +24,10 @@ pub struct Services {
 pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services, Failure> {
     let config = settings.broker_config()?;
     match Broker::connect(config.clone()).await {
-        Ok(broker) => Ok(Services { broker, private_redis: None }),
+        Ok(broker) => Ok(Services {
+            broker,
+            private_redis: None,
+        }),
         Err(error) if allow_private && is_unreachable(&error) && redis_server_on_path() => {
             let private = PrivateRedis::start(&settings.data_dir).await?;
             eprintln!(
@@ -33,9 +36,17 @@ pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services
                 private.url,
                 settings.data_dir.join("redis").display()
             );
-            let config = broker::BrokerConfig { redis_url: private.url.clone(), ..config };
-            let broker = Broker::connect(config).await.map_err(|error| unreachable(&private.url, &error))?;
-            Ok(Services { broker, private_redis: Some(private) })
+            let config = broker::BrokerConfig {
+                redis_url: private.url.clone(),
+                ..config
+            };
+            let broker = Broker::connect(config)
+                .await
+                .map_err(|error| unreachable(&private.url, &error))?;
+            Ok(Services {
+                broker,
+                private_redis: Some(private),
+            })
         }
         Err(error) => Err(unreachable(&settings.redis_url, &error)),
     }
@@ -46,7 +57,9 @@ fn is_unreachable(error: &BrokerError) -> bool {
 }
 
 fn redis_server_on_path() -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("redis-server").is_file()))
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join("redis-server").is_file())
+    })
 }
 
 fn unreachable(url: &str, error: &BrokerError) -> Failure {
@@ -79,10 +92,9 @@ pub async fn store(settings: &Settings) -> Result<Store, Failure> {
         ))
     })?;
     if !settings.no_migrate {
-        store
-            .migrate()
-            .await
-            .map_err(|error| Failure::runtime(format!("database migration failed: {}", root_cause(&error))))?;
+        store.migrate().await.map_err(|error| {
+            Failure::runtime(format!("database migration failed: {}", root_cause(&error)))
+        })?;
     }
     Ok(store)
 }
@@ -94,6 +106,9 @@ pub async fn store(settings: &Settings) -> Result<Store, Failure> {
 pub fn storage(settings: &Settings) -> Result<Storage, Failure> {
     let url = settings.storage_url();
     Storage::from_url(&url).map_err(|error| {
-        Failure::usage(format!("invalid CONFQ_STORAGE_URL {}: {error}", worker::redact::redact(&url)))
+        Failure::usage(format!(
+            "invalid CONFQ_STORAGE_URL {}: {error}",
+            worker::redact::redact(&url)
+        ))
     })
 }

@@ -15,14 +15,19 @@ impl Settings {
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
-            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|url| !url.is_empty()))
+            .or_else(|| {
+                std::env::var("DATABASE_URL")
+                    .ok()
+                    .filter(|url| !url.is_empty())
+            })
             .unwrap_or_else(|| format!("sqlite://{}/confq.db?mode=rwc", self.data_dir.display()))
     }
 
     /// The storage URL: the flag, `CONFQ_STORAGE_URL`, or `file://<data dir>/uploads`.
     pub fn storage_url(&self) -> String {
         self.storage_url.clone().unwrap_or_else(|| {
-            let dir = std::path::absolute(self.data_dir.join("uploads")).unwrap_or_else(|_| self.data_dir.join("uploads"));
+            let dir = std::path::absolute(self.data_dir.join("uploads"))
+                .unwrap_or_else(|_| self.data_dir.join("uploads"));
             format!("file://{}", dir.display())
         })
     }
@@ -48,11 +53,15 @@ impl Settings {
     /// # Errors
     /// A usage failure when `CONFQ_RETRY_BACKOFF` is malformed.
     pub fn retry_policy(&self) -> Result<RetryPolicy, Failure> {
-        Ok(RetryPolicy::from_settings(self.max_retries, self.backoff()?))
+        Ok(RetryPolicy::from_settings(
+            self.max_retries,
+            self.backoff()?,
+        ))
     }
 
     fn backoff(&self) -> Result<Vec<Duration>, Failure> {
-        parse_backoff(&self.retry_backoff).map_err(|error| Failure::usage(format!("CONFQ_RETRY_BACKOFF: {error}")))
+        parse_backoff(&self.retry_backoff)
+            .map_err(|error| Failure::usage(format!("CONFQ_RETRY_BACKOFF: {error}")))
     }
 
     /// A worker's configuration from the settings and `confq worker` flags.
@@ -64,7 +73,10 @@ impl Settings {
         let queues = if args.queues.is_empty() {
             defaults.queues.clone()
         } else {
-            args.queues.iter().map(|name| queue(name)).collect::<Result<_, _>>()?
+            args.queues
+                .iter()
+                .map(|name| queue(name))
+                .collect::<Result<_, _>>()?
         };
         let concurrency = match args.concurrency {
             Some(0) => return Err(Failure::usage("--concurrency must be at least 1")),
@@ -76,8 +88,9 @@ impl Settings {
             concurrency,
             heartbeat: seconds("CONFQ_HEARTBEAT_SECS", self.heartbeat_secs)?,
             lease: seconds("CONFQ_LEASE_SECS", self.lease_secs)?,
-            shutdown_grace: Duration::try_from_secs_f64(args.shutdown_grace)
-                .map_err(|_| Failure::usage("--shutdown-grace must be a non-negative number of seconds"))?,
+            shutdown_grace: Duration::try_from_secs_f64(args.shutdown_grace).map_err(|_| {
+                Failure::usage("--shutdown-grace must be a non-negative number of seconds")
+            })?,
             retry: self.retry_policy()?,
             ..defaults
         })
@@ -89,12 +102,17 @@ impl Settings {
 /// # Errors
 /// A usage failure when the name is invalid.
 pub fn queue(name: &str) -> Result<QueueName, Failure> {
-    QueueName::parse(name).map_err(|error| Failure::usage(format!("invalid queue name {name:?}: {error}")))
+    QueueName::parse(name)
+        .map_err(|error| Failure::usage(format!("invalid queue name {name:?}: {error}")))
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|duration| !duration.is_zero())
-        .ok_or_else(|| Failure::usage(format!("{name} must be a positive number of seconds, not {value}")))
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{name} must be a positive number of seconds, not {value}"
+            ))
+        })
 }

@@ -2,6 +2,8 @@
 //! test) and a fresh SQLite data dir: the README's main job, the operator commands, exit codes and
 //! the one-line errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -46,9 +48,16 @@ impl Env {
 
     fn json(&self, args: &[&str]) -> Value {
         let output = self.run(args);
-        assert!(output.status.success(), "confq {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "confq {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-            panic!("confq {args:?} printed no JSON ({error}): {}", String::from_utf8_lossy(&output.stdout))
+            panic!(
+                "confq {args:?} printed no JSON ({error}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
         })
     }
 }
@@ -70,15 +79,29 @@ fn ingest_wait_json_on_a_fresh_data_dir_completes_the_example() {
     assert_eq!(run["files"], 15);
     assert_eq!(run["stanzas"], 31);
     assert_eq!(run["parse_errors"], 0);
-    assert!(Path::new(&env.data_dir()).join("confq.db").exists(), "SQLite under the data dir");
+    assert!(
+        Path::new(&env.data_dir()).join("confq.db").exists(),
+        "SQLite under the data dir"
+    );
 
     let id = run["run_id"].as_i64().unwrap().to_string();
     let status = env.json(&["status", &id, "--json"]);
     for field in [
-        "id", "status", "task_id", "retry_count", "error_message", "error_traceback", "started_at",
-        "last_heartbeat", "completed_at", "metrics",
+        "id",
+        "status",
+        "task_id",
+        "retry_count",
+        "error_message",
+        "error_traceback",
+        "started_at",
+        "last_heartbeat",
+        "completed_at",
+        "metrics",
     ] {
-        assert!(status.get(field).is_some(), "status lacks {field}: {status}");
+        assert!(
+            status.get(field).is_some(),
+            "status lacks {field}: {status}"
+        );
     }
     assert_eq!(status["metrics"]["stanzas_created"], 31);
 
@@ -94,7 +117,9 @@ fn ingest_wait_prints_a_summary_table() {
     assert!(output.status.success(), "{}", stderr(&output));
     let table = String::from_utf8_lossy(&output.stdout);
     let header = table.lines().next().unwrap();
-    for column in ["run", "status", "files", "stanzas", "errors", "retries", "seconds"] {
+    for column in [
+        "run", "status", "files", "stanzas", "errors", "retries", "seconds",
+    ] {
         assert!(header.contains(column), "{header}");
     }
     assert!(table.contains("complete"), "{table}");
@@ -109,7 +134,12 @@ fn ingest_of_a_corrupt_archive_exits_one() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(summary["runs"][0]["status"], "failed");
-    assert!(summary["runs"][0]["error_message"].as_str().unwrap().starts_with("Permanent error: "));
+    assert!(
+        summary["runs"][0]["error_message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Permanent error: ")
+    );
 }
 
 #[test]
@@ -119,11 +149,19 @@ fn enqueue_then_dead_letter_operations() {
     let id = String::from_utf8(env.run(&["enqueue", "no.such.task", "{}"]).stdout).unwrap();
     let id = id.trim().to_owned();
     assert_eq!(id.len(), 36, "prints the task id: {id}");
-    let mut worker = env.command().args(["worker", "--concurrency", "1"]).stderr(Stdio::null()).spawn().unwrap();
+    let mut worker = env
+        .command()
+        .args(["worker", "--concurrency", "1"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let items = loop {
         let list = env.json(&["dead", "list", "--json"]);
-        if list["items"].as_array().is_some_and(|items| !items.is_empty()) {
+        if list["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty())
+        {
             break list["items"].clone();
         }
         assert!(Instant::now() < deadline, "no dead letter appeared");
@@ -131,7 +169,12 @@ fn enqueue_then_dead_letter_operations() {
     };
     stop(&mut worker);
     assert_eq!(items[0]["task_id"], id);
-    assert!(items[0]["reason"].as_str().unwrap().contains("unknown task"));
+    assert!(
+        items[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown task")
+    );
 
     let requeued = env.run(&["dead", "requeue", &id]);
     assert!(requeued.status.success(), "{}", stderr(&requeued));
@@ -148,25 +191,49 @@ fn usage_errors_exit_two_with_one_clear_line() {
     let env = Env::new();
     let not_json = env.run(&["enqueue", "confq.noop", "{not json"]);
     assert_eq!(not_json.status.code(), Some(2));
-    assert!(stderr(&not_json).contains("ARGS_JSON is not valid JSON"), "{}", stderr(&not_json));
+    assert!(
+        stderr(&not_json).contains("ARGS_JSON is not valid JSON"),
+        "{}",
+        stderr(&not_json)
+    );
     assert_eq!(stderr(&not_json).lines().count(), 1);
 
     let unknown = env.run(&["frobnicate"]);
     assert_eq!(unknown.status.code(), Some(2));
 
-    let bad_backoff = env.command().env("CONFQ_RETRY_BACKOFF", "60,soon").args(["worker"]).output().unwrap();
+    let bad_backoff = env
+        .command()
+        .env("CONFQ_RETRY_BACKOFF", "60,soon")
+        .args(["worker"])
+        .output()
+        .unwrap();
     assert_eq!(bad_backoff.status.code(), Some(2));
-    assert!(stderr(&bad_backoff).contains("CONFQ_RETRY_BACKOFF"), "{}", stderr(&bad_backoff));
+    assert!(
+        stderr(&bad_backoff).contains("CONFQ_RETRY_BACKOFF"),
+        "{}",
+        stderr(&bad_backoff)
+    );
 }
 
 #[test]
 fn unreachable_redis_gives_the_clear_line_not_a_backtrace() {
     let env = Env::new();
-    let output = env.command().env("CONFQ_REDIS_URL", "redis://:hunter2@127.0.0.1:1").args(["metrics"]).output().unwrap();
+    let output = env
+        .command()
+        .env("CONFQ_REDIS_URL", "redis://:hunter2@127.0.0.1:1")
+        .args(["metrics"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
-    assert!(text.contains("Redis is not reachable at redis://:***@127.0.0.1:1"), "{text}");
-    assert!(text.contains("start redis-server or set CONFQ_REDIS_URL"), "{text}");
+    assert!(
+        text.contains("Redis is not reachable at redis://:***@127.0.0.1:1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("start redis-server or set CONFQ_REDIS_URL"),
+        "{text}"
+    );
     assert!(!text.contains("hunter2"), "the password leaked: {text}");
     assert!(!text.contains("panicked"), "{text}");
     assert_eq!(text.lines().count(), 1, "{text}");
@@ -177,11 +244,17 @@ fn status_of_a_missing_run_fails_clearly() {
     let env = Env::new();
     let output = env.run(&["status", "424242"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("run 424242 does not exist"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("run 424242 does not exist"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 fn stop(child: &mut std::process::Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
         if child.try_wait().unwrap().is_some() {

@@ -43,7 +43,7 @@ pub async fn serve(
         ..api::ApiConfig::default()
     };
     let state = api::AppState::new(config, broker, store, storage);
-    api::serve(state, args.bind, stop)
-        .await
-        .map_err(|error| Failure::runtime(format!("cannot serve the API on {}: {error}", args.bind)))
+    api::serve(state, args.bind, stop).await.map_err(|error| {
+        Failure::runtime(format!("cannot serve the API on {}: {error}", args.bind))
+    })
 }

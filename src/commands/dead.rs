@@ -13,7 +13,9 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
     let queue = settings::queue(&args.queue)?;
     let services = services::broker(settings, false).await?;
     let dead = services.broker.dead_letters();
-    let failed = |error: broker::BrokerError| Failure::runtime(format!("dead-letter operation failed: {error}"));
+    let failed = |error: broker::BrokerError| {
+        Failure::runtime(format!("dead-letter operation failed: {error}"))
+    };
     match &args.command {
         DeadCommand::List(list) => {
             let items = dead.list(&queue, 0, 1000).await.map_err(failed)?;
@@ -24,14 +26,21 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
                     .iter()
                     .map(|item| {
                         vec![
-                            item.task_id.as_ref().map_or_else(|| "-".into(), ToString::to_string),
-                            item.envelope.as_ref().map_or_else(|| "-".into(), |envelope| envelope.task.clone()),
+                            item.task_id
+                                .as_ref()
+                                .map_or_else(|| "-".into(), ToString::to_string),
+                            item.envelope
+                                .as_ref()
+                                .map_or_else(|| "-".into(), |envelope| envelope.task.clone()),
                             item.dead_at.to_rfc3339(),
                             item.reason.clone(),
                         ]
                     })
                     .collect();
-                println!("{}", table::render(&["task_id", "task", "dead_at", "reason"], &rows));
+                println!(
+                    "{}",
+                    table::render(&["task_id", "task", "dead_at", "reason"], &rows)
+                );
             }
         }
         DeadCommand::Requeue(requeue) => {
@@ -39,9 +48,13 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
                 let count = dead.requeue_all(&queue).await.map_err(failed)?;
                 println!("requeued {count} dead letters");
             } else if let Some(id) = &requeue.task_id {
-                let id: TaskId = id.parse().map_err(|_| Failure::usage(format!("{id:?} is not a task id (UUID)")))?;
+                let id: TaskId = id
+                    .parse()
+                    .map_err(|_| Failure::usage(format!("{id:?} is not a task id (UUID)")))?;
                 if !dead.requeue(&queue, &id).await.map_err(failed)? {
-                    return Err(Failure::runtime(format!("no dead letter with task id {id} in queue {queue}")));
+                    return Err(Failure::runtime(format!(
+                        "no dead letter with task id {id} in queue {queue}"
+                    )));
                 }
                 println!("requeued {id}");
             }

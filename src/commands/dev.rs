@@ -14,11 +14,21 @@ pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
     let services = services::broker(settings, true).await?;
     let store = services::store(settings).await?;
     let storage = services::storage(settings)?;
-    let config = settings.worker_config(&WorkerArgs { concurrency: None, queues: Vec::new(), shutdown_grace: 10.0 })?;
+    let config = settings.worker_config(&WorkerArgs {
+        concurrency: None,
+        queues: Vec::new(),
+        shutdown_grace: 10.0,
+    })?;
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().listen_for_signals());
     let stop_background = CancellationToken::new();
-    let reaper = reaper::spawn_reaper(&services.broker, store.clone(), settings, stop_background.clone()).await?;
+    let reaper = reaper::spawn_reaper(
+        &services.broker,
+        store.clone(),
+        settings,
+        stop_background.clone(),
+    )
+    .await?;
     let worker = tokio::spawn(worker_cmd::spawn_worker(
         services.broker.clone(),
         store.clone(),
@@ -28,10 +38,18 @@ pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
     ));
     let stop_api = CancellationToken::new();
     let api = tokio::spawn({
-        let (settings, args, broker, stop_api) = (settings.clone(), args.clone(), services.broker.clone(), stop_api.clone());
+        let (settings, args, broker, stop_api) = (
+            settings.clone(),
+            args.clone(),
+            services.broker.clone(),
+            stop_api.clone(),
+        );
         async move { api::serve(&settings, &args, broker, store, storage, stop_api).await }
     });
-    eprintln!("confq dev: API on http://{}, worker and reaper running; Ctrl-C to stop", args.bind);
+    eprintln!(
+        "confq dev: API on http://{}, worker and reaper running; Ctrl-C to stop",
+        args.bind
+    );
     tokio::select! {
         () = shutdown.graceful.cancelled() => {}
         result = api => {

@@ -15,11 +15,14 @@ pub async fn run(settings: &Settings, args: &EnqueueArgs) -> Result<(), Failure>
     let Value::Object(task_args) = serde_json::from_str::<Value>(&args.args_json)
         .map_err(|error| Failure::usage(format!("ARGS_JSON is not valid JSON: {error}")))?
     else {
-        return Err(Failure::usage("ARGS_JSON must be a JSON object, e.g. '{\"ms\": 100}'"));
+        return Err(Failure::usage(
+            "ARGS_JSON must be a JSON object, e.g. '{\"ms\": 100}'",
+        ));
     };
     let delay = match args.delay {
         Some(secs) => Some(
-            Duration::try_from_secs_f64(secs).map_err(|_| Failure::usage("--delay must be a non-negative number of seconds"))?,
+            Duration::try_from_secs_f64(secs)
+                .map_err(|_| Failure::usage("--delay must be a non-negative number of seconds"))?,
         ),
         None => None,
     };

@@ -21,7 +21,10 @@ use crate::services;
 pub async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> {
     for file in &args.files {
         if !file.is_file() {
-            return Err(Failure::usage(format!("{} is not a readable file", file.display())));
+            return Err(Failure::usage(format!(
+                "{} is not a readable file",
+                file.display()
+            )));
         }
     }
     let services = services::broker(settings, true).await?;
@@ -36,7 +39,12 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> 
         print_submitted(&runs, args.json);
         return Ok(());
     }
-    let live = services.broker.workers().live_count(&queue).await.unwrap_or(0);
+    let live = services
+        .broker
+        .workers()
+        .live_count(&queue)
+        .await
+        .unwrap_or(0);
     let local = if live == 0 {
         if !args.json {
             eprintln!("confq: no live worker is registered; running one in this process");
@@ -55,12 +63,20 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> 
     let finished = finished?;
     print_summary(&finished, args.json);
     if finished.iter().any(|run| run.status == RunStatus::Failed) {
-        return Err(Failure::runtime("at least one run failed (see the summary above)"));
+        return Err(Failure::runtime(
+            "at least one run failed (see the summary above)",
+        ));
     }
     Ok(())
 }
 
-async fn submit(broker: &Broker, store: &Store, storage: &Storage, settings: &Settings, path: &Path) -> Result<Run, Failure> {
+async fn submit(
+    broker: &Broker,
+    store: &Store,
+    storage: &Storage,
+    settings: &Settings,
+    path: &Path,
+) -> Result<Run, Failure> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|error| Failure::runtime(format!("cannot open {}: {error}", path.display())))?;
@@ -69,7 +85,10 @@ async fn submit(broker: &Broker, store: &Store, storage: &Storage, settings: &Se
         .await
         .map_err(|error| Failure::runtime(format!("cannot store {}: {error}", path.display())))?;
     let mut envelope = Envelope::new(worker::tasks::parse_upload::NAME, Map::new());
-    let filename = path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
+    let filename = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
     let new = NewRun {
         filename,
         object_key: stored.key,
@@ -78,7 +97,10 @@ async fn submit(broker: &Broker, store: &Store, storage: &Storage, settings: &Se
         source: RunSource::Cli,
         task_id: Some(envelope.id.0),
     };
-    let run = store.create_run(new).await.map_err(|error| Failure::runtime(format!("cannot create the run: {error}")))?;
+    let run = store
+        .create_run(new)
+        .await
+        .map_err(|error| Failure::runtime(format!("cannot create the run: {error}")))?;
     envelope.args.insert("run_id".into(), json!(run.id.0));
     broker
         .producer()
@@ -105,21 +127,41 @@ impl LocalWorker {
     }
 }
 
-async fn start_local_worker(broker: &Broker, store: &Store, storage: &Storage, settings: &Settings) -> Result<LocalWorker, Failure> {
-    let args = WorkerArgs { concurrency: None, queues: Vec::new(), shutdown_grace: 5.0 };
+async fn start_local_worker(
+    broker: &Broker,
+    store: &Store,
+    storage: &Storage,
+    settings: &Settings,
+) -> Result<LocalWorker, Failure> {
+    let args = WorkerArgs {
+        concurrency: None,
+        queues: Vec::new(),
+        shutdown_grace: 5.0,
+    };
     let config: WorkerConfig = settings.worker_config(&args)?;
     let shutdown = Shutdown::new();
     let reaper_stop = CancellationToken::new();
     let reaper = reaper::spawn_reaper(broker, store.clone(), settings, reaper_stop.clone()).await?;
     let worker = tokio::spawn({
-        let (broker, store, storage, shutdown) = (broker.clone(), store.clone(), storage.clone(), shutdown.clone());
+        let (broker, store, storage, shutdown) = (
+            broker.clone(),
+            store.clone(),
+            storage.clone(),
+            shutdown.clone(),
+        );
         async move {
-            if let Err(failure) = worker_cmd::spawn_worker(broker, store, storage, config, shutdown).await {
+            if let Err(failure) =
+                worker_cmd::spawn_worker(broker, store, storage, config, shutdown).await
+            {
                 eprintln!("confq: the in-process worker stopped: {failure}");
             }
         }
     });
-    Ok(LocalWorker { shutdown, reaper_stop, handles: vec![reaper, worker] })
+    Ok(LocalWorker {
+        shutdown,
+        reaper_stop,
+        handles: vec![reaper, worker],
+    })
 }
 
 async fn wait_for(store: &Store, runs: &[Run], json: bool) -> Result<Vec<Run>, Failure> {
@@ -135,7 +177,10 @@ async fn wait_for(store: &Store, runs: &[Run], json: bool) -> Result<Vec<Run>, F
             progress.update(&latest);
             current.push(latest);
         }
-        if current.iter().all(|run| matches!(run.status, RunStatus::Complete | RunStatus::Failed)) {
+        if current
+            .iter()
+            .all(|run| matches!(run.status, RunStatus::Complete | RunStatus::Failed))
+        {
             progress.finish();
             return Ok(current);
         }
@@ -153,7 +198,13 @@ fn print_submitted(runs: &[Run], json: bool) {
     } else {
         let rows: Vec<Vec<String>> = runs
             .iter()
-            .map(|run| vec![run.id.to_string(), run.filename.clone(), run.status.as_str().to_owned()])
+            .map(|run| {
+                vec![
+                    run.id.to_string(),
+                    run.filename.clone(),
+                    run.status.as_str().to_owned(),
+                ]
+            })
             .collect();
         println!("{}", table::render(&["run", "file", "status"], &rows));
     }
@@ -185,7 +236,27 @@ fn print_summary(runs: &[Run], json: bool) {
         println!("{}", json!({ "runs": rows }));
         return;
     }
-    let keys = ["run_id", "status", "files", "stanzas", "parse_errors", "retries", "seconds", "error_message"];
-    let cells: Vec<Vec<String>> = rows.iter().map(|row| keys.iter().map(|key| table::cell(&row[*key])).collect()).collect();
-    println!("{}", table::render(&["run", "status", "files", "stanzas", "errors", "retries", "seconds", "error"], &cells));
+    let keys = [
+        "run_id",
+        "status",
+        "files",
+        "stanzas",
+        "parse_errors",
+        "retries",
+        "seconds",
+        "error_message",
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| keys.iter().map(|key| table::cell(&row[*key])).collect())
+        .collect();
+    println!(
+        "{}",
+        table::render(
+            &[
+                "run", "status", "files", "stanzas", "errors", "retries", "seconds", "error"
+            ],
+            &cells
+        )
+    );
 }

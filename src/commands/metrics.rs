@@ -15,7 +15,8 @@ pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
     let document = api::documents::metrics(&services.broker, &store)
         .await
         .map_err(|error| Failure::runtime(format!("could not compute metrics: {error}")))?;
-    let document = serde_json::to_value(document).map_err(|error| Failure::runtime(error.to_string()))?;
+    let document =
+        serde_json::to_value(document).map_err(|error| Failure::runtime(error.to_string()))?;
     if args.json {
         println!("{document}");
         return Ok(());
@@ -33,17 +34,40 @@ pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
                 .iter()
                 .map(|(name, depths)| {
                     let mut row = vec![name.clone()];
-                    row.extend(["pending", "processing", "delayed", "dead", "workers"].map(|key| table::cell(&depths[key])));
+                    row.extend(
+                        ["pending", "processing", "delayed", "dead", "workers"]
+                            .map(|key| table::cell(&depths[key])),
+                    );
                     row
                 })
                 .collect()
         })
         .unwrap_or_default();
-    println!("{}", table::render(&["queue", "pending", "processing", "delayed", "dead", "workers"], &rows));
-    if let Some(failures) = document["recent_failures"].as_array().filter(|failures| !failures.is_empty()) {
+    println!(
+        "{}",
+        table::render(
+            &[
+                "queue",
+                "pending",
+                "processing",
+                "delayed",
+                "dead",
+                "workers"
+            ],
+            &rows
+        )
+    );
+    if let Some(failures) = document["recent_failures"]
+        .as_array()
+        .filter(|failures| !failures.is_empty())
+    {
         println!("\nrecent failures:");
         for failure in failures {
-            println!("  run {}: {}", table::cell(&failure["id"]), table::cell(failure.get("error_message").unwrap_or(&Value::Null)));
+            println!(
+                "  run {}: {}",
+                table::cell(&failure["id"]),
+                table::cell(failure.get("error_message").unwrap_or(&Value::Null))
+            );
         }
     }
     Ok(())

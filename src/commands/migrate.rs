@@ -6,8 +6,14 @@ use crate::services;
 
 /// Applies every pending migration (even with `--no-migrate`: that is this command's job).
 pub async fn run(settings: &Settings) -> Result<(), Failure> {
-    let settings = Settings { no_migrate: false, ..settings.clone() };
+    let settings = Settings {
+        no_migrate: false,
+        ..settings.clone()
+    };
     services::store(&settings).await?;
-    println!("migrations applied to {}", worker::redact::redact(&settings.database_url()));
+    println!(
+        "migrations applied to {}",
+        worker::redact::redact(&settings.database_url())
+    );
     Ok(())
 }

@@ -4,24 +4,36 @@ use serde_json::Value;
 
 /// Renders `rows` under `headers` with columns padded to their widest cell.
 pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|header| header.chars().count()).collect();
+    let mut widths: Vec<usize> = headers
+        .iter()
+        .map(|header| header.chars().count())
+        .collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
         padded.join("  ").trim_end().to_owned()
     };
     let mut out = vec![line(headers.to_vec())];
-    out.extend(rows.iter().map(|row| line(row.iter().map(String::as_str).collect())));
+    out.extend(
+        rows.iter()
+            .map(|row| line(row.iter().map(String::as_str).collect())),
+    );
     out.join("\n")
 }
 
 /// Renders a JSON object as `key: value` lines (nested objects as compact JSON).
 pub fn key_values(value: &Value) -> String {
-    let Some(object) = value.as_object() else { return value.to_string() };
+    let Some(object) = value.as_object() else {
+        return value.to_string();
+    };
     let width = object.keys().map(|key| key.len()).max().unwrap_or(0);
     object
         .iter()
@@ -45,7 +57,13 @@ mod tests {
 
     #[test]
     fn columns_are_aligned_to_the_widest_cell() {
-        let table = render(&["id", "status"], &[vec!["1".into(), "complete".into()], vec!["22".into(), "failed".into()]]);
+        let table = render(
+            &["id", "status"],
+            &[
+                vec!["1".into(), "complete".into()],
+                vec!["22".into(), "failed".into()],
+            ],
+        );
         assert_eq!(table, "id  status\n1   complete\n22  failed");
     }
 

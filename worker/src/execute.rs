@@ -53,7 +53,10 @@ impl Execution {
     async fn run_inner(self) -> Outcome {
         let envelope = self.delivery.envelope.clone();
         let Some(task) = self.registry.get(&envelope.task) else {
-            let reason = format!("unknown task {:?}: no handler is registered under that name", envelope.task);
+            let reason = format!(
+                "unknown task {:?}: no handler is registered under that name",
+                envelope.task
+            );
             error!(%reason, "dead-lettering");
             self.settle(self.consumer.dead_letter(&self.delivery, &reason).await);
             return Outcome::Failed;
@@ -84,7 +87,8 @@ impl Execution {
         beat_done.cancel();
         let _ = beat.await;
         let seconds = started.elapsed().as_secs_f64();
-        metrics::histogram!("confq_task_duration_seconds", "task" => envelope.task.clone()).record(seconds);
+        metrics::histogram!("confq_task_duration_seconds", "task" => envelope.task.clone())
+            .record(seconds);
         match ending {
             Ending::Finished(Ok(())) => self.succeed(seconds).await,
             Ending::Finished(Err(failure)) => self.fail(&ctx, failure).await,
@@ -116,15 +120,24 @@ impl Execution {
 
     async fn fail(&self, ctx: &TaskContext, failure: TaskFailure) -> Outcome {
         let envelope = &self.delivery.envelope;
-        let decision = self.retry.decide(failure.class, envelope.attempt, envelope.max_retries);
+        let decision = self
+            .retry
+            .decide(failure.class, envelope.attempt, envelope.max_retries);
         let hooks = ctx.hooks();
         match decision {
-            Decision::Retry { retry_number, delay } => {
+            Decision::Retry {
+                retry_number,
+                delay,
+            } => {
                 warn!(error = %failure.message, class = %failure.class, retry_number, delay_secs = delay.as_secs_f64(), "task failed; will retry");
                 if let Some(hooks) = &hooks {
                     report(hooks.retrying(&failure, retry_number).await);
                 }
-                self.settle(self.consumer.retry_later(&self.delivery, delay, &failure.message).await);
+                self.settle(
+                    self.consumer
+                        .retry_later(&self.delivery, delay, &failure.message)
+                        .await,
+                );
                 Outcome::Retried
             }
             Decision::GiveUp { error_type } => {

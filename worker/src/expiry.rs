@@ -27,7 +27,10 @@ pub async fn record_expiries(store: &Store, outcome: &ReapOutcome) -> Result<usi
         let retries = expired.envelope.attempt;
         let message = expiry_message(expired.dead_lettered, retries);
         let retry_count = i32::try_from(retries).unwrap_or(i32::MAX);
-        if store.expire_attempt(run, retry_count, expired.dead_lettered, &message).await? {
+        if store
+            .expire_attempt(run, retry_count, expired.dead_lettered, &message)
+            .await?
+        {
             info!(run.id = run.0, task.id = %expired.envelope.id, %message, "run updated after lease expiry");
             changed += 1;
         }

@@ -85,7 +85,10 @@ pub async fn beat(
             () = tokio::time::sleep(config.interval) => {}
         }
         if progress.idle() > config.stall_after {
-            warn!(idle_secs = progress.idle().as_secs(), "task made no progress: not renewing its lease");
+            warn!(
+                idle_secs = progress.idle().as_secs(),
+                "task made no progress: not renewing its lease"
+            );
             continue;
         }
         match consumer.extend_lease(&delivery).await {
@@ -100,10 +103,10 @@ pub async fn beat(
                 continue;
             }
         }
-        if let Some(hooks) = hooks.get() {
-            if let Err(failure) = hooks.heartbeat().await {
-                warn!(error = %failure.message, "could not record the heartbeat");
-            }
+        if let Some(hooks) = hooks.get()
+            && let Err(failure) = hooks.heartbeat().await
+        {
+            warn!(error = %failure.message, "could not record the heartbeat");
         }
     }
 }

@@ -41,6 +41,9 @@ impl HookSlot {
 
     /// The installed hooks, if any.
     pub fn get(&self) -> Option<Arc<dyn RunHooks>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }

@@ -18,8 +18,16 @@ pub async fn run(reaper: Reaper, store: Store, interval: Duration, stop: Cancell
         let wait = match reaper.tick().await {
             Ok(outcome) => {
                 outage.recovered();
-                if !outcome.expired.is_empty() || outcome.orphans_requeued > 0 || outcome.promoted > 0 {
-                    debug!(expired = outcome.expired.len(), orphans = outcome.orphans_requeued, promoted = outcome.promoted, "reaped");
+                if !outcome.expired.is_empty()
+                    || outcome.orphans_requeued > 0
+                    || outcome.promoted > 0
+                {
+                    debug!(
+                        expired = outcome.expired.len(),
+                        orphans = outcome.orphans_requeued,
+                        promoted = outcome.promoted,
+                        "reaped"
+                    );
                 }
                 if let Err(error) = record_expiries(&store, &outcome).await {
                     warn!(error = %crate::redact::redact(&error.to_string()), "could not record lease expiries on their runs");

@@ -50,7 +50,12 @@ mod tests {
 
     #[test]
     fn text_without_credentials_is_unchanged() {
-        for text in ["redis://127.0.0.1:6379", "no url here", "file:///tmp/x", "a://"] {
+        for text in [
+            "redis://127.0.0.1:6379",
+            "no url here",
+            "file:///tmp/x",
+            "a://",
+        ] {
             assert_eq!(redact(text), text);
         }
     }

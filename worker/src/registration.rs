@@ -22,11 +22,20 @@ pub fn new_worker_id() -> WorkerId {
 }
 
 fn host_name() -> String {
-    hostname::get().map_or_else(|_| "unknown".into(), |name| name.to_string_lossy().into_owned())
+    hostname::get().map_or_else(
+        |_| "unknown".into(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 /// Registers the worker, refreshes it until `stop`, then deregisters it.
-pub async fn announce(broker: Broker, id: WorkerId, queues: Vec<QueueName>, concurrency: usize, stop: CancellationToken) {
+pub async fn announce(
+    broker: Broker,
+    id: WorkerId,
+    queues: Vec<QueueName>,
+    concurrency: usize,
+    stop: CancellationToken,
+) {
     let started_at = Utc::now();
     let registry = broker.workers();
     loop {

@@ -164,10 +164,21 @@ mod tests {
         assert_eq!(
             delays,
             vec![
-                Decision::Retry { retry_number: 1, delay: Duration::from_secs(60) },
-                Decision::Retry { retry_number: 2, delay: Duration::from_secs(180) },
-                Decision::Retry { retry_number: 3, delay: Duration::from_secs(600) },
-                Decision::GiveUp { error_type: "transient_exhausted" },
+                Decision::Retry {
+                    retry_number: 1,
+                    delay: Duration::from_secs(60)
+                },
+                Decision::Retry {
+                    retry_number: 2,
+                    delay: Duration::from_secs(180)
+                },
+                Decision::Retry {
+                    retry_number: 3,
+                    delay: Duration::from_secs(600)
+                },
+                Decision::GiveUp {
+                    error_type: "transient_exhausted"
+                },
             ]
         );
     }
@@ -177,7 +188,9 @@ mod tests {
         let policy = RetryPolicy::default();
         assert_eq!(
             policy.decide(FailureClass::Permanent, 0, Some(10)),
-            Decision::GiveUp { error_type: "permanent" }
+            Decision::GiveUp {
+                error_type: "permanent"
+            }
         );
     }
 
@@ -186,7 +199,10 @@ mod tests {
         let policy = exact(RetryPolicy::from_settings(5, parse_backoff("1,2").unwrap()));
         assert_eq!(
             policy.decide(FailureClass::Transient, 4, None),
-            Decision::Retry { retry_number: 5, delay: Duration::from_secs(2) }
+            Decision::Retry {
+                retry_number: 5,
+                delay: Duration::from_secs(2)
+            }
         );
     }
 
@@ -195,7 +211,9 @@ mod tests {
         let policy = RetryPolicy::default();
         assert_eq!(
             policy.decide(FailureClass::Transient, 0, Some(0)),
-            Decision::GiveUp { error_type: "transient_exhausted" }
+            Decision::GiveUp {
+                error_type: "transient_exhausted"
+            }
         );
     }
 
@@ -204,7 +222,9 @@ mod tests {
         let policy = RetryPolicy::default();
         assert_eq!(
             policy.decide(FailureClass::Timeout, 3, None),
-            Decision::GiveUp { error_type: "timeout" }
+            Decision::GiveUp {
+                error_type: "timeout"
+            }
         );
     }
 
@@ -212,7 +232,10 @@ mod tests {
     fn jitter_stays_within_ten_percent() {
         for _ in 0..1000 {
             let delay = jittered(Duration::from_secs(60), 0.10);
-            assert!(delay >= Duration::from_secs(54) && delay <= Duration::from_secs(66), "{delay:?}");
+            assert!(
+                delay >= Duration::from_secs(54) && delay <= Duration::from_secs(66),
+                "{delay:?}"
+            );
         }
     }
 
@@ -220,6 +243,9 @@ mod tests {
     fn backoff_list_rejects_garbage() {
         assert!(parse_backoff("60,abc").unwrap_err().contains("\"abc\""));
         assert!(parse_backoff("").is_err());
-        assert_eq!(parse_backoff("0.05, 0.1").unwrap()[1], Duration::from_millis(100));
+        assert_eq!(
+            parse_backoff("0.05, 0.1").unwrap()[1],
+            Duration::from_millis(100)
+        );
     }
 }

@@ -83,7 +83,9 @@ impl Runner {
             while let Some(done) = tasks.try_join_next() {
                 record(&mut stats, done);
             }
-            let Some(room) = self.wait_for_room(&slots, &shutdown).await else { break };
+            let Some(room) = self.wait_for_room(&slots, &shutdown).await else {
+                break;
+            };
             match self.consumer.fetch(room.min(self.config.fetch_batch)).await {
                 Ok(deliveries) => {
                     outage.recovered();
@@ -112,8 +114,16 @@ impl Runner {
             }
         }
 
-        info!(in_flight = tasks.len(), grace_secs = self.config.shutdown_grace.as_secs(), "stopping: no more fetches");
-        self.drain(&mut tasks, &mut stats, &shutdown, &stop_tasks).await;
+        while let Some(done) = tasks.try_join_next() {
+            record(&mut stats, done);
+        }
+        info!(
+            in_flight = tasks.len(),
+            grace_secs = self.config.shutdown_grace.as_secs(),
+            "stopping: no more fetches"
+        );
+        self.drain(&mut tasks, &mut stats, &shutdown, &stop_tasks)
+            .await;
         info!(?stats, "worker stopped");
         Ok(stats)
     }
@@ -167,7 +177,10 @@ impl Runner {
             }
         }
         if !tasks.is_empty() {
-            warn!(unfinished = tasks.len(), "giving unfinished tasks back to their queue");
+            warn!(
+                unfinished = tasks.len(),
+                "giving unfinished tasks back to their queue"
+            );
             stop_tasks.cancel();
         }
         let span = info_span!("drain");
@@ -188,6 +201,8 @@ fn record(stats: &mut RunnerStats, done: Result<Outcome, tokio::task::JoinError>
         Ok(Outcome::Retried) => stats.retried += 1,
         Ok(Outcome::Failed) => stats.failed += 1,
         Ok(Outcome::Released) => stats.released += 1,
-        Err(error) => error!(%error, "a task panicked; its lease will expire and the reaper will redeliver it"),
+        Err(error) => {
+            error!(%error, "a task panicked; its lease will expire and the reaper will redeliver it")
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! errors retry on the configured schedule and then succeed or exhaust; heartbeats move
 //! `last_heartbeat`. Fail points are process-wide, so these tests take turns.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;
@@ -43,9 +45,15 @@ async fn transient_fault_retries_on_schedule_then_succeeds() {
     assert_eq!(done.status, RunStatus::Complete, "{done:?}");
     assert_eq!(done.retry_count, 2);
     assert_eq!(done.metrics.as_ref().unwrap().retry_count, 2);
-    assert_eq!(done.metrics.as_ref().unwrap().stanzas_created, EXAMPLE_STANZAS);
+    assert_eq!(
+        done.metrics.as_ref().unwrap().stanzas_created,
+        EXAMPLE_STANZAS
+    );
     assert_eq!(stats.retried, 2);
-    assert!(seen.contains(&RunStatus::Retrying), "status sequence {seen:?}");
+    assert!(
+        seen.contains(&RunStatus::Retrying),
+        "status sequence {seen:?}"
+    );
     assert_eq!(seen.first(), Some(&RunStatus::Stored));
     assert_eq!(seen.last(), Some(&RunStatus::Complete));
     harness.cleanup().await;
@@ -71,8 +79,14 @@ async fn four_transient_failures_exhaust_the_retries() {
     let message = done.error_message.clone().unwrap();
     assert!(message.starts_with("Failed after 3 retries: "), "{message}");
     assert!(message.contains("injected fault"), "{message}");
-    assert!(done.error_traceback.clone().unwrap().contains("caused by"), "traceback keeps the chain");
-    assert_eq!(done.metrics.unwrap().error_type.as_deref(), Some("transient_exhausted"));
+    assert!(
+        done.error_traceback.clone().unwrap().contains("caused by"),
+        "traceback keeps the chain"
+    );
+    assert_eq!(
+        done.metrics.unwrap().error_type.as_deref(),
+        Some("transient_exhausted")
+    );
     assert_eq!((stats.retried, stats.failed), (3, 1));
     harness.cleanup().await;
 }
@@ -86,18 +100,30 @@ async fn heartbeats_move_last_heartbeat_while_a_task_works() {
     let harness = Harness::new().await;
     let (run, _) = harness.submit(EXAMPLE_TGZ, "slow.tgz").await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
-    let parsing = harness.wait_for(run.id, LIMIT, |run| run.status == RunStatus::Parsing).await;
+    let parsing = harness
+        .wait_for(run.id, LIMIT, |run| run.status == RunStatus::Parsing)
+        .await;
     let first_beat = parsing.last_heartbeat;
     let later = harness
-        .wait_for(run.id, LIMIT, |run| run.status == RunStatus::Parsing && run.last_heartbeat > first_beat)
+        .wait_for(run.id, LIMIT, |run| {
+            run.status == RunStatus::Parsing && run.last_heartbeat > first_beat
+        })
         .await;
     let done = harness.wait_final(run.id, LIMIT).await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
     scenario.teardown();
 
-    assert!(later.last_heartbeat > first_beat, "{:?} > {:?}", later.last_heartbeat, first_beat);
+    assert!(
+        later.last_heartbeat > first_beat,
+        "{:?} > {:?}",
+        later.last_heartbeat,
+        first_beat
+    );
     assert_eq!(done.status, RunStatus::Complete);
-    assert_eq!(harness.broker.stats(&harness.queue).await.unwrap().expired, 0);
+    assert_eq!(
+        harness.broker.stats(&harness.queue).await.unwrap().expired,
+        0
+    );
     harness.cleanup().await;
 }

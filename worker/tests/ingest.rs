@@ -2,6 +2,8 @@
 //! `CONFQ_TEST_POSTGRES_URL` is set): happy paths, permanent failures, idempotent re-delivery,
 //! heartbeats and graceful release.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;
@@ -11,13 +13,23 @@ use entity::store::{Page, RunStatus, StanzaFilter};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-async fn all_stanzas(harness: &Harness, run: entity::store::RunId) -> Vec<entity::store::StanzaRow> {
+async fn all_stanzas(
+    harness: &Harness,
+    run: entity::store::RunId,
+) -> Vec<entity::store::StanzaRow> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
         let page = harness
             .store
-            .list_stanzas(run, StanzaFilter::default(), Page { limit: 1000, after: after.clone() })
+            .list_stanzas(
+                run,
+                StanzaFilter::default(),
+                Page {
+                    limit: 1000,
+                    after: after.clone(),
+                },
+            )
             .await
             .expect("stanzas");
         out.extend(page.items);
@@ -48,7 +60,9 @@ async fn happy_path(harness: Harness, archive: &[u8], name: &str) {
     assert_eq!(i64::try_from(stanzas.len()).unwrap(), EXAMPLE_STANZAS);
     let empty_meta = stanzas
         .iter()
-        .find(|s| s.name.is_empty() && s.conf_type == "meta" && s.app.as_deref() == Some("acme_web_TA"))
+        .find(|s| {
+            s.name.is_empty() && s.conf_type == "meta" && s.app.as_deref() == Some("acme_web_TA")
+        })
         .expect("the [] stanza of default.meta");
     assert_eq!(empty_meta.layer, "metadata");
     assert_eq!(empty_meta.settings["export"], "system");
@@ -60,11 +74,19 @@ async fn happy_path(harness: Harness, archive: &[u8], name: &str) {
         saved.settings["search"],
         "index=web eventtype=acme_server_error \n| stats count by host \n| where count > 10"
     );
-    let nested = stanzas.iter().find(|s| s.name == "ACME - Daily logins [summary]");
+    let nested = stanzas
+        .iter()
+        .find(|s| s.name == "ACME - Daily logins [summary]");
     assert!(nested.is_some(), "header name runs to the last ]");
-    let global = stanzas.iter().find(|s| s.global).expect("pre-header settings of bin/default.conf");
+    let global = stanzas
+        .iter()
+        .find(|s| s.global)
+        .expect("pre-header settings of bin/default.conf");
     assert_eq!(global.layer, "other");
-    assert!(!stanzas.iter().any(|s| s.source_path.ends_with(".spec")), "spec files are not parsed");
+    assert!(
+        !stanzas.iter().any(|s| s.source_path.ends_with(".spec")),
+        "spec files are not parsed"
+    );
     harness.cleanup().await;
 }
 
@@ -87,11 +109,19 @@ async fn example_ingests_on_postgres_too() {
     let database = format!("confq_worker_{}", uuid::Uuid::new_v4().simple());
     let admin = sea_orm::Database::connect(&url).await.expect("postgres");
     use sea_orm::ConnectionTrait;
-    admin.execute_unprepared(&format!("CREATE DATABASE {database}")).await.expect("create db");
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base).to_owned();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {database}"))
+        .await
+        .expect("create db");
+    let base = url
+        .rsplit_once('/')
+        .map_or(url.as_str(), |(base, _)| base)
+        .to_owned();
     let harness = Harness::with_database(Some(format!("{base}/{database}"))).await;
     happy_path(harness, EXAMPLE_TGZ, "splunk-apps.tgz").await;
-    let _ = admin.execute_unprepared(&format!("DROP DATABASE {database} WITH (FORCE)")).await;
+    let _ = admin
+        .execute_unprepared(&format!("DROP DATABASE {database} WITH (FORCE)"))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,9 +139,17 @@ async fn corrupt_archive_fails_at_once_without_retry() {
     assert_eq!(done.retry_count, 0);
     let message = done.error_message.clone().unwrap_or_default();
     assert!(message.starts_with("Permanent error: "), "{message}");
-    assert_eq!(done.metrics.unwrap().error_type.as_deref(), Some("permanent"));
+    assert_eq!(
+        done.metrics.unwrap().error_type.as_deref(),
+        Some("permanent")
+    );
     assert_eq!(stats.retried, 0);
-    let dead = harness.broker.dead_letters().list(&harness.queue, 0, 10).await.unwrap();
+    let dead = harness
+        .broker
+        .dead_letters()
+        .list(&harness.queue, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].task_id.as_ref(), Some(&envelope.id));
     harness.cleanup().await;
@@ -120,7 +158,9 @@ async fn corrupt_archive_fails_at_once_without_retry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsupported_format_and_empty_archive_are_permanent() {
     let harness = Harness::new().await;
-    let (not_archive, _) = harness.submit(b"just some text, not an archive", "notes.txt").await;
+    let (not_archive, _) = harness
+        .submit(b"just some text, not an archive", "notes.txt")
+        .await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let done = harness.wait_final(not_archive.id, LIMIT).await;
     shutdown.graceful.cancel();
@@ -137,7 +177,10 @@ async fn same_envelope_delivered_twice_yields_one_set_of_stanzas() {
     let (run, envelope) = harness.stage(EXAMPLE_TGZ, "twice.tgz").await;
     let producer = harness.broker.producer();
     // A producer that retried its LPUSH: the very same element twice.
-    producer.enqueue_many(&harness.queue, &[envelope.clone(), envelope.clone()]).await.unwrap();
+    producer
+        .enqueue_many(&harness.queue, &[envelope.clone(), envelope.clone()])
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     harness.wait_final(run.id, LIMIT).await;
     // Both copies leave the queue: one ingests, the other finds the run complete.
@@ -147,7 +190,10 @@ async fn same_envelope_delivered_twice_yields_one_set_of_stanzas() {
         if depths.pending + depths.processing + depths.delayed == 0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "queue never drained: {depths:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "queue never drained: {depths:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     shutdown.graceful.cancel();
@@ -165,13 +211,21 @@ async fn completed_run_redelivery_is_skipped() {
     let (run, envelope) = harness.submit(EXAMPLE_TGZ, "done.tgz").await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let first = harness.wait_final(run.id, LIMIT).await;
-    harness.broker.producer().enqueue(&harness.queue, &envelope).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue(&harness.queue, &envelope)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
     let again = harness.store.run(run.id).await.unwrap().unwrap();
     assert_eq!(again.status, RunStatus::Complete);
-    assert_eq!(again.completed_at, first.completed_at, "the redelivery changed nothing");
+    assert_eq!(
+        again.completed_at, first.completed_at,
+        "the redelivery changed nothing"
+    );
     assert_eq!(again.attempt, first.attempt, "no new attempt began");
     harness.cleanup().await;
 }
@@ -181,24 +235,48 @@ async fn missing_run_is_a_permanent_failure() {
     let harness = Harness::new().await;
     let envelope = broker::Envelope::new(
         worker::tasks::parse_upload::NAME,
-        serde_json::json!({"run_id": 999_999}).as_object().unwrap().clone(),
+        serde_json::json!({"run_id": 999_999})
+            .as_object()
+            .unwrap()
+            .clone(),
     );
-    harness.broker.producer().enqueue(&harness.queue, &envelope).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue(&harness.queue, &envelope)
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let dead = wait_dead(&harness, 1).await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
-    assert!(dead[0].reason.contains("run 999999 does not exist"), "{}", dead[0].reason);
+    assert!(
+        dead[0].reason.contains("run 999999 does not exist"),
+        "{}",
+        dead[0].reason
+    );
     harness.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn object_form_creates_the_run_once_per_task() {
     let harness = Harness::new().await;
-    let stored = harness.storage.put_stream(EXAMPLE_TGZ, u64::MAX).await.unwrap();
+    let stored = harness
+        .storage
+        .put_stream(EXAMPLE_TGZ, u64::MAX)
+        .await
+        .unwrap();
     let args = serde_json::json!({"object": stored.key, "filename": "external.tgz"});
-    let envelope = broker::Envelope::new(worker::tasks::parse_upload::NAME, args.as_object().unwrap().clone());
-    harness.broker.producer().enqueue_many(&harness.queue, &[envelope.clone(), envelope.clone()]).await.unwrap();
+    let envelope = broker::Envelope::new(
+        worker::tasks::parse_upload::NAME,
+        args.as_object().unwrap().clone(),
+    );
+    harness
+        .broker
+        .producer()
+        .enqueue_many(&harness.queue, &[envelope.clone(), envelope.clone()])
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let run = loop {
         if let Some(run) = harness.store.run_by_task(envelope.id.0).await.unwrap() {
@@ -211,14 +289,29 @@ async fn object_form_creates_the_run_once_per_task() {
     shutdown.graceful.cancel();
     worker.await.unwrap();
     assert_eq!(done.status, RunStatus::Complete);
-    let runs = harness.store.list_runs(Default::default(), Page { limit: 10, after: None }).await.unwrap();
+    let runs = harness
+        .store
+        .list_runs(
+            Default::default(),
+            Page {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(runs.items.len(), 1, "one run for the task id");
     harness.cleanup().await;
 }
 
 async fn wait_dead(harness: &Harness, count: usize) -> Vec<broker::DeadLetter> {
     for _ in 0..500 {
-        let dead = harness.broker.dead_letters().list(&harness.queue, 0, 100).await.unwrap();
+        let dead = harness
+            .broker
+            .dead_letters()
+            .list(&harness.queue, 0, 100)
+            .await
+            .unwrap();
         if dead.len() >= count {
             return dead;
         }

@@ -1,6 +1,8 @@
 //! The worker runtime with the diagnostic tasks: acks, retries on the configured schedule, dead
 //! letters for unknown tasks and exhausted retries, graceful release on shutdown.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -20,7 +22,10 @@ where
 {
     let deadline = Instant::now() + limit;
     while !check().await {
-        assert!(Instant::now() < deadline, "condition not met within {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "condition not met within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -28,8 +33,16 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn noop_and_sleep_tasks_are_acked() {
     let harness = Harness::new().await;
-    let tasks = vec![envelope("confq.noop", json!({})), envelope("confq.sleep", json!({"ms": 300}))];
-    harness.broker.producer().enqueue_many(&harness.queue, &tasks).await.unwrap();
+    let tasks = vec![
+        envelope("confq.noop", json!({})),
+        envelope("confq.sleep", json!({"ms": 300})),
+    ];
+    harness
+        .broker
+        .producer()
+        .enqueue_many(&harness.queue, &tasks)
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let broker = harness.broker.clone();
     let queue = harness.queue.clone();
@@ -42,7 +55,15 @@ async fn noop_and_sleep_tasks_are_acked() {
     let stats = worker.await.unwrap();
     assert_eq!(stats.succeeded, 2);
     let depths = harness.broker.stats(&harness.queue).await.unwrap();
-    assert_eq!((depths.pending, depths.processing, depths.delayed, depths.dead), (0, 0, 0, 0));
+    assert_eq!(
+        (
+            depths.pending,
+            depths.processing,
+            depths.delayed,
+            depths.dead
+        ),
+        (0, 0, 0, 0)
+    );
     harness.cleanup().await;
 }
 
@@ -51,7 +72,15 @@ async fn sleep_longer_than_the_lease_keeps_its_lease_by_heartbeats() {
     let harness = Harness::new().await;
     let stop_reaper = harness.start_reaper();
     // The lease is 1.5 s; the task sleeps 3 s while reporting progress.
-    harness.broker.producer().enqueue(&harness.queue, &envelope("confq.sleep", json!({"ms": 3000}))).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue(
+            &harness.queue,
+            &envelope("confq.sleep", json!({"ms": 3000})),
+        )
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let broker = harness.broker.clone();
     let queue = harness.queue.clone();
@@ -64,7 +93,11 @@ async fn sleep_longer_than_the_lease_keeps_its_lease_by_heartbeats() {
     let stats = worker.await.unwrap();
     stop_reaper.cancel();
     assert_eq!(stats.succeeded, 1);
-    assert_eq!(harness.broker.stats(&harness.queue).await.unwrap().expired, 0, "the lease never expired");
+    assert_eq!(
+        harness.broker.stats(&harness.queue).await.unwrap().expired,
+        0,
+        "the lease never expired"
+    );
     harness.cleanup().await;
 }
 
@@ -72,7 +105,15 @@ async fn sleep_longer_than_the_lease_keeps_its_lease_by_heartbeats() {
 async fn unknown_task_is_dead_lettered_and_the_worker_goes_on() {
     let harness = Harness::new().await;
     let unknown = envelope("no.such.task", json!({}));
-    harness.broker.producer().enqueue_many(&harness.queue, &[unknown.clone(), envelope("confq.noop", json!({}))]).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue_many(
+            &harness.queue,
+            &[unknown.clone(), envelope("confq.noop", json!({}))],
+        )
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let broker = harness.broker.clone();
     let queue = harness.queue.clone();
@@ -86,9 +127,18 @@ async fn unknown_task_is_dead_lettered_and_the_worker_goes_on() {
     .await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
-    let dead = harness.broker.dead_letters().list(&harness.queue, 0, 10).await.unwrap();
+    let dead = harness
+        .broker
+        .dead_letters()
+        .list(&harness.queue, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(dead[0].task_id.as_ref(), Some(&unknown.id));
-    assert!(dead[0].reason.contains("unknown task \"no.such.task\""), "{}", dead[0].reason);
+    assert!(
+        dead[0].reason.contains("unknown task \"no.such.task\""),
+        "{}",
+        dead[0].reason
+    );
     harness.cleanup().await;
 }
 
@@ -97,7 +147,12 @@ async fn transient_failures_retry_on_schedule_then_dead_letter() {
     let harness = Harness::new().await;
     let stop_reaper = harness.start_reaper();
     let failing = envelope("confq.fail", json!({"kind": "transient"}));
-    harness.broker.producer().enqueue(&harness.queue, &failing).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue(&harness.queue, &failing)
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let broker = harness.broker.clone();
     let queue = harness.queue.clone();
@@ -109,9 +164,22 @@ async fn transient_failures_retry_on_schedule_then_dead_letter() {
     shutdown.graceful.cancel();
     let stats = worker.await.unwrap();
     stop_reaper.cancel();
-    assert_eq!((stats.retried, stats.failed), (3, 1), "three retries, then the fourth failure is final");
-    let dead = harness.broker.dead_letters().list(&harness.queue, 0, 10).await.unwrap();
-    assert!(dead[0].reason.starts_with("transient_exhausted: "), "{}", dead[0].reason);
+    assert_eq!(
+        (stats.retried, stats.failed),
+        (3, 1),
+        "three retries, then the fourth failure is final"
+    );
+    let dead = harness
+        .broker
+        .dead_letters()
+        .list(&harness.queue, 0, 10)
+        .await
+        .unwrap();
+    assert!(
+        dead[0].reason.starts_with("transient_exhausted: "),
+        "{}",
+        dead[0].reason
+    );
     assert_eq!(dead[0].envelope.as_ref().unwrap().attempt, 3);
     harness.cleanup().await;
 }
@@ -119,7 +187,15 @@ async fn transient_failures_retry_on_schedule_then_dead_letter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permanent_failure_is_not_retried() {
     let harness = Harness::new().await;
-    harness.broker.producer().enqueue(&harness.queue, &envelope("confq.fail", json!({"kind": "permanent"}))).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue(
+            &harness.queue,
+            &envelope("confq.fail", json!({"kind": "permanent"})),
+        )
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let broker = harness.broker.clone();
     let queue = harness.queue.clone();
@@ -137,7 +213,15 @@ async fn permanent_failure_is_not_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_arguments_are_a_permanent_failure() {
     let harness = Harness::new().await;
-    harness.broker.producer().enqueue(&harness.queue, &envelope("confq.sleep", json!({"ms": "long"}))).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue(
+            &harness.queue,
+            &envelope("confq.sleep", json!({"ms": "long"})),
+        )
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let broker = harness.broker.clone();
     let queue = harness.queue.clone();
@@ -148,8 +232,17 @@ async fn invalid_arguments_are_a_permanent_failure() {
     .await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
-    let dead = harness.broker.dead_letters().list(&harness.queue, 0, 10).await.unwrap();
-    assert!(dead[0].reason.contains("invalid arguments for confq.sleep"), "{}", dead[0].reason);
+    let dead = harness
+        .broker
+        .dead_letters()
+        .list(&harness.queue, 0, 10)
+        .await
+        .unwrap();
+    assert!(
+        dead[0].reason.contains("invalid arguments for confq.sleep"),
+        "{}",
+        dead[0].reason
+    );
     harness.cleanup().await;
 }
 
@@ -157,7 +250,12 @@ async fn invalid_arguments_are_a_permanent_failure() {
 async fn shutdown_past_the_grace_period_gives_unfinished_tasks_back_at_once() {
     let harness = Harness::new().await;
     let long = envelope("confq.sleep", json!({"ms": 60_000}));
-    harness.broker.producer().enqueue(&harness.queue, &long).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue(&harness.queue, &long)
+        .await
+        .unwrap();
     let mut config = harness.worker_config();
     config.shutdown_grace = Duration::from_millis(200);
     let (shutdown, worker) = harness.start_worker(config).await;
@@ -172,14 +270,23 @@ async fn shutdown_past_the_grace_period_gives_unfinished_tasks_back_at_once() {
     let stats = worker.await.unwrap();
     assert_eq!(stats.released, 1);
     let depths = harness.broker.stats(&harness.queue).await.unwrap();
-    assert_eq!((depths.pending, depths.processing), (1, 0), "back on pending, not waiting for a lease expiry");
+    assert_eq!(
+        (depths.pending, depths.processing),
+        (1, 0),
+        "back on pending, not waiting for a lease expiry"
+    );
     harness.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_flight_tasks_finish_within_the_grace_period() {
     let harness = Harness::new().await;
-    harness.broker.producer().enqueue(&harness.queue, &envelope("confq.sleep", json!({"ms": 400}))).await.unwrap();
+    harness
+        .broker
+        .producer()
+        .enqueue(&harness.queue, &envelope("confq.sleep", json!({"ms": 400})))
+        .await
+        .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let broker = harness.broker.clone();
     let queue = harness.queue.clone();

@@ -85,6 +85,11 @@ impl TypedTask for Fail {
             FailKind::Transient => FailureClass::Transient,
             FailKind::Permanent => FailureClass::Permanent,
         };
-        Box::pin(async move { Err(TaskFailure::message(class, format!("confq.fail asked for a {class} failure"))) })
+        Box::pin(async move {
+            Err(TaskFailure::message(
+                class,
+                format!("confq.fail asked for a {class} failure"),
+            ))
+        })
     }
 }

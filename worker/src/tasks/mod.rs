@@ -18,10 +18,12 @@ pub fn builtin(store: Store, storage: Storage, limits: Limits) -> Registry {
         .register(diagnostic::Noop)
         .register(diagnostic::Sleep)
         .register(diagnostic::Fail)
-        .register(parse_upload::ParseUpload::new(Arc::new(parse_upload::Ingestor {
-            store,
-            storage,
-            limits,
-        })));
+        .register(parse_upload::ParseUpload::new(Arc::new(
+            parse_upload::Ingestor {
+                store,
+                storage,
+                limits,
+            },
+        )));
     registry
 }

@@ -1,7 +1,7 @@
 //! Test harness: a broker on the shared Redis under a random key prefix, a SQLite store and file
 //! storage in a temp dir, and helpers to submit archives and run an in-process worker.
 
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
@@ -53,16 +53,26 @@ impl Harness {
         })
         .await
         .expect("Redis must run on 127.0.0.1:6379 for these tests");
-        let url = database_url.unwrap_or_else(|| format!("sqlite://{}/confq.db?mode=rwc", dir.path().display()));
+        let url = database_url
+            .unwrap_or_else(|| format!("sqlite://{}/confq.db?mode=rwc", dir.path().display()));
         let store = Store::connect(&url).await.expect("database");
         store.migrate().await.expect("migrations");
-        let storage = Storage::from_url(&format!("file://{}/uploads", dir.path().display())).expect("storage");
-        Self { broker, store, storage, queue: QueueName::parse("ingest").unwrap(), prefix, _dir: dir }
+        let storage = Storage::from_url(&format!("file://{}/uploads", dir.path().display()))
+            .expect("storage");
+        Self {
+            broker,
+            store,
+            storage,
+            queue: QueueName::parse("ingest").unwrap(),
+            prefix,
+            _dir: dir,
+        }
     }
 
     /// Fast settings: 100 ms heartbeats, a 1.5 s lease, retries after 50/100/150 ms, no jitter.
     pub fn worker_config(&self) -> WorkerConfig {
-        let mut retry = RetryPolicy::from_settings(3, [50, 100, 150].map(Duration::from_millis).to_vec());
+        let mut retry =
+            RetryPolicy::from_settings(3, [50, 100, 150].map(Duration::from_millis).to_vec());
         retry.jitter = 0.0;
         WorkerConfig {
             queues: vec![self.queue.clone()],
@@ -99,16 +109,29 @@ impl Harness {
     /// Stages and enqueues an archive.
     pub async fn submit(&self, bytes: &[u8], filename: &str) -> (Run, Envelope) {
         let (run, envelope) = self.stage(bytes, filename).await;
-        self.broker.producer().enqueue(&self.queue, &envelope).await.expect("enqueue");
+        self.broker
+            .producer()
+            .enqueue(&self.queue, &envelope)
+            .await
+            .expect("enqueue");
         (run, envelope)
     }
 
     /// Starts an in-process worker with `config`.
     pub async fn start_worker(&self, config: WorkerConfig) -> (Shutdown, JoinHandle<RunnerStats>) {
-        let registry = worker::tasks::builtin(self.store.clone(), self.storage.clone(), config.archive_limits);
-        let runner = Runner::new(&self.broker, registry, config, worker::registration::new_worker_id())
-            .await
-            .expect("runner");
+        let registry = worker::tasks::builtin(
+            self.store.clone(),
+            self.storage.clone(),
+            config.archive_limits,
+        );
+        let runner = Runner::new(
+            &self.broker,
+            registry,
+            config,
+            worker::registration::new_worker_id(),
+        )
+        .await
+        .expect("runner");
         let shutdown = Shutdown::new();
         let handle = tokio::spawn({
             let shutdown = shutdown.clone();
@@ -121,24 +144,41 @@ impl Harness {
     pub fn start_reaper(&self) -> tokio_util::sync::CancellationToken {
         let stop = tokio_util::sync::CancellationToken::new();
         let reaper = self.broker.reaper(vec![self.queue.clone()]);
-        tokio::spawn(worker::reaping::run(reaper, self.store.clone(), Duration::from_millis(100), stop.clone()));
+        tokio::spawn(worker::reaping::run(
+            reaper,
+            self.store.clone(),
+            Duration::from_millis(100),
+            stop.clone(),
+        ));
         stop
     }
 
     /// Waits until run `id` reaches a final status (complete or failed), or panics after `limit`.
     pub async fn wait_final(&self, id: RunId, limit: Duration) -> Run {
-        self.wait_for(id, limit, |run| matches!(run.status, RunStatus::Complete | RunStatus::Failed)).await
+        self.wait_for(id, limit, |run| {
+            matches!(run.status, RunStatus::Complete | RunStatus::Failed)
+        })
+        .await
     }
 
     /// Waits until `done(run)` holds, recording every status seen on the way.
     pub async fn wait_for(&self, id: RunId, limit: Duration, done: impl Fn(&Run) -> bool) -> Run {
         let deadline = Instant::now() + limit;
         loop {
-            let run = self.store.run(id).await.expect("read run").expect("run exists");
+            let run = self
+                .store
+                .run(id)
+                .await
+                .expect("read run")
+                .expect("run exists");
             if done(&run) {
                 return run;
             }
-            assert!(Instant::now() < deadline, "run {id} stuck in {:?}: {run:?}", run.status);
+            assert!(
+                Instant::now() < deadline,
+                "run {id} stuck in {:?}: {run:?}",
+                run.status
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -146,10 +186,20 @@ impl Harness {
     /// Deletes every key under this harness's prefix.
     pub async fn cleanup(self) {
         let client = redis::Client::open(redis_url()).expect("redis url");
-        let mut connection = client.get_multiplexed_async_connection().await.expect("redis");
-        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}:*", self.prefix)).query_async(&mut connection).await.unwrap_or_default();
+        let mut connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}:*", self.prefix))
+            .query_async(&mut connection)
+            .await
+            .unwrap_or_default();
         if !keys.is_empty() {
-            let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut connection).await;
+            let _: Result<(), _> = redis::cmd("DEL")
+                .arg(keys)
+                .query_async(&mut connection)
+                .await;
         }
     }
 }

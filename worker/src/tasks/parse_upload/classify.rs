@@ -9,9 +9,9 @@ use crate::failure::FailureClass;
 /// The failure class of an ingestion error.
 pub fn classify(error: &IngestError) -> FailureClass {
     match error {
-        IngestError::RunMissing(_) | IngestError::ObjectMissing { .. } | IngestError::NoConfFiles => {
-            FailureClass::Permanent
-        }
+        IngestError::RunMissing(_)
+        | IngestError::ObjectMissing { .. }
+        | IngestError::NoConfFiles => FailureClass::Permanent,
         // A zombie's write was fenced out: it lost the task to a newer attempt.
         IngestError::Store(StoreError::Fenced { .. }) => FailureClass::Timeout,
         IngestError::Store(error) => transient_if(error.is_transient()),
@@ -22,5 +22,9 @@ pub fn classify(error: &IngestError) -> FailureClass {
 }
 
 fn transient_if(transient: bool) -> FailureClass {
-    if transient { FailureClass::Transient } else { FailureClass::Permanent }
+    if transient {
+        FailureClass::Transient
+    } else {
+        FailureClass::Permanent
+    }
 }

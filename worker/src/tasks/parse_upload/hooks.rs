@@ -17,7 +17,11 @@ pub struct IngestHooks {
 impl IngestHooks {
     /// Hooks for `run` at attempt `fence`.
     pub fn new(store: Store, run: &Run, fence: Fence) -> Self {
-        Self { store, run: run.id, fence }
+        Self {
+            store,
+            run: run.id,
+            fence,
+        }
     }
 }
 
@@ -39,9 +43,16 @@ impl RunHooks for IngestHooks {
         })
     }
 
-    fn retrying<'a>(&'a self, failure: &'a TaskFailure, retry_number: u32) -> BoxFuture<'a, Result<(), TaskFailure>> {
+    fn retrying<'a>(
+        &'a self,
+        failure: &'a TaskFailure,
+        retry_number: u32,
+    ) -> BoxFuture<'a, Result<(), TaskFailure>> {
         Box::pin(async move {
-            let message = format!("Transient error (retry {retry_number}): {}", failure.message);
+            let message = format!(
+                "Transient error (retry {retry_number}): {}",
+                failure.message
+            );
             let retries = i32::try_from(retry_number).unwrap_or(i32::MAX);
             self.store
                 .schedule_retry(self.run, self.fence, &message, &failure.traceback, retries)
@@ -82,7 +93,13 @@ mod tests {
     #[test]
     fn final_messages_follow_the_contract() {
         let failure = TaskFailure::message(FailureClass::Transient, "Connection timeout");
-        assert_eq!(final_message(&failure, "transient_exhausted", 3), "Failed after 3 retries: Connection timeout");
-        assert_eq!(final_message(&failure, "permanent", 0), "Permanent error: Connection timeout");
+        assert_eq!(
+            final_message(&failure, "transient_exhausted", 3),
+            "Failed after 3 retries: Connection timeout"
+        );
+        assert_eq!(
+            final_message(&failure, "permanent", 0),
+            "Permanent error: Connection timeout"
+        );
     }
 }

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use broker::TaskId;
+use entity::StoreError;
 use entity::storage::Storage;
 use entity::store::{NewRun, Run, RunId, RunMetrics, RunSource, RunStatus, Store};
-use entity::StoreError;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use splunk::archive::Limits;
@@ -86,7 +86,7 @@ impl TypedTask for ParseUpload {
 
 impl Ingestor {
     async fn ingest(&self, ctx: &TaskContext, args: ParseUploadArgs) -> Result<(), IngestError> {
-        let task_id = ctx.envelope.id.clone();
+        let task_id = ctx.envelope.id;
         let run = self.resolve_run(&task_id, args).await?;
         Span::current().record("run.id", run.id.0);
         if run.status == RunStatus::Complete {
@@ -98,7 +98,11 @@ impl Ingestor {
             Err(StoreError::AlreadyComplete(_)) => return Ok(()),
             Err(error) => return Err(error.into()),
         };
-        ctx.set_hooks(Arc::new(hooks::IngestHooks::new(self.store.clone(), &run, fence)));
+        ctx.set_hooks(Arc::new(hooks::IngestHooks::new(
+            self.store.clone(),
+            &run,
+            fence,
+        )));
         let started = Instant::now();
         // Tests inject a database outage here (the pool timed out); compiled out of release builds.
         fail::fail_point!("ingest.before_read", |_| {
@@ -110,7 +114,10 @@ impl Ingestor {
         let source = self.storage.open(&run.object_key).await?;
         let files = read::parse_archive(source, self.limits, ctx.progress.clone()).await?;
         ctx.progress.tick();
-        let parse_errors = files.iter().filter(|file| file.parse_error.is_some()).count();
+        let parse_errors = files
+            .iter()
+            .filter(|file| file.parse_error.is_some())
+            .count();
         let files_parsed = files.len();
         let written = self.store.write_results(run.id, fence, files).await?;
         ctx.progress.tick();
@@ -123,11 +130,20 @@ impl Ingestor {
             error_type: None,
         };
         self.store.complete(run.id, fence, metrics).await?;
-        info!(files = files_parsed, stanzas = written.stanzas, parse_errors, "run complete");
+        info!(
+            files = files_parsed,
+            stanzas = written.stanzas,
+            parse_errors,
+            "run complete"
+        );
         Ok(())
     }
 
-    async fn resolve_run(&self, task_id: &TaskId, args: ParseUploadArgs) -> Result<Run, IngestError> {
+    async fn resolve_run(
+        &self,
+        task_id: &TaskId,
+        args: ParseUploadArgs,
+    ) -> Result<Run, IngestError> {
         match args {
             ParseUploadArgs::Run { run_id } => {
                 let id = RunId(run_id);

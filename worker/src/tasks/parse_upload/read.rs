@@ -17,21 +17,30 @@ use crate::heartbeat::Progress;
 ///
 /// # Errors
 /// Unreadable or over-cap archives, storage failures, and archives without any config file.
-pub async fn parse_archive<R>(source: R, limits: Limits, progress: Progress) -> Result<Vec<NewConfFile>, IngestError>
+pub async fn parse_archive<R>(
+    source: R,
+    limits: Limits,
+    progress: Progress,
+) -> Result<Vec<NewConfFile>, IngestError>
 where
     R: AsyncRead + Unpin + Send + 'static,
 {
     let runtime = tokio::runtime::Handle::current();
-    let files = tokio::task::spawn_blocking(move || runtime.block_on(read_all(source, limits, progress)))
-        .await
-        .map_err(IngestError::Parser)??;
+    let files =
+        tokio::task::spawn_blocking(move || runtime.block_on(read_all(source, limits, progress)))
+            .await
+            .map_err(IngestError::Parser)??;
     if files.is_empty() {
         return Err(IngestError::NoConfFiles);
     }
     Ok(files)
 }
 
-async fn read_all<R>(source: R, limits: Limits, progress: Progress) -> Result<Vec<NewConfFile>, IngestError>
+async fn read_all<R>(
+    source: R,
+    limits: Limits,
+    progress: Progress,
+) -> Result<Vec<NewConfFile>, IngestError>
 where
     R: AsyncRead + Unpin + Send,
 {
@@ -74,8 +83,14 @@ pub fn parse_entry(entry: ConfEntry) -> NewConfFile {
                     message: warning.message.clone(),
                 })
                 .collect();
-            let global = parsed.global.into_iter().map(|stanza| new_stanza(stanza, true));
-            let named = parsed.stanzas.into_iter().map(|stanza| new_stanza(stanza, false));
+            let global = parsed
+                .global
+                .into_iter()
+                .map(|stanza| new_stanza(stanza, true));
+            let named = parsed
+                .stanzas
+                .into_iter()
+                .map(|stanza| new_stanza(stanza, false));
             (global.chain(named).collect(), warnings, None)
         }
         Err(error) => (Vec::new(), Vec::new(), Some(error.to_string())),

@@ -1,0 +1,189 @@
+//! Shared harness of the process and chaos tests: an isolated confq deployment (temp data dir,
+//! random key prefix, short leases) whose workers, reapers and CLI calls are real `confq`
+//! processes, plus direct reads of its database and broker counters.
+
+#![allow(dead_code, missing_docs)]
+
+pub mod archive;
+pub mod db;
+pub mod process;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub use process::{Proc, free_port, have};
+
+/// The shared Redis of the test machine (overridable).
+pub fn redis_url() -> String {
+    std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// One isolated deployment.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub prefix: String,
+    pub redis_url: String,
+    /// `None`: SQLite in the data dir.
+    pub database_url: Option<String>,
+    /// Extra variables for every process (storage, AWS, …).
+    pub vars: Vec<(String, String)>,
+    spawned: usize,
+}
+
+impl Env {
+    /// A deployment on the shared Redis with a fresh SQLite database.
+    pub fn new(name: &str) -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            prefix: format!("confq-{name}-{}", uuid::Uuid::new_v4().simple()),
+            redis_url: redis_url(),
+            database_url: None,
+            vars: vec![
+                ("CONFQ_LEASE_SECS".into(), "2".into()),
+                ("CONFQ_HEARTBEAT_SECS".into(), "0.3".into()),
+                ("CONFQ_REAPER_INTERVAL_SECS".into(), "0.2".into()),
+                ("CONFQ_RETRY_BACKOFF".into(), "0.1,0.2".into()),
+            ],
+            spawned: 0,
+        }
+    }
+
+    /// Sets (or replaces) a variable for every later process.
+    pub fn set(&mut self, name: &str, value: &str) -> &mut Self {
+        self.vars.retain(|(key, _)| key != name);
+        self.vars.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/confq.db?mode=rwc", self.data_dir().display()))
+    }
+
+    /// A `confq` command with this deployment's settings and nothing else from the environment.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_confq"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("CONFQ_DATA_DIR", self.data_dir())
+            .env("CONFQ_KEY_PREFIX", &self.prefix)
+            .env("CONFQ_REDIS_URL", &self.redis_url)
+            .env("CONFQ_DATABASE_URL", self.database_url())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null());
+        for (name, value) in &self.vars {
+            command.env(name, value);
+        }
+        command
+    }
+
+    /// Applies the migrations once, so that the processes can start with `--no-migrate`.
+    pub fn migrate(&self) {
+        std::fs::create_dir_all(self.data_dir()).expect("data dir");
+        let output = self.command().arg("migrate").output().expect("confq migrate");
+        assert!(output.status.success(), "confq migrate: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    /// Starts a long-running `confq` process (`worker …`, `reaper`, `api`), logging to a file.
+    pub fn spawn(&mut self, name: &str, args: &[&str]) -> Proc {
+        self.spawned += 1;
+        let logs = self.dir.path().join("logs");
+        std::fs::create_dir_all(&logs).expect("logs dir");
+        let log = logs.join(format!("{name}-{}.log", self.spawned));
+        let mut command = self.command();
+        command.arg("--no-migrate").args(args);
+        Proc::spawn(command, name, log)
+    }
+
+    /// A worker with `concurrency` slots.
+    pub fn worker(&mut self, concurrency: usize, extra: &[&str]) -> Proc {
+        let concurrency = concurrency.to_string();
+        let mut args = vec!["worker", "--concurrency", &concurrency];
+        args.extend_from_slice(extra);
+        self.spawn("worker", &args)
+    }
+
+    /// A reaper.
+    pub fn reaper(&mut self) -> Proc {
+        self.spawn("reaper", &["reaper"])
+    }
+
+    /// Runs a one-shot `confq` command and parses its JSON output.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let output = self.command().arg("--no-migrate").args(args).output().expect("run confq");
+        assert!(output.status.success(), "confq {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!("confq {args:?} printed no JSON ({error}): {}", String::from_utf8_lossy(&output.stdout))
+        })
+    }
+
+    /// `confq ingest FILES --json` (no wait): the new run ids.
+    pub fn ingest(&self, files: &[String]) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for chunk in files.chunks(200) {
+            let mut args = vec!["ingest", "--json"];
+            args.extend(chunk.iter().map(String::as_str));
+            let submitted = self.json(&args);
+            ids.extend(submitted["runs"].as_array().expect("runs").iter().map(|run| run["run_id"].as_i64().expect("run_id")));
+        }
+        ids
+    }
+
+    /// `confq enqueue TASK ARGS`: the task id.
+    pub fn enqueue(&self, task: &str, args: &str) -> String {
+        let output = self.command().args(["enqueue", task, args]).output().expect("confq enqueue");
+        assert!(output.status.success(), "enqueue: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// `confq status RUN --json`.
+    pub fn status(&self, run: i64) -> Value {
+        self.json(&["status", &run.to_string(), "--json"])
+    }
+
+    /// The queue depths of `ingest`: pending, processing, delayed, dead, workers.
+    pub fn queue(&self) -> Value {
+        self.json(&["metrics", "--json"])["queues"]["ingest"].clone()
+    }
+
+    /// `confq dead list --json` items.
+    pub fn dead(&self) -> Vec<Value> {
+        self.json(&["dead", "list", "--json"])["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A broker counter of the queue (`processed`, `failed`, `expired`, …) read with redis-cli.
+    pub fn counter(&self, name: &str) -> i64 {
+        let key = format!("{}:{{ingest}}:stats", self.prefix);
+        let output = Command::new("redis-cli").args(["-u", &self.redis_url, "--raw", "HGET", &key, name]).output().expect("redis-cli");
+        String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0)
+    }
+
+    /// A direct view of the database.
+    pub fn db(&self) -> db::Db {
+        db::Db::connect(&self.database_url())
+    }
+
+    /// Writes `bytes` as `name` in the temp dir and returns its path.
+    pub fn file(&self, name: &str, bytes: &[u8]) -> String {
+        archive::write(&self.dir.path().join(name), bytes)
+    }
+}
+
+/// Polls `check` every 100 ms until it gives a value; panics naming `what` after `timeout`.
+pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
