@@ -62,6 +62,22 @@ impl Env {
     }
 }
 
+impl Drop for Env {
+    /// Deletes the keys this test made under its prefix.
+    fn drop(&mut self) {
+        delete_keys(&self.prefix);
+    }
+}
+
+/// Deletes every Redis key under `prefix` (best effort, through `redis-cli`).
+fn delete_keys(prefix: &str) {
+    let url = redis_url();
+    let script = format!(
+        "redis-cli -u {url} --scan --pattern '{prefix}:*' | xargs -r redis-cli -u {url} del > /dev/null"
+    );
+    let _ = Command::new("sh").args(["-c", &script]).status();
+}
+
 fn redis_url() -> String {
     std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }

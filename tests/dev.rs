@@ -1,0 +1,117 @@
+//! `confq dev` as a person uses it: it starts, answers `/readyz`, ingests an upload through its
+//! in-process worker, and stops cleanly on SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/splunk-apps.tgz");
+
+fn curl(args: &[&str]) -> Option<String> {
+    let output = Command::new("curl")
+        .args(["-sS", "--max-time", "5"])
+        .args(args)
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = format!("confq-dev-{}", uuid::Uuid::new_v4().simple());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut dev = Command::new(env!("CARGO_BIN_EXE_confq"))
+        .args(["dev", "--bind", &format!("127.0.0.1:{port}")])
+        .env("CONFQ_DATA_DIR", dir.path())
+        .env("CONFQ_KEY_PREFIX", &prefix)
+        .env(
+            "CONFQ_REDIS_URL",
+            std::env::var("CONFQ_TEST_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        )
+        .env_remove("CONFQ_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = loop {
+        if let Some(body) = curl(&[&format!("{base}/readyz")]) {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "confq dev never answered /readyz"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(ready.contains("ready"), "{ready}");
+
+    let upload: Value = serde_json::from_str(
+        &curl(&[
+            "-F",
+            &format!("file=@{EXAMPLE}"),
+            &format!("{base}/v1/uploads"),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(upload["status"], "stored");
+    let run_id = upload["run_id"].as_i64().unwrap();
+    let status = loop {
+        let status: Value = serde_json::from_str(
+            &curl(&[&format!("{base}/v1/worker/runs/{run_id}/status")]).unwrap(),
+        )
+        .unwrap();
+        if status["status"] == "complete" || status["status"] == "failed" {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the upload never finished: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status["status"], "complete", "{status}");
+    assert_eq!(status["metrics"]["stanzas_created"], 31);
+
+    Command::new("kill")
+        .args(["-TERM", &dev.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = dev.try_wait().unwrap() {
+            break exit;
+        }
+        if Instant::now() > deadline {
+            let _ = dev.kill();
+            panic!("confq dev did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "confq dev exited with {exit}");
+    assert!(
+        curl(&[&format!("{base}/healthz")]).is_none(),
+        "the API stopped listening"
+    );
+    let script =
+        format!("redis-cli --scan --pattern '{prefix}:*' | xargs -r redis-cli del > /dev/null");
+    let _ = Command::new("sh").args(["-c", &script]).status();
+}
