@@ -281,3 +281,31 @@ fn stop(child: &mut std::process::Child) {
     let _ = child.kill();
     panic!("the process did not stop on SIGTERM");
 }
+
+#[test]
+fn ingest_starts_a_private_redis_when_none_answers() {
+    let env = Env::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = env
+        .command()
+        .env("CONFQ_REDIS_URL", format!("redis://127.0.0.1:{port}"))
+        .args(["ingest", EXAMPLE, "--wait", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("started a private redis-server"),
+        "{}",
+        stderr(&output)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["runs"][0]["status"], "complete");
+    assert!(
+        env.data_dir().join("redis").is_dir(),
+        "its data lives under the data dir"
+    );
+}
