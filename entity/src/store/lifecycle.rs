@@ -91,11 +91,7 @@ impl Store {
         fence: Fence,
         metrics: RunMetrics,
     ) -> Result<(), StoreError> {
-        let duration = metrics.duration_seconds;
-        self.finish(id, fence, RunStatus::Complete, metrics, None)
-            .await
-            .map(|_| ())
-            .map(|()| tracing::debug!(duration, "run complete"))
+        self.finish(id, fence, RunStatus::Complete, metrics, None).await
     }
 
     /// Marks the attempt's run `failed` (no more retries) with the error and metrics.
