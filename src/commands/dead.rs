@@ -20,7 +20,7 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
         DeadCommand::List(list) => {
             let items = dead.list(&queue, 0, 1000).await.map_err(failed)?;
             if list.json {
-                println!("{}", json!({ "items": items }));
+                println!("{}", json!({ "items": items, "next": null }));
             } else {
                 let rows: Vec<Vec<String>> = items
                     .iter()

@@ -26,7 +26,7 @@ pub async fn run(settings: &Settings) -> Result<(), Failure> {
 /// Starts the reaper loop over every known queue (and `ingest`) in the background.
 ///
 /// # Errors
-/// When the queues cannot be listed.
+/// When the settings are invalid.
 pub async fn spawn_reaper(
     broker: &Broker,
     store: Store,

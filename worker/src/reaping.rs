@@ -1,21 +1,29 @@
 //! The `confq reaper` loop: each tick runs the broker's reaper (expired leases, orphans, due
-//! retries) and then records expired ingestions on their run rows. Survives Redis and database
-//! outages with one log line per outage.
+//! retries) over every known queue and then records expired ingestions on their run rows.
+//! Survives Redis and database outages with one log line per outage.
 
 use std::time::Duration;
 
-use broker::{Outage, Reaper};
+use broker::{Broker, BrokerError, Outage, QueueName, ReapOutcome};
 use entity::store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::expiry::record_expiries;
 
-/// Runs `reaper` every `interval` until `stop`, updating run rows through `store`.
-pub async fn run(reaper: Reaper, store: Store, interval: Duration, stop: CancellationToken) {
+/// Runs the reaper every `interval` until `stop` over `queues` plus every queue producers have
+/// used since (re-read each tick, so a new queue is looked after without a restart), updating run
+/// rows through `store`.
+pub async fn run(
+    broker: Broker,
+    queues: Vec<QueueName>,
+    store: Store,
+    interval: Duration,
+    stop: CancellationToken,
+) {
     let mut outage = Outage::new("reaper");
     loop {
-        let wait = match reaper.tick().await {
+        let wait = match tick(&broker, &queues).await {
             Ok(outcome) => {
                 outage.recovered();
                 if !outcome.expired.is_empty()
@@ -41,4 +49,18 @@ pub async fn run(reaper: Reaper, store: Store, interval: Duration, stop: Cancell
             () = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// One pass over `queues` and every queue the broker knows.
+///
+/// # Errors
+/// When Redis fails.
+pub async fn tick(broker: &Broker, queues: &[QueueName]) -> Result<ReapOutcome, BrokerError> {
+    let mut all = broker.queues().await?;
+    for queue in queues {
+        if !all.contains(queue) {
+            all.push(queue.clone());
+        }
+    }
+    broker.reaper(all).tick().await
 }

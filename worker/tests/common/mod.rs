@@ -143,9 +143,9 @@ impl Harness {
     /// Starts the reaper loop (with its database side) until the returned token is cancelled.
     pub fn start_reaper(&self) -> tokio_util::sync::CancellationToken {
         let stop = tokio_util::sync::CancellationToken::new();
-        let reaper = self.broker.reaper(vec![self.queue.clone()]);
         tokio::spawn(worker::reaping::run(
-            reaper,
+            self.broker.clone(),
+            vec![self.queue.clone()],
             self.store.clone(),
             Duration::from_millis(100),
             stop.clone(),
