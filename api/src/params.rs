@@ -5,38 +5,22 @@
 use broker::QueueName;
 use entity::store::{MAX_LIMIT, Page, RunStatus};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
-
-/// A run status as a query value.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // documents the accepted values in the OpenAPI document only
-pub enum StatusName {
-    /// Waiting in the queue.
-    Stored,
-    /// Being parsed.
-    Parsing,
-    /// Waiting for a backoff.
-    Retrying,
-    /// Done.
-    Complete,
-    /// Given up.
-    Failed,
-}
 
 /// `?status=&limit=&after=` of `GET /v1/runs`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RunsQuery {
     /// Only runs in this status.
-    #[param(value_type = Option<StatusName>)]
+    #[param(pattern = "^(stored|parsing|retrying|complete|failed)$")]
     pub status: Option<String>,
     /// Page size, 1–1000 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
-    /// The `next` cursor of the previous page.
+    /// The `next` cursor of the previous page (empty = first page).
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub after: Option<String>,
 }
 
@@ -47,7 +31,8 @@ pub struct PageQuery {
     /// Page size, 1–1000 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
-    /// The `next` cursor of the previous page.
+    /// The `next` cursor of the previous page (empty = first page).
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub after: Option<String>,
 }
 
@@ -64,7 +49,8 @@ pub struct StanzaQuery {
     /// Page size, 1–1000 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
-    /// The `next` cursor of the previous page.
+    /// The `next` cursor of the previous page (empty = first page).
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub after: Option<String>,
 }
 
@@ -72,12 +58,14 @@ pub struct StanzaQuery {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeadQuery {
-    /// The queue (default: the API's queue).
+    /// The queue (default, or empty: the API's queue).
+    #[param(pattern = "^[A-Za-z0-9_.-]{0,64}$")]
     pub queue: Option<String>,
     /// Page size, 1–1000 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
-    /// The `next` cursor of the previous page.
+    /// The `next` cursor of the previous page (empty = first page).
+    #[param(pattern = "^[0-9]{0,18}$")]
     pub after: Option<String>,
 }
 
@@ -85,7 +73,8 @@ pub struct DeadQuery {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
-    /// The queue (default: the API's queue).
+    /// The queue (default, or empty: the API's queue).
+    #[param(pattern = "^[A-Za-z0-9_.-]{0,64}$")]
     pub queue: Option<String>,
 }
 
@@ -102,12 +91,14 @@ pub(crate) fn limit(raw: Option<&str>) -> Result<u64, ApiError> {
     }
 }
 
-/// A keyset page: `after` must be a cursor this API handed out (a positive id).
+/// A keyset page: `after` must be a cursor this API handed out (a non-negative id).
 pub(crate) fn page(limit_raw: Option<&str>, after: Option<&str>) -> Result<Page, ApiError> {
     let limit = limit(limit_raw)?;
-    let after = match after {
+    let after = match after.filter(|a| !a.is_empty()) {
         None => None,
-        Some(a) if a.parse::<i64>().is_ok_and(|n| n > 0) => Some(a.to_owned()),
+        Some(a) if a.bytes().all(|b| b.is_ascii_digit()) && a.parse::<i64>().is_ok() => {
+            Some(a.to_owned())
+        }
         Some(_) => return Err(ApiError::BadRequest("invalid cursor `after`".to_owned())),
     };
     Ok(Page { limit, after })
@@ -127,7 +118,7 @@ pub(crate) fn status(raw: Option<&str>) -> Result<Option<RunStatus>, ApiError> {
 
 /// `queue=` → a queue name (default: the API's queue), or 400.
 pub(crate) fn queue(raw: Option<&str>, default: &QueueName) -> Result<QueueName, ApiError> {
-    match raw {
+    match raw.filter(|q| !q.is_empty()) {
         None => Ok(default.clone()),
         Some(q) => QueueName::parse(q).map_err(|e| ApiError::BadRequest(e.to_string())),
     }
@@ -153,8 +144,9 @@ mod tests {
 
     #[test]
     fn cursors_must_be_positive_ids() {
-        assert!(page(None, Some("12")).is_ok());
-        for bad in ["0", "-3", "abc", ""] {
+        assert!(page(None, Some("12")).is_ok() && page(None, Some("0")).is_ok());
+        assert_eq!(page(None, Some("")).ok().and_then(|p| p.after), None);
+        for bad in ["+3", "-3", "abc", "99999999999999999999"] {
             assert!(page(None, Some(bad)).is_err(), "{bad}");
         }
     }

@@ -49,10 +49,6 @@ async fn multipart_upload_takes_the_file_field_and_its_name() {
     let boundary = "XyZboundary";
     let mut body = Vec::new();
     body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"mp.tgz\"\r\nContent-Type: application/gzip\r\n\r\n")
             .as_bytes(),
     );
@@ -78,6 +74,35 @@ async fn multipart_upload_takes_the_file_field_and_its_name() {
 }
 
 #[tokio::test]
+async fn multipart_with_another_field_is_a_bad_request() {
+    let t = TestApp::new().await;
+    let note = "--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n";
+    let file =
+        "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nabc\r\n";
+    for body in [format!("{note}--b--\r\n"), format!("{file}{note}--b--\r\n")] {
+        let request = Request::post("/v1/uploads")
+            .header("content-type", "multipart/form-data; boundary=b")
+            .body(Body::from(body))
+            .unwrap();
+        let (status, body) = t.call_with(request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({ "error": "the multipart body may hold only the field `file`" })
+        );
+        assert_eq!(t.stored_files(), 0);
+    }
+    assert!(
+        t.store
+            .list_runs(Default::default(), Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn empty_upload_is_a_bad_request() {
     let t = TestApp::new().await;
     let (status, body) = t.upload_raw(b"", "empty.tgz").await;
@@ -87,14 +112,29 @@ async fn empty_upload_is_a_bad_request() {
 }
 
 #[tokio::test]
-async fn raw_upload_without_filename_is_a_bad_request() {
+async fn upload_names_are_display_only_and_sanitised() {
     let t = TestApp::new().await;
     let request = Request::post("/v1/uploads")
         .body(Body::from("abc"))
         .unwrap();
     let (status, body) = t.call_with(request).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"].as_str().unwrap().contains("filename"));
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let run = t
+        .store
+        .run(RunId(body["run_id"].as_i64().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.filename, "upload");
+    let (_, body) = t.upload_raw(b"abc", "..%2F..%2Fetc%0Apasswd").await;
+    let run = t
+        .store
+        .run(RunId(body["run_id"].as_i64().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.filename, "../../etc_passwd");
+    assert!(run.object_key.starts_with("uploads/") && !run.object_key.contains(".."));
 }
 
 #[tokio::test]

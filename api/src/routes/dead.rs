@@ -25,7 +25,7 @@ pub async fn list(
     let queue = params::queue(q.queue.as_deref(), &state.config().queue)?;
     let limit = params::limit(q.limit.as_deref())?;
     // The cursor is an offset into the newest-first list: new dead letters shift it (documented).
-    let offset = match q.after.as_deref() {
+    let offset = match q.after.as_deref().filter(|a| !a.is_empty()) {
         None => 0,
         Some(a) => a
             .parse::<usize>()

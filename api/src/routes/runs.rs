@@ -38,7 +38,7 @@ pub async fn list_runs(
     params(("run_id" = i64, Path, description = "Run id"), PageQuery),
     responses(
         (status = 200, description = "A page of files", body = FilePage),
-        (status = 400, description = "Bad `limit` or `after`", body = ErrorBody),
+        (status = 400, description = "Bad `run_id`, `limit` or `after`", body = ErrorBody),
         (status = 404, description = "No such run", body = ErrorBody),
     ))]
 pub async fn list_files(
@@ -61,7 +61,7 @@ pub async fn list_files(
     params(("run_id" = i64, Path, description = "Run id"), StanzaQuery),
     responses(
         (status = 200, description = "A page of stanzas", body = StanzaPage),
-        (status = 400, description = "Bad `limit` or `after`", body = ErrorBody),
+        (status = 400, description = "Bad `run_id`, `limit` or `after`", body = ErrorBody),
         (status = 404, description = "No such run", body = ErrorBody),
     ))]
 pub async fn list_stanzas(

@@ -25,29 +25,37 @@ pub(crate) const MULTIPART_SLACK: u64 = 64 * 1024;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
-    /// The archive's original name (required for a raw body; optional for multipart).
+    /// The archive's original name, for display only: control characters become `_`, longer
+    /// names are cut at 255 characters (default: the multipart file name, else `upload`).
     pub filename: Option<String>,
 }
 
-/// The multipart form of an upload.
-#[derive(ToSchema)]
+/// The multipart form of an upload: exactly one field, `file`.
+#[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the form in the OpenAPI document only
 pub struct UploadForm {
     /// The archive (`.tar.gz`, `.tgz`, `.tar`, `.zip`, `.spl`).
-    #[schema(content_media_type = "application/octet-stream")]
+    #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }
+
+/// A raw archive body (at least one byte).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary, min_length = 1)]
+#[allow(dead_code)] // documents the body in the OpenAPI document only
+pub struct RawArchive(Vec<u8>);
 
 /// Stores an archive and queues it for ingestion.
 #[utoipa::path(post, path = "/v1/uploads", tag = "uploads",
     params(UploadQuery),
     request_body(content(
         (UploadForm = "multipart/form-data"),
-        ("application/octet-stream"),
+        (RawArchive = "application/octet-stream"),
     )),
     responses(
         (status = 202, description = "Stored and queued", body = Accepted),
-        (status = 400, description = "Empty upload, missing file or filename", body = ErrorBody),
+        (status = 400, description = "Empty upload, or a multipart body without exactly the field `file`", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 413, description = "Larger than the upload limit; nothing kept", body = ErrorBody),
         (status = 503, description = "Redis, the database or the storage does not answer", body = ErrorBody),
@@ -63,10 +71,7 @@ pub async fn upload(
     let (filename, object) = if is_multipart(&request) {
         from_multipart(&state, request, query.filename).await?
     } else {
-        let filename = query
-            .filename
-            .ok_or_else(|| ApiError::BadRequest("a raw upload needs `?filename=`".to_owned()))?;
-        let filename = valid_filename(filename)?;
+        let filename = display_name(query.filename);
         let body = request
             .into_body()
             .into_data_stream()
@@ -93,7 +98,7 @@ fn is_multipart(request: &Request) -> bool {
         })
 }
 
-/// Streams the `file` field into storage; other fields are skipped.
+/// Streams the `file` field into storage; any other field is a bad request.
 async fn from_multipart(
     state: &AppState,
     request: Request,
@@ -114,12 +119,12 @@ async fn from_multipart(
             ));
         };
         if field.name() != Some("file") {
-            continue;
+            return Err(ApiError::BadRequest(
+                "the multipart body may hold only the field `file`".to_owned(),
+            ));
         }
-        let filename = valid_filename(
-            name.or(field.file_name().map(str::to_owned))
-                .unwrap_or_else(|| "upload".to_owned()),
-        )?;
+        let given = name.filter(|n| !n.is_empty());
+        let filename = display_name(given.or(field.file_name().map(str::to_owned)));
         let bytes = field.map_err(move |e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 std::io::Error::new(std::io::ErrorKind::FileTooLarge, LimitHit(max))
@@ -131,6 +136,13 @@ async fn from_multipart(
             .storage()
             .put_stream(StreamReader::new(bytes), max)
             .await?;
+        // Anything after `file` makes the form invalid: drop what was stored.
+        if !matches!(form.next_field().await, Ok(None)) {
+            discard(state, &object.key).await;
+            return Err(ApiError::BadRequest(
+                "the multipart body may hold only the field `file`".to_owned(),
+            ));
+        }
         return Ok((filename, object));
     }
 }
@@ -143,16 +155,19 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError, max: u64) -> Ap
     }
 }
 
-fn valid_filename(name: String) -> Result<String, ApiError> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= MAX_FILENAME
-        && !name.chars().any(char::is_control);
-    if ok {
-        Ok(name)
+/// The name shown for a run: control characters replaced, at most 255 characters, `upload`
+/// when none is given. It is display only: storage keys never derive from it.
+fn display_name(name: Option<String>) -> String {
+    let name: String = name
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_control() { '_' } else { c })
+        .take(MAX_FILENAME)
+        .collect();
+    if name.is_empty() {
+        "upload".to_owned()
     } else {
-        Err(ApiError::BadRequest(format!(
-            "`filename` must be 1-{MAX_FILENAME} characters without control characters"
-        )))
+        name
     }
 }
 

@@ -18,6 +18,7 @@ use crate::state::AppState;
     params(("run_id" = i64, Path, description = "Run id")),
     responses(
         (status = 200, description = "The run's status", body = StatusDocument),
+        (status = 400, description = "Bad `run_id` or query parameter", body = ErrorBody),
         (status = 404, description = "No such run", body = ErrorBody),
     ))]
 pub async fn status(
@@ -46,6 +47,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Json<MetricsDocume
     responses(
         (status = 202, description = "Queued again", body = Accepted),
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 400, description = "Bad `run_id` or query parameter", body = ErrorBody),
         (status = 404, description = "No such run", body = ErrorBody),
         (status = 409, description = "The run is not failed", body = ErrorBody),
         (status = 503, description = "Redis does not answer; the sweep will enqueue the run", body = ErrorBody),
