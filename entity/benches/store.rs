@@ -15,18 +15,24 @@ const RUNS: u64 = 1_000_000;
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sqlite = Store::connect(&format!("sqlite://{}/bench.db", dir.path().display())).await.expect("sqlite");
+    let sqlite = Store::connect(&format!("sqlite://{}/bench.db", dir.path().display()))
+        .await
+        .expect("sqlite");
     bench("sqlite", &sqlite).await;
     if let Ok(admin) = std::env::var("CONFQ_TEST_POSTGRES_URL") {
         let name = format!("confq_bench_{}", uuid::Uuid::new_v4().simple());
         let conn = Database::connect(admin.as_str()).await.expect("admin");
-        conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create db");
+        conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create db");
         let mut url = url::Url::parse(&admin).expect("url");
         url.set_path(&format!("/{name}"));
         let pg = Store::connect(url.as_str()).await.expect("postgres");
         bench("postgres", &pg).await;
         pg.connection().clone().close().await.ok();
-        conn.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop db");
+        conn.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await
+            .expect("drop db");
     }
 }
 
@@ -53,7 +59,14 @@ fn files() -> Vec<NewConfFile> {
                     name: format!("vendor:product:{s}"),
                     global: false,
                     line: s * 12 + 1,
-                    settings: (0..10).map(|k| (format!("EXTRACT-field{k}"), format!("(?<f{k}>\\d+) value {s}"))).collect(),
+                    settings: (0..10)
+                        .map(|k| {
+                            (
+                                format!("EXTRACT-field{k}"),
+                                format!("(?<f{k}>\\d+) value {s}"),
+                            )
+                        })
+                        .collect(),
                 })
                 .collect(),
         })
@@ -75,10 +88,16 @@ async fn write_rate(label: &str, store: &Store) {
     let mut times = Vec::new();
     let mut settings = 0;
     for _ in 0..7 {
-        let fence = store.begin_attempt(run.id, uuid::Uuid::now_v7()).await.expect("begin");
+        let fence = store
+            .begin_attempt(run.id, uuid::Uuid::now_v7())
+            .await
+            .expect("begin");
         let batch = files();
         let start = Instant::now();
-        let summary = store.write_results(run.id, fence, batch).await.expect("write");
+        let summary = store
+            .write_results(run.id, fence, batch)
+            .await
+            .expect("write");
         times.push(start.elapsed());
         settings = summary.settings;
     }
@@ -95,11 +114,20 @@ async fn write_rate(label: &str, store: &Store) {
 async fn summary_time(label: &str, store: &Store) {
     let conn = store.connection();
     let start = Instant::now();
-    conn.execute_unprepared(&generate_sql(conn.get_database_backend())).await.expect("generate runs");
-    conn.execute_unprepared(RECOUNT).await.expect("recount stats");
-    println!("{label}: generated {RUNS} runs in {:.1} s", start.elapsed().as_secs_f64());
+    conn.execute_unprepared(&generate_sql(conn.get_database_backend()))
+        .await
+        .expect("generate runs");
+    conn.execute_unprepared(RECOUNT)
+        .await
+        .expect("recount stats");
+    println!(
+        "{label}: generated {RUNS} runs in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     if conn.get_database_backend() == DbBackend::Postgres {
-        conn.execute_unprepared("ANALYZE ingestion_runs").await.expect("analyze");
+        conn.execute_unprepared("ANALYZE ingestion_runs")
+            .await
+            .expect("analyze");
     }
     let mut times = Vec::new();
     for _ in 0..20 {
@@ -134,7 +162,9 @@ fn generate_sql(backend: DbBackend) -> String {
             "jsonb_build_object('files_parsed', 1, 'stanzas_created', 2, 'duration_seconds', (n % 10) * 0.5, 'parse_errors', 0, 'retry_count', n % 4, 'error_type', CASE WHEN n % 7 = 0 THEN 'permanent' END)",
         ),
         _ => (
-            format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {RUNS}) SELECT n FROM s"),
+            format!(
+                "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {RUNS}) SELECT n FROM s"
+            ),
             "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')",
             "json_object('files_parsed', 1, 'stanzas_created', 2, 'duration_seconds', (n % 10) * 0.5, 'parse_errors', 0, 'retry_count', n % 4, 'error_type', CASE WHEN n % 7 = 0 THEN 'permanent' END)",
         ),

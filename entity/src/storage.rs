@@ -3,7 +3,7 @@
 //! Keys are generated here (`uploads/<yyyy>/<mm>/<dd>/<uuid v7>`), never taken from file
 //! names; keys that arrive from producers are validated so nothing escapes the storage root.
 
-use std::path::{Component, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures::TryStreamExt;
@@ -211,9 +211,6 @@ fn new_key() -> String {
 
 fn absolute(dir: &str) -> std::io::Result<PathBuf> {
     let path = PathBuf::from(dir);
-    if path.components().any(|c| c == Component::ParentDir) && path.is_relative() {
-        return std::env::current_dir().map(|cwd| cwd.join(path));
-    }
     if path.is_absolute() {
         Ok(path)
     } else {
@@ -253,6 +250,19 @@ mod tests {
             assert!(validate_key(key).is_err(), "{key:?} accepted");
         }
         assert!(validate_key("uploads/2026/11/28/0192f0c4").is_ok());
+    }
+
+    #[test]
+    fn relative_file_urls_resolve_against_the_working_directory() {
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(
+            absolute("./confq-data/uploads").expect("abs"),
+            cwd.join("./confq-data/uploads")
+        );
+        assert_eq!(
+            absolute("/srv/uploads").expect("abs"),
+            PathBuf::from("/srv/uploads")
+        );
     }
 
     #[test]

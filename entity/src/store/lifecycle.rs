@@ -91,7 +91,8 @@ impl Store {
         fence: Fence,
         metrics: RunMetrics,
     ) -> Result<(), StoreError> {
-        self.finish(id, fence, RunStatus::Complete, metrics, None).await
+        self.finish(id, fence, RunStatus::Complete, metrics, None)
+            .await
     }
 
     /// Marks the attempt's run `failed` (no more retries) with the error and metrics.
