@@ -437,3 +437,20 @@ async fn bytes_read_counts_the_compressed_input() {
     while reader.next_file().await.expect("reads").is_some() {}
     assert_eq!(reader.bytes_read(), tgz.len() as u64);
 }
+
+#[test]
+fn the_reader_and_its_futures_are_send_so_a_worker_can_spawn_them() {
+    fn is_send<T: Send>(_: &T) {}
+    let bytes: &[u8] = b"";
+    let open = ArchiveReader::open(bytes, Limits::default());
+    is_send(&open);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let tar = TarballBuilder::default().finish();
+    let mut reader = rt
+        .block_on(ArchiveReader::open(&tar[..], Limits::default()))
+        .expect("opens");
+    is_send(&reader.next_file());
+    is_send(&reader);
+}
