@@ -11,7 +11,7 @@ use tracing::{Instrument, Span, error, info, warn};
 use crate::failure::TaskFailure;
 use crate::heartbeat::{self, HeartbeatConfig, Progress};
 use crate::retry::{Decision, RetryPolicy};
-use crate::task::{Registry, TaskContext};
+use crate::task::{LeaseHandle, Registry, TaskContext};
 
 /// How a delivery ended, as the runner counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +62,13 @@ impl Execution {
             return Outcome::Failed;
         };
         let progress = Progress::new();
-        let ctx = TaskContext::new(envelope.clone(), progress.clone(), self.cancel.clone());
         let lease_lost = CancellationToken::new();
+        let ctx = TaskContext::new(envelope.clone(), progress.clone(), self.cancel.clone())
+            .with_lease(LeaseHandle {
+                consumer: self.consumer.clone(),
+                delivery: self.delivery.clone(),
+                lost: lease_lost.clone(),
+            });
         let beat_done = CancellationToken::new();
         let beat = tokio::spawn(
             heartbeat::beat(
@@ -79,11 +84,15 @@ impl Execution {
         );
         let started = Instant::now();
         let run = task.run(ctx.clone(), envelope.args.clone());
-        let ending = tokio::select! {
+        let mut ending = tokio::select! {
             result = run => Ending::Finished(result),
             () = lease_lost.cancelled() => Ending::LeaseLost,
             () = self.cancel.cancelled() => Ending::Stopped,
         };
+        if lease_lost.is_cancelled() {
+            // Whatever the handler returned, the task belongs to another delivery now.
+            ending = Ending::LeaseLost;
+        }
         beat_done.cancel();
         let _ = beat.await;
         let seconds = started.elapsed().as_secs_f64();

@@ -12,6 +12,9 @@ use tracing::{debug, warn};
 
 use crate::hooks::HookSlot;
 
+/// How often [`Progress::while_pending`] records progress.
+const KEEP_ALIVE_TICK: Duration = Duration::from_millis(100);
+
 /// A task's progress marker: the handler calls [`Progress::tick`] as it works.
 #[derive(Clone, Debug)]
 pub struct Progress {
@@ -38,6 +41,21 @@ impl Progress {
     pub fn tick(&self) {
         let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// Awaits `work`, counting it as progress for as long as it runs: for bounded steps that
+    /// cannot tick from inside (one big database transaction, parsing one large archive member),
+    /// whose own limits and timeouts end them. Without it a step longer than the stall threshold
+    /// lost its lease while working, and every redelivery lost it again.
+    pub async fn while_pending<F: std::future::Future>(&self, work: F) -> F::Output {
+        let mut work = std::pin::pin!(work);
+        loop {
+            self.tick();
+            tokio::select! {
+                output = &mut work => return output,
+                () = tokio::time::sleep(KEEP_ALIVE_TICK) => {}
+            }
+        }
     }
 
     /// How long since the last recorded progress.
@@ -122,6 +140,27 @@ mod tests {
         assert!(progress.idle() >= Duration::from_millis(20));
         progress.tick();
         assert!(progress.idle() < Duration::from_millis(20));
+    }
+
+    #[tokio::test]
+    async fn work_in_flight_counts_as_progress_until_it_ends() {
+        let progress = Progress::new();
+        let watcher = progress.clone();
+        let idle_during = progress
+            .while_pending(async move {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                watcher.idle()
+            })
+            .await;
+        assert!(
+            idle_during < Duration::from_millis(300),
+            "idle {idle_during:?} while working"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(
+            progress.idle() >= Duration::from_millis(150),
+            "no ticks once the work is done"
+        );
     }
 
     #[test]

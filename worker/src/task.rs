@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use broker::Envelope;
+use broker::{BrokerError, Consumer, Delivery, Envelope};
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -67,6 +67,16 @@ pub struct TaskContext {
     /// Cancelled when the lease is lost or the worker stops at once: stop without writing.
     pub cancel: CancellationToken,
     pub(crate) hooks: HookSlot,
+    lease: Option<LeaseHandle>,
+}
+
+/// The delivery's lease, so a handler can confirm it still holds the task before a step that
+/// must not run twice.
+#[derive(Clone)]
+pub(crate) struct LeaseHandle {
+    pub consumer: Arc<Consumer>,
+    pub delivery: Arc<Delivery>,
+    pub lost: CancellationToken,
 }
 
 impl TaskContext {
@@ -77,6 +87,36 @@ impl TaskContext {
             progress,
             cancel,
             hooks: HookSlot::default(),
+            lease: None,
+        }
+    }
+
+    pub(crate) fn with_lease(mut self, lease: LeaseHandle) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// Renews the lease now and confirms this delivery still holds the task. Call it before a
+    /// step that must not be taken by a worker whose lease already moved on (for ingestion:
+    /// before beginning the attempt and before writing results).
+    ///
+    /// # Errors
+    /// A `Timeout` failure when the lease is lost (the runner then abandons the task without
+    /// writing); a transient failure when Redis cannot be asked.
+    pub async fn renew_lease(&self) -> Result<(), TaskFailure> {
+        let Some(lease) = &self.lease else {
+            return Ok(());
+        };
+        match lease.consumer.extend_lease(&lease.delivery).await {
+            Ok(()) => Ok(()),
+            Err(BrokerError::LeaseLost { .. }) => {
+                lease.lost.cancel();
+                Err(TaskFailure::message(
+                    FailureClass::Timeout,
+                    "the lease was lost: another delivery holds the task",
+                ))
+            }
+            Err(error) => Err(TaskFailure::transient(&error)),
         }
     }
 

@@ -17,6 +17,7 @@ pub fn classify(error: &IngestError) -> FailureClass {
         IngestError::Store(error) => transient_if(error.is_transient()),
         IngestError::Storage(error) => transient_if(error.is_transient()),
         IngestError::Archive(error) => transient_if(!error.is_permanent()),
+        IngestError::Lease(failure) => failure.class,
         IngestError::Parser(_) => FailureClass::Permanent,
     }
 }

@@ -30,6 +30,9 @@ pub enum IngestError {
     /// The archive could not be read.
     #[error("archive: {0}")]
     Archive(#[from] ArchiveError),
+    /// The delivery could not confirm its lease (lost to another delivery, or Redis away).
+    #[error("{}", .0.message)]
+    Lease(crate::failure::TaskFailure),
     /// The parsing thread died.
     #[error("the parser thread failed: {0}")]
     Parser(#[source] tokio::task::JoinError),

@@ -93,6 +93,8 @@ impl Ingestor {
             info!("run already complete: skipping the re-delivery");
             return Ok(());
         }
+        // A worker paused past its lease must not begin an attempt over its successor's.
+        ctx.renew_lease().await.map_err(IngestError::Lease)?;
         let fence = match self.store.begin_attempt(run.id, task_id.0).await {
             Ok(fence) => fence,
             Err(StoreError::AlreadyComplete(_)) => return Ok(()),
@@ -112,14 +114,26 @@ impl Ingestor {
             }))
         });
         let source = self.storage.open(&run.object_key).await?;
-        let files = read::parse_archive(source, self.limits, ctx.progress.clone()).await?;
+        // One member can take long to inflate and parse, and the write is one transaction: both
+        // are bounded (caps, database timeouts), so they count as progress while they run.
+        let files = ctx
+            .progress
+            .while_pending(read::parse_archive(
+                source,
+                self.limits,
+                ctx.progress.clone(),
+            ))
+            .await?;
         ctx.progress.tick();
         let parse_errors = files
             .iter()
             .filter(|file| file.parse_error.is_some())
             .count();
         let files_parsed = files.len();
-        let written = self.store.write_results(run.id, fence, files).await?;
+        let written = ctx
+            .progress
+            .while_pending(self.store.write_results(run.id, fence, files))
+            .await?;
         ctx.progress.tick();
         let metrics = RunMetrics {
             files_parsed: count(files_parsed),
