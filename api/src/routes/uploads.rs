@@ -108,43 +108,41 @@ async fn from_multipart(
     let mut form = Multipart::from_request(request, state)
         .await
         .map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text())))?;
-    loop {
-        let field = form
-            .next_field()
-            .await
-            .map_err(|e| multipart_error(&e, max))?;
-        let Some(field) = field else {
-            return Err(ApiError::BadRequest(
-                "the multipart body has no `file` field".to_owned(),
-            ));
-        };
-        if field.name() != Some("file") {
-            return Err(ApiError::BadRequest(
-                "the multipart body may hold only the field `file`".to_owned(),
-            ));
-        }
-        let given = name.filter(|n| !n.is_empty());
-        let filename = display_name(given.or(field.file_name().map(str::to_owned)));
-        let bytes = field.map_err(move |e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                std::io::Error::new(std::io::ErrorKind::FileTooLarge, LimitHit(max))
-            } else {
-                std::io::Error::other(e)
-            }
-        });
-        let object = state
-            .storage()
-            .put_stream(StreamReader::new(bytes), max)
-            .await?;
-        // Anything after `file` makes the form invalid: drop what was stored.
-        if !matches!(form.next_field().await, Ok(None)) {
-            discard(state, &object.key).await;
-            return Err(ApiError::BadRequest(
-                "the multipart body may hold only the field `file`".to_owned(),
-            ));
-        }
-        return Ok((filename, object));
+    let field = form
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e, max))?;
+    let Some(field) = field else {
+        return Err(ApiError::BadRequest(
+            "the multipart body has no `file` field".to_owned(),
+        ));
+    };
+    if field.name() != Some("file") {
+        return Err(ApiError::BadRequest(
+            "the multipart body may hold only the field `file`".to_owned(),
+        ));
     }
+    let given = name.filter(|n| !n.is_empty());
+    let filename = display_name(given.or(field.file_name().map(str::to_owned)));
+    let bytes = field.map_err(move |e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            std::io::Error::new(std::io::ErrorKind::FileTooLarge, LimitHit(max))
+        } else {
+            std::io::Error::other(e)
+        }
+    });
+    let object = state
+        .storage()
+        .put_stream(StreamReader::new(bytes), max)
+        .await?;
+    // Anything after `file` makes the form invalid: drop what was stored.
+    if !matches!(form.next_field().await, Ok(None)) {
+        discard(state, &object.key).await;
+        return Err(ApiError::BadRequest(
+            "the multipart body may hold only the field `file`".to_owned(),
+        ));
+    }
+    Ok((filename, object))
 }
 
 fn multipart_error(e: &axum::extract::multipart::MultipartError, max: u64) -> ApiError {
