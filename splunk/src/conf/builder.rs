@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 
 use super::model::{GLOBAL_STANZA_NAME, Stanza, Warning, WarningKind};
+use super::warnings::Warnings;
 
 /// Past this many settings a stanza gets a hash index; below it a linear scan is cheaper.
 const INDEX_AFTER: usize = 8;
@@ -75,7 +76,7 @@ impl Builder {
     }
 
     /// A setting of the current stanza; warns when it replaces an earlier value.
-    pub fn setting(&mut self, key: &str, value: &str, line: u32, warnings: &mut Vec<Warning>) {
+    pub fn setting(&mut self, key: &str, value: &str, line: u32, warnings: &mut Warnings) {
         let target = match self.current {
             Some(i) => &mut self.stanzas[i],
             None => self.global.get_or_insert_with(|| Building {

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::model::{Warning, WarningKind};
+use super::warnings::Warnings;
 
 /// One logical line: its first physical line number and its text (borrowed unless continued).
 pub(crate) struct Logical<'a> {
@@ -26,7 +27,7 @@ impl<'a> Lines<'a> {
     }
 
     /// The next physical line without its `\n` and one trailing `\r`; warns about any other `\r`.
-    fn physical(&mut self, warnings: &mut Vec<Warning>) -> Option<(u32, &'a str)> {
+    fn physical(&mut self, warnings: &mut Warnings) -> Option<(u32, &'a str)> {
         if self.rest.is_empty() {
             return None;
         }
@@ -49,7 +50,7 @@ impl<'a> Lines<'a> {
     }
 
     /// The next logical line that is neither blank nor a comment.
-    pub fn next_logical(&mut self, warnings: &mut Vec<Warning>) -> Option<Logical<'a>> {
+    pub fn next_logical(&mut self, warnings: &mut Warnings) -> Option<Logical<'a>> {
         loop {
             let (number, first) = self.physical(warnings)?;
             let start = first.trim_ascii_start();
@@ -71,7 +72,7 @@ impl<'a> Lines<'a> {
     }
 
     /// Joins continuation lines after `head` (already stripped of its backslash).
-    fn join(&mut self, head: &str, warnings: &mut Vec<Warning>) -> String {
+    fn join(&mut self, head: &str, warnings: &mut Warnings) -> String {
         let mut text = String::from(head);
         while let Some((_, next)) = self.physical(warnings) {
             text.push('\n');

@@ -10,12 +10,14 @@ mod model;
 mod tests;
 #[cfg(test)]
 mod tests_props;
+mod warnings;
 
 pub use crate::error::ParseError;
-pub use model::{ConfFile, GLOBAL_STANZA_NAME, Stanza, Warning, WarningKind};
+pub use model::{ConfFile, GLOBAL_STANZA_NAME, MAX_WARNINGS, Stanza, Warning, WarningKind};
 
 use builder::Builder;
 use lines::Lines;
+use warnings::Warnings;
 
 /// Parses the bytes of one file.
 ///
@@ -24,7 +26,7 @@ use lines::Lines;
 /// followed by undecodable code units. Everything else is a [`Warning`].
 pub fn parse(bytes: &[u8]) -> Result<ConfFile, ParseError> {
     let (text, decoded) = decode::decode(bytes)?;
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::default();
     if let Some(encoding) = decoded {
         warnings.push(Warning {
             line: 1,
@@ -37,18 +39,16 @@ pub fn parse(bytes: &[u8]) -> Result<ConfFile, ParseError> {
     while let Some(logical) = lines.next_logical(&mut warnings) {
         line(&mut builder, logical.line, &logical.text, &mut warnings);
     }
-    // Continuations report lone `\r`s of later lines before their own line's warnings.
-    warnings.sort_by_key(|w| w.line);
     let (global, stanzas) = builder.finish();
     Ok(ConfFile {
         global,
         stanzas,
-        warnings,
+        warnings: warnings.finish(),
     })
 }
 
 /// Classifies one logical (non-blank, non-comment) line and feeds it to the builder.
-fn line(builder: &mut Builder, number: u32, text: &str, warnings: &mut Vec<Warning>) {
+fn line(builder: &mut Builder, number: u32, text: &str, warnings: &mut Warnings) {
     let trimmed = text.trim_ascii_start();
     if let Some(inner) = trimmed.strip_prefix('[') {
         return header(builder, number, inner, warnings);
@@ -84,7 +84,7 @@ fn line(builder: &mut Builder, number: u32, text: &str, warnings: &mut Vec<Warni
 }
 
 /// A header line; `inner` is everything after its first `[`.
-fn header(builder: &mut Builder, number: u32, inner: &str, warnings: &mut Vec<Warning>) {
+fn header(builder: &mut Builder, number: u32, inner: &str, warnings: &mut Warnings) {
     let Some(close) = memchr::memrchr(b']', inner.as_bytes()) else {
         return warnings.push(Warning {
             line: number,

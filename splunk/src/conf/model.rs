@@ -6,6 +6,9 @@ use std::fmt;
 /// into `[default]`, so that is what they are called (the `global` field keeps them apart).
 pub const GLOBAL_STANZA_NAME: &str = "default";
 
+/// Warnings kept per file; past it one [`WarningKind::Suppressed`] warning gives the count.
+pub const MAX_WARNINGS: usize = 1_000;
+
 /// One parsed file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfFile {
@@ -94,6 +97,8 @@ pub enum WarningKind {
     EmptyKey,
     /// The file was UTF-16 or UTF-32 with a byte-order mark and was decoded.
     Decoded,
+    /// More than [`MAX_WARNINGS`] warnings: the rest were counted, not kept.
+    Suppressed,
 }
 
 impl WarningKind {
@@ -108,6 +113,7 @@ impl WarningKind {
             WarningKind::UnopenedHeader => "unopened_header",
             WarningKind::EmptyKey => "empty_key",
             WarningKind::Decoded => "decoded",
+            WarningKind::Suppressed => "suppressed",
         }
     }
 }

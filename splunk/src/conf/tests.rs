@@ -393,3 +393,16 @@ fn warnings_display_their_line() {
 fn empty_file_has_nothing() {
     assert_eq!(ok(""), ConfFile::default());
 }
+
+#[test]
+fn warnings_are_capped_and_the_rest_counted() {
+    let text = "[a]\n".to_owned() + &"odd line\n".repeat(MAX_WARNINGS + 500);
+    let f = ok(&text);
+    assert_eq!(f.warnings.len(), MAX_WARNINGS + 1);
+    let last = f.warnings.last().expect("summary");
+    assert_eq!(
+        (last.kind, last.line),
+        (WarningKind::Suppressed, MAX_WARNINGS as u32 + 2)
+    );
+    assert!(last.message.starts_with("500 more warnings"));
+}
