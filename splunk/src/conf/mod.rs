@@ -10,6 +10,8 @@ mod model;
 mod tests;
 #[cfg(test)]
 mod tests_props;
+#[cfg(test)]
+mod tests_stanzas;
 mod warnings;
 
 pub use crate::error::ParseError;
