@@ -106,11 +106,11 @@ impl Snapshot {
                 .absolute(s.expired);
             metrics::counter!("confq_dead_letters_total", "queue" => queue.clone())
                 .absolute(s.dead_lettered);
-            // The broker counts failed attempts; expired leases are the ones of type `timeout`.
-            metrics::counter!("confq_tasks_failed_total", "queue" => queue.clone(), "error_type" => "timeout")
-                .absolute(s.expired);
-            metrics::counter!("confq_tasks_failed_total", "queue" => queue.clone(), "error_type" => "task")
-                .absolute(s.failed.saturating_sub(s.expired));
+            // Failed attempts by error type, as the broker's scripts count them.
+            for (error_type, n) in &s.failed_by_type {
+                metrics::counter!("confq_tasks_failed_total", "queue" => queue.clone(), "error_type" => error_type.clone())
+                    .absolute(*n);
+            }
         }
         for (status, n) in &self.runs {
             metrics::gauge!("confq_runs", "status" => status.clone()).set(*n as f64);

@@ -16,6 +16,7 @@ redis.call('ZREM', KEYS[2], raw)
 redis.call('HDEL', KEYS[3], raw)
 redis.call('HINCRBY', KEYS[6], 'expired', 1)
 redis.call('HINCRBY', KEYS[6], 'failed', 1)
+redis.call('HINCRBY', KEYS[6], 'failed:timeout', 1)
 local delay = tonumber(ARGV[4])
 if delay < 0 then
   redis.call('ZADD', KEYS[5], now, ARGV[5])

@@ -10,5 +10,6 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[3])
 redis.call('HINCRBY', KEYS[5], 'failed', 1)
+redis.call('HINCRBY', KEYS[5], 'failed:transient', 1)
 redis.call('HINCRBY', KEYS[5], 'retried', 1)
 return 1

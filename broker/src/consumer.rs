@@ -21,6 +21,10 @@ use crate::scripts::{self, Claimed};
 
 /// Failure type recorded by `retry_later`.
 const TRANSIENT: &str = "transient";
+/// Failure type counted for malformed elements found by `fetch`.
+const MALFORMED: &str = "malformed";
+/// Failure type counted by a plain `dead_letter`.
+const UNSPECIFIED: &str = "unspecified";
 /// Shortest wait of one BLMOVE when it is split across several queues.
 const MIN_BLOCK: Duration = Duration::from_millis(100);
 
@@ -160,6 +164,7 @@ impl Consumer {
                         &token,
                         &record,
                         cap,
+                        MALFORMED,
                     )
                     .await?;
                 }
@@ -250,8 +255,17 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    #[instrument(name = "broker.dead_letter", skip_all, err, fields(task.id = %d.envelope.id))]
     pub async fn dead_letter(&self, d: &Delivery, reason: &str) -> Result<()> {
+        self.dead_letter_as(d, UNSPECIFIED, reason).await
+    }
+
+    /// Like [`Consumer::dead_letter`], counting the failure under `error_type` (for example
+    /// `permanent`, `transient_exhausted`, `unknown_task`) in the queue's `failed:<type>` counter.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    #[instrument(name = "broker.dead_letter", skip_all, err, fields(task.id = %d.envelope.id, error_type))]
+    pub async fn dead_letter_as(&self, d: &Delivery, error_type: &str, reason: &str) -> Result<()> {
         let record = DeadRecord::new(&d.raw, Some(&d.envelope), reason).to_json();
         let cap = dead::cap(&self.broker);
         let ok = scripts::dead_letter(
@@ -261,6 +275,7 @@ impl Consumer {
             d.token.as_str(),
             &record,
             cap,
+            error_type,
         )
         .await?;
         fenced(ok, d)

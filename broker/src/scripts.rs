@@ -163,6 +163,7 @@ pub(crate) async fn dead_letter(
     token: &str,
     record: &str,
     cap: DeadCap,
+    error_type: &str,
 ) -> Result<bool> {
     let n: i64 = DEAD_LETTER
         .key(&k.processing)
@@ -175,6 +176,7 @@ pub(crate) async fn dead_letter(
         .arg(record)
         .arg(cap.max_len)
         .arg(cap.max_age_ms)
+        .arg(error_type)
         .invoke_async(con)
         .await?;
     Ok(n == 1)

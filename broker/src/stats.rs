@@ -1,6 +1,6 @@
 //! Queue depths and counters, read in one round trip.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use redis::aio::ConnectionLike;
 use serde::Serialize;
@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::keys::QueueKeys;
 
 /// Depths and lifetime counters of one queue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct QueueStats {
     /// Elements waiting.
     pub pending: u64,
@@ -29,6 +29,9 @@ pub struct QueueStats {
     pub expired: u64,
     /// Elements dead-lettered.
     pub dead_lettered: u64,
+    /// Failed attempts by error type (`transient`, `timeout`, `permanent`, `transient_exhausted`,
+    /// `malformed`, `unknown_task`, …); they add up to `failed`.
+    pub failed_by_type: BTreeMap<String, u64>,
 }
 
 impl QueueStats {
@@ -58,6 +61,13 @@ impl QueueStats {
             retried: counter("retried"),
             expired: counter("expired"),
             dead_lettered: counter("dead_lettered"),
+            failed_by_type: counters
+                .iter()
+                .filter_map(|(name, n)| {
+                    name.strip_prefix("failed:")
+                        .map(|kind| (kind.to_owned(), *n))
+                })
+                .collect(),
         })
     }
 }

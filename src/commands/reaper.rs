@@ -33,17 +33,13 @@ pub async fn spawn_reaper(
     settings: &Settings,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, Failure> {
-    let mut queues = broker
-        .queues()
-        .await
-        .map_err(|error| Failure::runtime(error.to_string()))?;
-    let default = worker::config::default_queue();
-    if !queues.contains(&default) {
-        queues.push(default);
-    }
     let interval = settings.broker_config()?.reaper_interval;
-    let reaper = broker.reaper(queues);
+    let queues = vec![worker::config::default_queue()];
     Ok(tokio::spawn(worker::reaping::run(
-        reaper, store, interval, stop,
+        broker.clone(),
+        queues,
+        store,
+        interval,
+        stop,
     )))
 }

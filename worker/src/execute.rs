@@ -58,7 +58,11 @@ impl Execution {
                 envelope.task
             );
             error!(%reason, "dead-lettering");
-            self.settle(self.consumer.dead_letter(&self.delivery, &reason).await);
+            self.settle(
+                self.consumer
+                    .dead_letter_as(&self.delivery, "unknown_task", &reason)
+                    .await,
+            );
             return Outcome::Failed;
         };
         let progress = Progress::new();
@@ -155,7 +159,11 @@ impl Execution {
                     report(hooks.failed(&failure, error_type, envelope.attempt).await);
                 }
                 let reason = format!("{error_type}: {}", failure.message);
-                self.settle(self.consumer.dead_letter(&self.delivery, &reason).await);
+                self.settle(
+                    self.consumer
+                        .dead_letter_as(&self.delivery, error_type, &reason)
+                        .await,
+                );
                 Outcome::Failed
             }
         }

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use broker::{BrokerError, Consumer, Delivery};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{Instrument, debug, warn};
 
 use crate::hooks::HookSlot;
 
@@ -88,6 +89,10 @@ impl HeartbeatConfig {
 
 /// Renews `delivery`'s lease every interval until `done` is cancelled. Cancels `abandon` when the
 /// lease turns out to be lost.
+///
+/// The task's own heartbeat record (`last_heartbeat`) is written in the background, at most one
+/// write at a time: a database busy with the task's own big transaction (SQLite has one writer)
+/// must never hold up the lease renewal, or the lease expires while the task is working.
 pub async fn beat(
     consumer: Arc<Consumer>,
     delivery: Arc<Delivery>,
@@ -96,6 +101,34 @@ pub async fn beat(
     config: HeartbeatConfig,
     done: CancellationToken,
     abandon: CancellationToken,
+) {
+    let mut recording: Option<JoinHandle<()>> = None;
+    renew_until_done(
+        &consumer,
+        &delivery,
+        &progress,
+        &hooks,
+        config,
+        &done,
+        &abandon,
+        &mut recording,
+    )
+    .await;
+    if let Some(record) = recording {
+        record.abort();
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn renew_until_done(
+    consumer: &Consumer,
+    delivery: &Delivery,
+    progress: &Progress,
+    hooks: &HookSlot,
+    config: HeartbeatConfig,
+    done: &CancellationToken,
+    abandon: &CancellationToken,
+    recording: &mut Option<JoinHandle<()>>,
 ) {
     loop {
         tokio::select! {
@@ -109,7 +142,7 @@ pub async fn beat(
             );
             continue;
         }
-        match consumer.extend_lease(&delivery).await {
+        match consumer.extend_lease(delivery).await {
             Ok(()) => debug!("lease renewed"),
             Err(BrokerError::LeaseLost { .. }) => {
                 warn!("lease lost (the reaper took the task back): abandoning it without writing");
@@ -121,10 +154,22 @@ pub async fn beat(
                 continue;
             }
         }
-        if let Some(hooks) = hooks.get()
-            && let Err(failure) = hooks.heartbeat().await
+        if recording
+            .as_ref()
+            .is_some_and(|record| !record.is_finished())
         {
-            warn!(error = %failure.message, "could not record the heartbeat");
+            debug!("the previous heartbeat record is still being written");
+            continue;
+        }
+        if let Some(hooks) = hooks.get() {
+            *recording = Some(tokio::spawn(
+                async move {
+                    if let Err(failure) = hooks.heartbeat().await {
+                        warn!(error = %failure.message, "could not record the heartbeat");
+                    }
+                }
+                .in_current_span(),
+            ));
         }
     }
 }
