@@ -19,6 +19,9 @@ const DURATION_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
 ];
 
+/// Error types always exported by `confq_tasks_failed_total`, even before the first failure.
+const KNOWN_ERROR_TYPES: &[&str] = &["transient", "timeout", "permanent", "transient_exhausted"];
+
 struct Exporter {
     handle: PrometheusHandle,
     /// Set when another global recorder was installed first: our series go here instead.
@@ -106,10 +109,15 @@ impl Snapshot {
                 .absolute(s.expired);
             metrics::counter!("confq_dead_letters_total", "queue" => queue.clone())
                 .absolute(s.dead_lettered);
-            // Failed attempts by error type, as the broker's scripts count them.
-            for (error_type, n) in &s.failed_by_type {
-                metrics::counter!("confq_tasks_failed_total", "queue" => queue.clone(), "error_type" => error_type.clone())
-                    .absolute(*n);
+            // Failed attempts by error type, as the broker's scripts count them; the common
+            // types are exported at zero too, so alert expressions have a series to divide.
+            let mut failed = s.failed_by_type.clone();
+            for error_type in KNOWN_ERROR_TYPES {
+                failed.entry((*error_type).to_owned()).or_insert(0);
+            }
+            for (error_type, n) in failed {
+                metrics::counter!("confq_tasks_failed_total", "queue" => queue.clone(), "error_type" => error_type)
+                    .absolute(n);
             }
         }
         for (status, n) in &self.runs {
