@@ -32,7 +32,10 @@ impl Tar {
     }
 
     fn entry(&mut self, name: &[u8], kind: u8, link: &[u8], data: &[u8]) -> &mut Self {
-        assert!(name.len() <= 100 && link.len() <= 100, "names up to 100 bytes");
+        assert!(
+            name.len() <= 100 && link.len() <= 100,
+            "names up to 100 bytes"
+        );
         let mut header = [0_u8; 512];
         header[..name.len()].copy_from_slice(name);
         header[100..107].copy_from_slice(b"0000644");
@@ -83,16 +86,25 @@ pub struct Generated {
 /// `value_bytes`-long values; `seed` makes each archive's content distinct.
 pub fn generated_tgz(seed: u64, apps: usize, stanzas: usize, value_bytes: usize) -> Generated {
     let mut tar = Tar::new();
-    let filler: String = (0..value_bytes).map(|i| char::from(b'a' + ((i as u64 + seed) % 26) as u8)).collect();
+    let filler: String = (0..value_bytes)
+        .map(|i| char::from(b'a' + ((i as u64 + seed) % 26) as u8))
+        .collect();
     for app in 0..apps {
         let mut text = String::with_capacity(stanzas * (value_bytes + 64));
         for stanza in 0..stanzas {
             text.push_str(&format!("[sourcetype_{seed}_{app}_{stanza}]\nSHOULD_LINEMERGE = false\nTRANSFORMS-x = {filler}\n\n"));
         }
-        tar.file(format!("app_{seed}_{app}/default/props.conf").as_bytes(), text.as_bytes());
+        tar.file(
+            format!("app_{seed}_{app}/default/props.conf").as_bytes(),
+            text.as_bytes(),
+        );
     }
     let count = |n: usize| i64::try_from(n).expect("fits");
-    Generated { bytes: gzip(&tar.finish()), files: count(apps), stanzas: count(apps * stanzas) }
+    Generated {
+        bytes: gzip(&tar.finish()),
+        files: count(apps),
+        stanzas: count(apps * stanzas),
+    }
 }
 
 /// Writes `bytes` to `path` and returns the path as a string.

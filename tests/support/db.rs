@@ -32,8 +32,13 @@ pub struct Db {
 impl Db {
     /// Connects to `url` (migrations are the processes' business).
     pub fn connect(url: &str) -> Self {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let store = runtime.block_on(Store::connect(url)).expect("connect to the database");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let store = runtime
+            .block_on(Store::connect(url))
+            .expect("connect to the database");
         Self { runtime, store }
     }
 
@@ -45,8 +50,11 @@ impl Db {
             .expect("read runs");
         rows.into_iter()
             .map(|row| {
-                let stanzas_created =
-                    row.metrics.as_ref().and_then(|metrics| metrics.get("stanzas_created")).and_then(serde_json::Value::as_i64);
+                let stanzas_created = row
+                    .metrics
+                    .as_ref()
+                    .and_then(|metrics| metrics.get("stanzas_created"))
+                    .and_then(serde_json::Value::as_i64);
                 let run = RunRow {
                     id: row.id,
                     status: row.status,
@@ -73,9 +81,17 @@ impl Db {
     fn counts(&self, sql: &str) -> HashMap<i64, i64> {
         let connection = self.store.connection();
         let statement = Statement::from_string(connection.get_database_backend(), sql);
-        let rows = self.runtime.block_on(connection.query_all_raw(statement)).expect("count rows");
+        let rows = self
+            .runtime
+            .block_on(connection.query_all_raw(statement))
+            .expect("count rows");
         rows.iter()
-            .map(|row| (row.try_get_by_index::<i64>(0).expect("run_id"), row.try_get_by_index::<i64>(1).expect("count")))
+            .map(|row| {
+                (
+                    row.try_get_by_index::<i64>(0).expect("run_id"),
+                    row.try_get_by_index::<i64>(1).expect("count"),
+                )
+            })
             .collect()
     }
 }

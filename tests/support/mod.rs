@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[allow(unused_imports)]
 pub use process::{Proc, free_port, have};
 
 /// The shared Redis of the test machine (overridable).
@@ -36,9 +37,17 @@ pub struct Env {
 impl Env {
     /// A deployment on the shared Redis with a fresh SQLite database.
     pub fn new(name: &str) -> Self {
+        let prefix = format!("confq-{name}-{}", uuid::Uuid::new_v4().simple());
+        let mut dir = tempfile::tempdir().expect("temp dir");
+        if std::env::var_os("CONFQ_TEST_KEEP").is_some() {
+            // For post-mortems: logs, database and archives stay behind.
+            dir.disable_cleanup(true);
+            eprintln!("{name}: keeping {}", dir.path().display());
+            eprintln!("{name}: key prefix {prefix}");
+        }
         Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-            prefix: format!("confq-{name}-{}", uuid::Uuid::new_v4().simple()),
+            dir,
+            prefix,
             redis_url: redis_url(),
             database_url: None,
             vars: vec![
@@ -63,7 +72,9 @@ impl Env {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/confq.db?mode=rwc", self.data_dir().display()))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/confq.db?mode=rwc", self.data_dir().display()))
     }
 
     /// A `confq` command with this deployment's settings and nothing else from the environment.
@@ -87,8 +98,16 @@ impl Env {
     /// Applies the migrations once, so that the processes can start with `--no-migrate`.
     pub fn migrate(&self) {
         std::fs::create_dir_all(self.data_dir()).expect("data dir");
-        let output = self.command().arg("migrate").output().expect("confq migrate");
-        assert!(output.status.success(), "confq migrate: {}", String::from_utf8_lossy(&output.stderr));
+        let output = self
+            .command()
+            .arg("migrate")
+            .output()
+            .expect("confq migrate");
+        assert!(
+            output.status.success(),
+            "confq migrate: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// Starts a long-running `confq` process (`worker …`, `reaper`, `api`), logging to a file.
@@ -117,10 +136,22 @@ impl Env {
 
     /// Runs a one-shot `confq` command and parses its JSON output.
     pub fn json(&self, args: &[&str]) -> Value {
-        let output = self.command().arg("--no-migrate").args(args).output().expect("run confq");
-        assert!(output.status.success(), "confq {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        let output = self
+            .command()
+            .arg("--no-migrate")
+            .args(args)
+            .output()
+            .expect("run confq");
+        assert!(
+            output.status.success(),
+            "confq {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-            panic!("confq {args:?} printed no JSON ({error}): {}", String::from_utf8_lossy(&output.stdout))
+            panic!(
+                "confq {args:?} printed no JSON ({error}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
         })
     }
 
@@ -131,15 +162,29 @@ impl Env {
             let mut args = vec!["ingest", "--json"];
             args.extend(chunk.iter().map(String::as_str));
             let submitted = self.json(&args);
-            ids.extend(submitted["runs"].as_array().expect("runs").iter().map(|run| run["run_id"].as_i64().expect("run_id")));
+            ids.extend(
+                submitted["runs"]
+                    .as_array()
+                    .expect("runs")
+                    .iter()
+                    .map(|run| run["run_id"].as_i64().expect("run_id")),
+            );
         }
         ids
     }
 
     /// `confq enqueue TASK ARGS`: the task id.
     pub fn enqueue(&self, task: &str, args: &str) -> String {
-        let output = self.command().args(["enqueue", task, args]).output().expect("confq enqueue");
-        assert!(output.status.success(), "enqueue: {}", String::from_utf8_lossy(&output.stderr));
+        let output = self
+            .command()
+            .args(["enqueue", task, args])
+            .output()
+            .expect("confq enqueue");
+        assert!(
+            output.status.success(),
+            "enqueue: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
@@ -155,14 +200,23 @@ impl Env {
 
     /// `confq dead list --json` items.
     pub fn dead(&self) -> Vec<Value> {
-        self.json(&["dead", "list", "--json"])["items"].as_array().cloned().unwrap_or_default()
+        self.json(&["dead", "list", "--json"])["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// A broker counter of the queue (`processed`, `failed`, `expired`, …) read with redis-cli.
     pub fn counter(&self, name: &str) -> i64 {
         let key = format!("{}:{{ingest}}:stats", self.prefix);
-        let output = Command::new("redis-cli").args(["-u", &self.redis_url, "--raw", "HGET", &key, name]).output().expect("redis-cli");
-        String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0)
+        let output = Command::new("redis-cli")
+            .args(["-u", &self.redis_url, "--raw", "HGET", &key, name])
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
     }
 
     /// A direct view of the database.
@@ -183,7 +237,10 @@ pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Opt
         if let Some(value) = check() {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -17,10 +17,22 @@ pub struct Proc {
 impl Proc {
     /// Spawns `command` with stdout and stderr appended to `log`.
     pub fn spawn(mut command: Command, name: &str, log: PathBuf) -> Self {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open the log file");
-        command.stdout(file.try_clone().expect("clone the log handle")).stderr(file);
-        let child = command.spawn().unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
-        Self { child, name: name.to_owned(), log }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("open the log file");
+        command
+            .stdout(file.try_clone().expect("clone the log handle"))
+            .stderr(file);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
+        Self {
+            child,
+            name: name.to_owned(),
+            log,
+        }
     }
 
     /// The process id.
@@ -34,7 +46,11 @@ impl Proc {
             .args([format!("-{signal}"), self.pid().to_string()])
             .status()
             .expect("run kill");
-        assert!(status.success() || !self.alive_hint(), "kill -{signal} {} failed", self.name);
+        assert!(
+            status.success() || !self.alive_hint(),
+            "kill -{signal} {} failed",
+            self.name
+        );
     }
 
     fn alive_hint(&self) -> bool {
@@ -84,14 +100,19 @@ impl Proc {
 impl Drop for Proc {
     fn drop(&mut self) {
         // A stopped process ignores nothing but SIGKILL; SIGCONT first keeps `wait` prompt.
-        let _ = Command::new("kill").args(["-CONT", &self.pid().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.pid().to_string()])
+            .status();
         self.kill();
     }
 }
 
 /// A free loopback TCP port (bound, then released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// Whether `program` can be found on PATH (or is an existing path).
