@@ -139,6 +139,13 @@ async fn unknown_task_is_dead_lettered_and_the_worker_goes_on() {
         "{}",
         dead[0].reason
     );
+    let failed = harness
+        .broker
+        .stats(&harness.queue)
+        .await
+        .unwrap()
+        .failed_by_type;
+    assert_eq!(failed.get("unknown_task"), Some(&1), "{failed:?}");
     harness.cleanup().await;
 }
 
@@ -181,6 +188,14 @@ async fn transient_failures_retry_on_schedule_then_dead_letter() {
         dead[0].reason
     );
     assert_eq!(dead[0].envelope.as_ref().unwrap().attempt, 3);
+    let failed = harness
+        .broker
+        .stats(&harness.queue)
+        .await
+        .unwrap()
+        .failed_by_type;
+    assert_eq!(failed.get("transient"), Some(&3), "{failed:?}");
+    assert_eq!(failed.get("transient_exhausted"), Some(&1), "{failed:?}");
     harness.cleanup().await;
 }
 
