@@ -36,7 +36,7 @@ pub struct UploadQuery {
 #[allow(dead_code)] // documents the form in the OpenAPI document only
 pub struct UploadForm {
     /// The archive (`.tar.gz`, `.tgz`, `.tar`, `.zip`, `.spl`).
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     file: Vec<u8>,
 }
 
