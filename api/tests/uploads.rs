@@ -157,6 +157,21 @@ async fn oversized_upload_gets_413_and_nothing_is_kept() {
 }
 
 #[tokio::test]
+async fn declared_oversize_is_refused_before_reading() {
+    let t = TestApp::with(ApiConfig {
+        max_upload_bytes: 1000,
+        ..ApiConfig::default()
+    })
+    .await;
+    let request = Request::post("/v1/uploads?filename=a.tgz")
+        .header("content-length", "1001")
+        .body(Body::from(vec![1u8; 1001]))
+        .unwrap();
+    assert_eq!(t.call_with(request).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(t.stored_files(), 0);
+}
+
+#[tokio::test]
 async fn oversized_multipart_upload_gets_413() {
     let t = TestApp::with(ApiConfig {
         max_upload_bytes: 1000,

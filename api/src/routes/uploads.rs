@@ -68,6 +68,7 @@ pub async fn upload(
     let query = Query::<UploadQuery>::try_from_uri(request.uri())
         .map(|Query(q)| q)
         .map_err(|e| ApiError::BadRequest(format!("invalid query string: {}", e.body_text())))?;
+    refuse_declared_oversize(&request, state.config().max_upload_bytes)?;
     let (filename, object) = if is_multipart(&request) {
         from_multipart(&state, request, query.filename).await?
     } else {
@@ -84,6 +85,24 @@ pub async fn upload(
     };
     let accepted = accept(&state, filename, object).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// A `Content-Length` past the limit is refused before a byte is read.
+fn refuse_declared_oversize(request: &Request, limit: u64) -> Result<(), ApiError> {
+    let allowed = if is_multipart(request) {
+        limit.saturating_add(MULTIPART_SLACK)
+    } else {
+        limit
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > allowed => Err(ApiError::TooLarge { limit }),
+        _ => Ok(()),
+    }
 }
 
 fn is_multipart(request: &Request) -> bool {
