@@ -21,6 +21,8 @@ pub struct RunRow {
     pub error_message: Option<String>,
     /// `metrics.stanzas_created`, when set.
     pub stanzas_created: Option<i64>,
+    /// `metrics.retry_count`, when set.
+    pub metrics_retry_count: Option<i64>,
 }
 
 /// A read-only view of a confq database with its own runtime.
@@ -55,6 +57,11 @@ impl Db {
                     .as_ref()
                     .and_then(|metrics| metrics.get("stanzas_created"))
                     .and_then(serde_json::Value::as_i64);
+                let metrics_retry_count = row
+                    .metrics
+                    .as_ref()
+                    .and_then(|metrics| metrics.get("retry_count"))
+                    .and_then(serde_json::Value::as_i64);
                 let run = RunRow {
                     id: row.id,
                     status: row.status,
@@ -62,6 +69,7 @@ impl Db {
                     attempt: row.attempt,
                     error_message: row.error_message,
                     stanzas_created,
+                    metrics_retry_count,
                 };
                 (run.id, run)
             })

@@ -230,6 +230,28 @@ impl Env {
     }
 }
 
+impl Drop for Env {
+    /// Deletes this deployment's Redis keys (best effort) unless `CONFQ_TEST_KEEP` is set.
+    fn drop(&mut self) {
+        if std::env::var_os("CONFQ_TEST_KEEP").is_some() {
+            return;
+        }
+        let script = "for _, key in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', key) end return 0";
+        let _ = Command::new("redis-cli")
+            .args([
+                "-u",
+                &self.redis_url,
+                "EVAL",
+                script,
+                "0",
+                &format!("{}:*", self.prefix),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// Polls `check` every 100 ms until it gives a value; panics naming `what` after `timeout`.
 pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;

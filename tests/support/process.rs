@@ -44,6 +44,7 @@ impl Proc {
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([format!("-{signal}"), self.pid().to_string()])
+            .stderr(std::process::Stdio::null())
             .status()
             .expect("run kill");
         assert!(
@@ -100,9 +101,12 @@ impl Proc {
 impl Drop for Proc {
     fn drop(&mut self) {
         // A stopped process ignores nothing but SIGKILL; SIGCONT first keeps `wait` prompt.
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.pid().to_string()])
-            .status();
+        if self.exited().is_none() {
+            let _ = Command::new("kill")
+                .args(["-CONT", &self.pid().to_string()])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
         self.kill();
     }
 }

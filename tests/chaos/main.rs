@@ -1,0 +1,16 @@
+//! The chaos suites of issue 8, against real `confq` processes: worker crashes, zombies, poison
+//! elements, graceful rollouts, Redis restarts, hostile archives, database and storage outages.
+//! Each scenario prints `scenario, tasks, faults injected, lost, duplicated, stuck, seconds`. The
+//! small versions run in `cargo test`; `cargo test --test chaos -- --ignored` runs full size (see
+//! docs/reliability.md and scripts/chaos.sh).
+
+#![allow(missing_docs)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod common;
+mod crashes;
+mod poison;
+mod rollout;
+mod zombies;
