@@ -143,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn cursors_must_be_positive_ids() {
+    fn cursors_must_be_non_negative_ids() {
         assert!(page(None, Some("12")).is_ok() && page(None, Some("0")).is_ok());
         assert_eq!(page(None, Some("")).ok().and_then(|p| p.after), None);
         for bad in ["+3", "-3", "abc", "99999999999999999999"] {
