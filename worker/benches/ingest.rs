@@ -14,9 +14,13 @@
 //! `CONFQ_REDIS_URL` (default local), under a random key prefix deleted afterwards. Peak RSS is
 //! `VmHWM`, reset (`/proc/self/clear_refs`) after generation and upload so it covers ingestion.
 
+#[path = "ingest/bed.rs"]
 mod bed;
+#[path = "ingest/conf.rs"]
 mod conf;
+#[path = "ingest/memory.rs"]
 mod memory;
+#[path = "ingest/tgz.rs"]
 mod tgz;
 
 use std::path::{Path, PathBuf};
@@ -127,7 +131,14 @@ async fn generate_set(dir: &Path) -> Result<Generated, Failure> {
         let path = dir.join(format!("TA-bench-{a:02}.tgz"));
         let mut tgz = Tgz::create(&path).await?;
         let mut rng = Rng::new(a as u64);
-        add_app(&mut tgz, &format!("TA-bench-{a:02}"), scale, &mut rng, &mut generated).await?;
+        add_app(
+            &mut tgz,
+            &format!("TA-bench-{a:02}"),
+            scale,
+            &mut rng,
+            &mut generated,
+        )
+        .await?;
         let lookup = format!("TA-bench-{a:02}/lookups/geo.csv");
         tgz.add_stream(&lookup, 64 << 10, Noise::new(Kind::Csv, 64 << 10, a as u64))
             .await?;
@@ -144,11 +155,19 @@ async fn generate_big(dir: &Path) -> Result<Generated, Failure> {
     let mut tgz = Tgz::create(&path).await?;
     add_app(&mut tgz, "TA-big", 10.0, &mut Rng::new(7), &mut generated).await?;
     let csv = payload / 2;
-    tgz.add_stream("TA-big/lookups/assets.csv", csv, Noise::new(Kind::Csv, csv, 1))
-        .await?;
+    tgz.add_stream(
+        "TA-big/lookups/assets.csv",
+        csv,
+        Noise::new(Kind::Csv, csv, 1),
+    )
+    .await?;
     let bin = payload - csv;
-    tgz.add_stream("TA-big/bin/collector", bin, Noise::new(Kind::Binary, bin, 2))
-        .await?;
+    tgz.add_stream(
+        "TA-big/bin/collector",
+        bin,
+        Noise::new(Kind::Binary, bin, 2),
+    )
+    .await?;
     finish(tgz, path, &mut generated).await?;
     Ok(generated)
 }

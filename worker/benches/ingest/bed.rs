@@ -90,9 +90,9 @@ impl Bed {
         let run = self
             .store
             .create_run(NewRun {
-                filename: path.file_name().map_or_else(String::new, |n| {
-                    n.to_string_lossy().into_owned()
-                }),
+                filename: path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
                 object_key: stored.key,
                 size_bytes: i64::try_from(stored.size_bytes)?,
                 sha256: stored.sha256,

@@ -74,7 +74,9 @@ pub fn app(app: &str, scale: f64, rng: &mut Rng) -> Vec<File> {
         let mut text = String::with_capacity(count * 400);
         text.push_str("# Copyright (C) 2026 Example Corp. All Rights Reserved.\n# Generated for the confq benchmark.\n\n");
         if path == "metadata/default.meta" {
-            text.push_str("[]\naccess = read : [ * ], write : [ admin, power ]\nexport = system\n\n");
+            text.push_str(
+                "[]\naccess = read : [ * ], write : [ admin, power ]\nexport = system\n\n",
+            );
         }
         for i in 0..count {
             write(&mut text, app, i, rng);
@@ -153,7 +155,7 @@ fn props(out: &mut String, app: &str, i: usize, rng: &mut Rng) {
 }
 
 fn transforms(out: &mut String, app: &str, i: usize, rng: &mut Rng) {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let _ = writeln!(out, "[{app}_extract_{i}]");
         let _ = writeln!(
             out,
@@ -203,9 +205,7 @@ fn macros(out: &mut String, app: &str, i: usize, rng: &mut Rng) {
         "definition = eval $field$=if(isnull($field$) OR $field$==\"\", \"$value$\", $field$) | fillnull value={}",
         rng.below(1000)
     );
-    out.push_str(
-        "iseval = 0\nvalidation = isstr(field)\nerrormsg = field must be a field name\n",
-    );
+    out.push_str("iseval = 0\nvalidation = isstr(field)\nerrormsg = field must be a field name\n");
 }
 
 fn eventtype(out: &mut String, app: &str, i: usize, rng: &mut Rng) {
@@ -223,7 +223,11 @@ fn eventtype(out: &mut String, app: &str, i: usize, rng: &mut Rng) {
 
 fn inputs(out: &mut String, app: &str, i: usize, rng: &mut Rng) {
     let _ = writeln!(out, "[monitor:///var/log/{app}/{i}/*.log]");
-    let _ = writeln!(out, "index = {app}\nsourcetype = {app}:log:{}", rng.below(80));
+    let _ = writeln!(
+        out,
+        "index = {app}\nsourcetype = {app}:log:{}",
+        rng.below(80)
+    );
     out.push_str("disabled = 0\nwhitelist = \\.log$\ncrcSalt = <SOURCE>\nignoreOlderThan = 7d\n");
 }
 
