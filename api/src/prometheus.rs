@@ -69,7 +69,7 @@ pub async fn scrape(state: &AppState) -> Result<String, ApiError> {
 }
 
 struct Snapshot {
-    queues: Vec<(String, broker::QueueStats)>,
+    queues: Vec<(String, broker::QueueStats, u64)>,
     runs: std::collections::BTreeMap<String, i64>,
 }
 
@@ -80,9 +80,14 @@ impl Snapshot {
             names.push(state.config().queue.clone());
         }
         let mut queues = Vec::with_capacity(names.len());
+        let live = state.broker().workers().live().await?;
         for name in names {
             let stats = state.broker().stats(&name).await?;
-            queues.push((name.as_str().to_owned(), stats));
+            let workers = live
+                .iter()
+                .filter(|worker| worker.queues.contains(&name))
+                .count() as u64;
+            queues.push((name.as_str().to_owned(), stats, workers));
         }
         Ok(Self {
             queues,
@@ -91,7 +96,8 @@ impl Snapshot {
     }
 
     fn record(&self) {
-        for (queue, s) in &self.queues {
+        for (queue, s, workers) in &self.queues {
+            metrics::gauge!("confq_workers", "queue" => queue.clone()).set(*workers as f64);
             for (state, n) in [
                 ("pending", s.pending),
                 ("processing", s.processing),

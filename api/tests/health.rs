@@ -72,6 +72,8 @@ async fn prometheus_scrape_has_queue_task_and_run_series() {
         r#"confq_tasks_retried_total{queue="ingest"} 0"#,
         r#"confq_leases_expired_total{queue="ingest"} 0"#,
         r#"confq_dead_letters_total{queue="ingest"} 0"#,
+        r#"confq_workers{queue="ingest"} 0"#,
+        r#"confq_tasks_failed_total{queue="ingest",error_type="transient_exhausted"} 0"#,
         r#"confq_task_duration_seconds_bucket{task="confq.noop",le="0.05"} 1"#,
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
