@@ -13,7 +13,7 @@ use crate::broker::Broker;
 use crate::config::millis;
 use crate::dead::{self, DeadRecord};
 use crate::delivery::{Delivery, LeaseToken};
-use crate::envelope::Envelope;
+use crate::envelope::decode_element;
 use crate::error::{BrokerError, Result};
 use crate::keys::QueueKeys;
 use crate::names::{QueueName, WorkerId};
@@ -112,7 +112,7 @@ impl Consumer {
     }
 
     // Only this method uses the dedicated connection; it is dropped on error and remade next call.
-    async fn blocking_move(&self, k: &QueueKeys, wait: Duration) -> Result<Option<String>> {
+    async fn blocking_move(&self, k: &QueueKeys, wait: Duration) -> Result<Option<Vec<u8>>> {
         let mut guard = self.blocking.lock().await;
         let con = match guard.as_mut() {
             Some(con) => con,
@@ -144,18 +144,18 @@ impl Consumer {
         claimed: Claimed,
         out: &mut Vec<Delivery>,
     ) -> Result<()> {
-        for (raw, token) in claimed {
-            match Envelope::parse(&raw) {
-                Ok(envelope) => out.push(Delivery {
+        for (bytes, token) in claimed {
+            match decode_element(bytes) {
+                Ok((raw, envelope)) => out.push(Delivery {
                     envelope,
                     queue: q.clone(),
                     token: LeaseToken(token),
                     raw,
                 }),
-                Err(e) => {
-                    let reason = format!("malformed element: {e}");
+                Err((raw, reason)) => {
                     warn!(queue = %q, %reason, "dead-lettering malformed element");
-                    let record = DeadRecord::new(&raw, None, &reason).to_json();
+                    let record =
+                        DeadRecord::new(&String::from_utf8_lossy(&raw), None, &reason).to_json();
                     let cap = dead::cap(&self.broker);
                     scripts::dead_letter(
                         &mut self.broker.connection(),
@@ -271,7 +271,7 @@ impl Consumer {
         let ok = scripts::dead_letter(
             &mut self.broker.connection(),
             &self.keys(d),
-            &d.raw,
+            d.raw.as_bytes(),
             d.token.as_str(),
             &record,
             cap,

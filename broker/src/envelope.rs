@@ -198,6 +198,22 @@ fn take_time(
     }
 }
 
+/// Decodes one list element as another client left it: UTF-8 text holding a v1 envelope. On
+/// failure returns the exact bytes (to remove the element by) and the reason to dead-letter it with.
+pub(crate) fn decode_element(bytes: Vec<u8>) -> Result<(String, Envelope), (Vec<u8>, String)> {
+    let raw = String::from_utf8(bytes).map_err(|error| {
+        let reason = format!(
+            "malformed element: not UTF-8 text ({} bytes)",
+            error.as_bytes().len()
+        );
+        (error.into_bytes(), reason)
+    })?;
+    match Envelope::parse(&raw) {
+        Ok(envelope) => Ok((raw, envelope)),
+        Err(error) => Err((raw.into_bytes(), format!("malformed element: {error}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Envelope, EnvelopeError};

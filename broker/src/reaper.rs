@@ -9,7 +9,7 @@ use tracing::{error, instrument, warn};
 use crate::broker::Broker;
 use crate::config::{backoff_delay, millis};
 use crate::dead::{self, DeadRecord};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, decode_element};
 use crate::error::Result;
 use crate::keys::QueueKeys;
 use crate::names::QueueName;
@@ -112,26 +112,25 @@ impl Reaper {
     ) -> Result<()> {
         let config = self.broker.config();
         let mut con = self.broker.connection();
-        for (raw, token) in scripts::expired(&mut con, k, BATCH).await? {
-            let parsed = Envelope::parse(&raw);
-            let (next, dead, reason) = match &parsed {
-                Ok(e) => {
+        for (bytes, token) in scripts::expired(&mut con, k, BATCH).await? {
+            let (raw, next, dead, reason) = match decode_element(bytes) {
+                Ok((raw, e)) => {
                     let next = e.failed(TIMEOUT, "lease expired before the task finished");
                     let dead = next.attempt > next.max_retries.unwrap_or(config.max_retries);
-                    (
-                        Some(next),
-                        dead,
-                        "retries exhausted (last error: timeout)".to_owned(),
-                    )
+                    let reason = "retries exhausted (last error: timeout)".to_owned();
+                    (raw.into_bytes(), Some(next), dead, reason)
                 }
-                Err(e) => (None, true, format!("malformed element: {e}")),
+                Err((raw, reason)) => (raw, None, true, reason),
             };
             let delay = next
                 .as_ref()
                 .filter(|_| !dead)
                 .map(|n| backoff_delay(config, n.attempt));
-            let new_raw = next.as_ref().map_or_else(|| raw.clone(), Envelope::to_json);
-            let record = DeadRecord::new(&raw, next.as_ref(), &reason).to_json();
+            let new_raw = next
+                .as_ref()
+                .map_or_else(|| raw.clone(), |n| n.to_json().into_bytes());
+            let record =
+                DeadRecord::new(&String::from_utf8_lossy(&raw), next.as_ref(), &reason).to_json();
             let reap = Reap {
                 raw: &raw,
                 token: &token,

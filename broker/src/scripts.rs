@@ -38,7 +38,7 @@ pub(crate) struct DeadCap {
 }
 
 /// A (element, token) pair as the claim scripts return them.
-pub(crate) type Claimed = Vec<(String, String)>;
+pub(crate) type Claimed = Vec<(Vec<u8>, String)>;
 
 pub(crate) async fn claim(
     con: &mut impl ConnectionLike,
@@ -47,7 +47,7 @@ pub(crate) async fn claim(
     lease_ms: u64,
     token_base: &str,
 ) -> Result<Claimed> {
-    let flat: Vec<String> = CLAIM
+    let flat: Vec<Vec<u8>> = CLAIM
         .key(&k.pending)
         .key(&k.processing)
         .key(&k.leases)
@@ -63,7 +63,7 @@ pub(crate) async fn claim(
 pub(crate) async fn claim_one(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
-    raw: &str,
+    raw: &[u8],
     lease_ms: u64,
     token: &str,
 ) -> Result<bool> {
@@ -159,7 +159,7 @@ pub(crate) async fn retry_later(
 pub(crate) async fn dead_letter(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
-    raw: &str,
+    raw: &[u8],
     token: &str,
     record: &str,
     cap: DeadCap,
@@ -232,7 +232,7 @@ pub(crate) async fn expired(
     k: &QueueKeys,
     max: usize,
 ) -> Result<Claimed> {
-    let flat: Vec<String> = EXPIRED
+    let flat: Vec<Vec<u8>> = EXPIRED
         .key(&k.leases)
         .key(&k.tokens)
         .arg(max)
@@ -243,9 +243,9 @@ pub(crate) async fn expired(
 
 /// What the reaper does with one expired lease.
 pub(crate) struct Reap<'a> {
-    pub raw: &'a str,
+    pub raw: &'a [u8],
     pub token: &'a str,
-    pub new_raw: &'a str,
+    pub new_raw: &'a [u8],
     /// `None` dead-letters the task.
     pub delay_ms: Option<u64>,
     pub record: &'a str,
@@ -310,11 +310,13 @@ pub(crate) async fn requeue_dead(
     Ok(n == 1)
 }
 
-fn pairs(flat: Vec<String>) -> Claimed {
+// Elements stay bytes here: another client may have pushed anything, and a non-UTF-8 element must
+// be dead-lettered by its exact bytes, not stall the caller with a conversion error.
+fn pairs(flat: Vec<Vec<u8>>) -> Claimed {
     let mut it = flat.into_iter();
     let mut out = Vec::new();
     while let (Some(raw), Some(token)) = (it.next(), it.next()) {
-        out.push((raw, token));
+        out.push((raw, String::from_utf8_lossy(&token).into_owned()));
     }
     out
 }

@@ -208,3 +208,51 @@ async fn a_consumer_of_several_queues_takes_the_earlier_queue_first() {
     );
     cleanup(&b).await;
 }
+
+#[tokio::test]
+async fn non_utf8_elements_are_dead_lettered_by_their_exact_bytes() {
+    let b = broker().await;
+    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &queue());
+    let mut con = raw(&b).await;
+    let binary: Vec<u8> = vec![0xff, 0xfe, 0x00, b'{', 0x80];
+    let _: () = con.lpush(&keys.pending, &binary).await.unwrap();
+    b.producer().enqueue(&queue(), &task(1)).await.unwrap();
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let got = c.fetch(10).await.unwrap();
+    assert_eq!(got.len(), 1, "the valid task still comes out");
+    let dead = b.dead_letters().list(&queue(), 0, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].reason.contains("not UTF-8"), "{}", dead[0].reason);
+    let stats = b.stats(&queue()).await.unwrap();
+    assert_eq!(
+        (stats.dead, stats.processing, stats.pending),
+        (1, 1, 0),
+        "the binary element left processing"
+    );
+    assert_eq!(stats.failed_by_type.get("malformed"), Some(&1));
+
+    // The same through the blocking path: the queue is empty when fetch starts waiting (the
+    // test config blocks 100 ms; the element arrives after 20 ms).
+    let pusher = {
+        let mut con = raw(&b).await;
+        let pending = keys.pending.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let _: () = con.lpush(&pending, vec![0xc3u8, 0x28]).await.unwrap();
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let stats = loop {
+        assert!(
+            c.fetch(10).await.unwrap().is_empty(),
+            "nothing valid was pushed"
+        );
+        let stats = b.stats(&queue()).await.unwrap();
+        if stats.dead == 2 || std::time::Instant::now() > deadline {
+            break stats;
+        }
+    };
+    pusher.await.unwrap();
+    assert_eq!((stats.dead, stats.processing, stats.pending), (2, 1, 0));
+    cleanup(&b).await;
+}

@@ -247,7 +247,8 @@ async fn missing_run_is_a_permanent_failure() {
         .await
         .unwrap();
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
-    let dead = wait_dead(&harness, 1).await;
+    harness.wait_stats(LIMIT, |s| s.dead == 1).await;
+    let dead = harness.dead_letters().await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
     assert!(
@@ -302,20 +303,4 @@ async fn object_form_creates_the_run_once_per_task() {
         .unwrap();
     assert_eq!(runs.items.len(), 1, "one run for the task id");
     harness.cleanup().await;
-}
-
-async fn wait_dead(harness: &Harness, count: usize) -> Vec<broker::DeadLetter> {
-    for _ in 0..500 {
-        let dead = harness
-            .broker
-            .dead_letters()
-            .list(&harness.queue, 0, 100)
-            .await
-            .unwrap();
-        if dead.len() >= count {
-            return dead;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("fewer than {count} dead letters");
 }
