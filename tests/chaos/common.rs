@@ -57,6 +57,9 @@ impl Report {
         );
         println!("{line}");
         eprintln!("chaos: {line}");
+        for problem in self.problems.iter().take(20) {
+            eprintln!("chaos:   {problem}");
+        }
         if let Some(path) = std::env::var_os("CONFQ_CHAOS_REPORT")
             && let Ok(mut file) = std::fs::OpenOptions::new()
                 .create(true)

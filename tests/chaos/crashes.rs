@@ -38,7 +38,7 @@ fn run(size: Size) {
         tasks: archives + sleeps,
         ..Report::default()
     };
-    let kill_budget = size.pick(Duration::from_secs(40), Duration::from_secs(600));
+    let kill_budget = size.pick(Duration::from_secs(40), Duration::from_secs(180));
     while started.elapsed() < kill_budget && !crate::common::settled(&env, &runs) {
         std::thread::sleep(Duration::from_millis(1_500 + rng.below(1_500) as u64));
         let victim = rng.below(fleet.workers.len());
@@ -49,7 +49,7 @@ fn run(size: Size) {
     let settled = wait_settled(
         &env,
         &runs,
-        size.pick(Duration::from_secs(50), Duration::from_secs(300)),
+        size.pick(Duration::from_secs(90), Duration::from_secs(300)),
     );
     report.seconds = started.elapsed().as_secs_f64();
     if !settled {

@@ -11,6 +11,10 @@ mod support;
 
 mod common;
 mod crashes;
+mod hostile;
+mod outages;
 mod poison;
+mod redis_restart;
 mod rollout;
+mod services;
 mod zombies;

@@ -46,7 +46,7 @@ fn run(size: Size, binary: bool) {
     let _turn = exclusive();
     let mut env = Env::new("chaos-poison");
     env.migrate();
-    let (count, huge) = size.pick((300, 64 * 1024), (1_000, 1024 * 1024));
+    let (count, huge) = size.pick((300, 64 * 1024), (1_000, 256 * 1024));
     let mut elements = Vec::with_capacity(2 * count);
     let mut reasons = Vec::with_capacity(count);
     for i in 0..count {
@@ -69,7 +69,7 @@ fn run(size: Size, binary: bool) {
     if !wait_settled(
         &env,
         &Default::default(),
-        Duration::from_secs(size.pick(50, 300)),
+        Duration::from_secs(size.pick(90, 300)),
     ) {
         report
             .problems

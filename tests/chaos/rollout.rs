@@ -60,7 +60,7 @@ fn run(size: Size) {
                 .push(format!("{} did not stop cleanly: {other:?}", worker.name)),
         }
     }
-    let settled = wait_settled(&env, &runs, Duration::from_secs(size.pick(50, 300)));
+    let settled = wait_settled(&env, &runs, Duration::from_secs(size.pick(90, 300)));
     report.seconds = started.elapsed().as_secs_f64();
     if !settled {
         report.problems.push("did not settle in time".into());

@@ -23,7 +23,7 @@ fn run(size: Size) {
     let mut env = Env::new("chaos-zombie");
     env.set("CONFQ_MAX_RETRIES", "50");
     env.migrate();
-    let (archives, sleeps, freezes) = size.pick((40, 60, 4), (400, 400, 30));
+    let (archives, sleeps, freezes) = size.pick((40, 60, 4), (150, 300, 15));
     // Archives of ~2 MB so that a freeze usually finds one mid-parse.
     let runs = submit_archives(&env, archives, 5_000, 4, 1_500);
     push(
@@ -59,7 +59,7 @@ fn run(size: Size) {
         thawed.push(index);
         report.faults += 1;
     }
-    let settled = wait_settled(&env, &runs, Duration::from_secs(size.pick(50, 300)));
+    let settled = wait_settled(&env, &runs, Duration::from_secs(size.pick(90, 300)));
     report.seconds = started.elapsed().as_secs_f64();
     if !settled {
         report.problems.push("did not settle in time".into());

@@ -31,7 +31,27 @@ impl Tar {
         self.entry(name, b'1', target, b"")
     }
 
+    /// Only the header of a regular file of `size` bytes: the caller streams the data, its
+    /// padding and the end blocks itself (for members too big to hold in memory).
+    pub fn header_only(&mut self, name: &[u8], size: u64) -> &mut Self {
+        self.header(name, b'0', b"", size);
+        self
+    }
+
+    /// The bytes so far, without the end-of-archive blocks.
+    pub fn finish_without_end(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.bytes)
+    }
+
     fn entry(&mut self, name: &[u8], kind: u8, link: &[u8], data: &[u8]) -> &mut Self {
+        self.header(name, kind, link, data.len() as u64);
+        self.bytes.extend_from_slice(data);
+        let padding = (512 - data.len() % 512) % 512;
+        self.bytes.extend(std::iter::repeat_n(0, padding));
+        self
+    }
+
+    fn header(&mut self, name: &[u8], kind: u8, link: &[u8], size: u64) {
         assert!(
             name.len() <= 100 && link.len() <= 100,
             "names up to 100 bytes"
@@ -41,7 +61,7 @@ impl Tar {
         header[100..107].copy_from_slice(b"0000644");
         header[108..115].copy_from_slice(b"0000000");
         header[116..123].copy_from_slice(b"0000000");
-        header[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+        header[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
         header[136..147].copy_from_slice(b"14763060000");
         header[156] = kind;
         header[157..157 + link.len()].copy_from_slice(link);
@@ -51,10 +71,6 @@ impl Tar {
         let sum: u32 = header.iter().map(|&byte| u32::from(byte)).sum();
         header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
         self.bytes.extend_from_slice(&header);
-        self.bytes.extend_from_slice(data);
-        let padding = (512 - data.len() % 512) % 512;
-        self.bytes.extend(std::iter::repeat_n(0, padding));
-        self
     }
 
     /// The finished archive (two zero blocks appended).

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the chaos suites against real confq processes and prints one line per scenario:
+#   scenario, tasks, faults injected, lost, duplicated, stuck, seconds
+#
+#   scripts/chaos.sh --small          # the scaled-down scenarios (also part of cargo test)
+#   scripts/chaos.sh --full           # full size (minutes each); results for docs/reliability.md
+#   scripts/chaos.sh --full zombies   # one scenario: worker_crashes, poison, zombies, rollout,
+#                                     # redis_restart, hostile_archives, database_outage, storage_outage
+#   scripts/chaos.sh --full --release # against a release build of confq
+#
+# Needs Redis on 127.0.0.1:6379 (or CONFQ_TEST_REDIS_URL), redis-server and redis-cli on PATH.
+# The database and storage outage scenarios also use initdb/pg_ctl and moto_server (PyPI
+# `moto[server]`) and curl; each scenario whose tool is missing prints "skipped: …" and passes.
+set -euo pipefail
+
+size=small
+profile=()
+filter=""
+for arg in "$@"; do
+  case "$arg" in
+    --small) size=small ;;
+    --full) size=full ;;
+    --release) profile=(--release) ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -*) echo "chaos.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+    *) filter="$arg" ;;
+  esac
+done
+
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/confq-target}"
+report="$(mktemp)"
+trap 'rm -f "$report"' EXIT
+export CONFQ_CHAOS_REPORT="$report"
+
+args=(--test-threads 1 --nocapture)
+if [[ "$size" == full ]]; then
+  args+=(--ignored)
+fi
+pattern="${filter:+${filter}_}${size}_"
+set +e
+cargo test "${profile[@]}" -p confq --test chaos -- "${pattern}" "${args[@]}" 2>&1 \
+  | grep -E "^(chaos:|hostile:|redis-restart:|database-outage:|storage-outage:|skipped:|test |thread |error)"
+status=${PIPESTATUS[0]}
+set -e
+
+echo
+echo "scenario, tasks, faults injected, lost, duplicated, stuck, seconds"
+cat "$report"
+exit "$status"

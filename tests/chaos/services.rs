@@ -1,0 +1,270 @@
+//! Private servers the outage scenarios may stop and start at will: `redis-server` (AOF on),
+//! a PostgreSQL cluster (`initdb`/`pg_ctl`, as the `postgres` user when run as root) and
+//! `moto_server` (S3). Each helper returns `None` with a printed reason when its tool is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{Proc, free_port, have, wait_for};
+
+/// A private Redis with `appendonly yes`, `appendfsync everysec`, its files in `dir`.
+pub struct PrivateRedis {
+    pub port: u16,
+    dir: PathBuf,
+    pub server: Option<Proc>,
+    starts: usize,
+}
+
+impl PrivateRedis {
+    pub fn start(dir: &Path) -> Option<Self> {
+        if !have("redis-server") {
+            println!("skipped: redis-server is not on PATH");
+            return None;
+        }
+        std::fs::create_dir_all(dir).expect("redis dir");
+        let mut redis = Self {
+            port: free_port(),
+            dir: dir.to_owned(),
+            server: None,
+            starts: 0,
+        };
+        redis.restart();
+        Some(redis)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server again on the same port and directory (replaying its AOF).
+    pub fn restart(&mut self) {
+        self.starts += 1;
+        let mut command = Command::new("redis-server");
+        command
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
+            .args(["--appendfsync", "everysec", "--dir"])
+            .arg(&self.dir);
+        self.server = Some(Proc::spawn(
+            command,
+            "redis-server",
+            self.dir.join(format!("server-{}.log", self.starts)),
+        ));
+        let port = self.port.to_string();
+        wait_for(
+            Duration::from_secs(20),
+            "the private redis-server to answer",
+            || {
+                let output = Command::new("redis-cli")
+                    .args(["-p", &port, "PING"])
+                    .stderr(Stdio::null())
+                    .output()
+                    .ok()?;
+                String::from_utf8_lossy(&output.stdout)
+                    .contains("PONG")
+                    .then_some(())
+            },
+        );
+    }
+
+    /// Stops it: `graceful` sends SIGTERM (AOF flushed), otherwise SIGKILL (the last second of
+    /// writes may be lost).
+    pub fn stop(&mut self, graceful: bool) {
+        if let Some(mut server) = self.server.take() {
+            server.signal(if graceful { "TERM" } else { "KILL" });
+            server
+                .wait_exit(Duration::from_secs(20))
+                .expect("redis-server stops");
+        }
+    }
+}
+
+/// A private PostgreSQL cluster on a free port.
+pub struct PrivatePostgres {
+    pub port: u16,
+    bin: PathBuf,
+    data: PathBuf,
+    as_postgres: bool,
+}
+
+impl PrivatePostgres {
+    pub fn start(dir: &Path) -> Option<Self> {
+        let Some(bin) = [
+            "/usr/local/bin",
+            "/usr/lib/postgresql/17/bin",
+            "/usr/lib/postgresql/16/bin",
+            "/usr/lib/postgresql/15/bin",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists()) else {
+            println!("skipped: no initdb/pg_ctl in /usr/local/bin or /usr/lib/postgresql/*/bin");
+            return None;
+        };
+        let as_postgres = is_root();
+        if as_postgres && !have("runuser") {
+            println!("skipped: running as root and runuser is missing, initdb would refuse");
+            return None;
+        }
+        std::fs::create_dir_all(dir).expect("pg dir");
+        if as_postgres
+            && !Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir)
+                .status()
+                .is_ok_and(|status| status.success())
+        {
+            println!(
+                "skipped: cannot give {} to the postgres user",
+                dir.display()
+            );
+            return None;
+        }
+        let postgres = Self {
+            port: free_port(),
+            bin,
+            data: dir.join("pgdata"),
+            as_postgres,
+        };
+        let data = postgres.data.to_str().expect("UTF-8 path").to_owned();
+        let output = postgres
+            .command(
+                "initdb",
+                &["-D", &data, "-A", "trust", "-U", "postgres", "--no-sync"],
+            )
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            println!(
+                "skipped: initdb failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            return None;
+        }
+        if !postgres.start_server() {
+            println!("skipped: pg_ctl start failed");
+            return None;
+        }
+        Some(postgres)
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn command(&self, tool: &str, args: &[&str]) -> Command {
+        let tool = self.bin.join(tool);
+        let mut command = if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(tool);
+            command
+        } else {
+            Command::new(tool)
+        };
+        command.args(args).stdin(Stdio::null());
+        command
+    }
+
+    /// `pg_ctl start -w`.
+    pub fn start_server(&self) -> bool {
+        let data = self.data.to_str().expect("UTF-8 path");
+        let options = format!(
+            "-p {} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port
+        );
+        let log = format!("{data}/../server.log");
+        self.command(
+            "pg_ctl",
+            &["-D", data, "-o", &options, "-l", &log, "-w", "start"],
+        )
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+    }
+
+    /// `pg_ctl stop -m fast` (connections are cut).
+    pub fn stop_server(&self) {
+        let data = self.data.to_str().expect("UTF-8 path");
+        let _ = self
+            .command("pg_ctl", &["-D", data, "-m", "fast", "-w", "stop"])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.data.to_str().expect("UTF-8 path");
+        let _ = self
+            .command("pg_ctl", &["-D", data, "-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+}
+
+/// A `moto_server` (in-memory S3) on a free port.
+pub struct Moto {
+    pub port: u16,
+    pub server: Proc,
+}
+
+impl Moto {
+    pub fn start(dir: &Path, bucket: &str) -> Option<Self> {
+        if !have("moto_server") {
+            println!("skipped: moto_server is not on PATH (pip install 'moto[server]')");
+            return None;
+        }
+        if !have("curl") {
+            println!("skipped: curl is needed to create the bucket");
+            return None;
+        }
+        let port = free_port();
+        let mut command = Command::new("moto_server");
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let server = Proc::spawn(command, "moto_server", dir.join("moto.log"));
+        let moto = Self { port, server };
+        let ready = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(200));
+            moto.curl(&["-X", "PUT", &format!("{}/{bucket}", moto.endpoint())])
+        });
+        if !ready {
+            println!(
+                "skipped: moto_server did not answer: {}",
+                moto.server.log_text()
+            );
+            return None;
+        }
+        Some(moto)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs curl with `args`; true on an HTTP success.
+    pub fn curl(&self, args: &[&str]) -> bool {
+        Command::new("curl")
+            .args(["-sf", "-o", "/dev/null"])
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+}
