@@ -93,6 +93,8 @@ impl Ingestor {
             info!("run already complete: skipping the re-delivery");
             return Ok(());
         }
+        // Tests pause here to let a late expiry record land; compiled out of release builds.
+        fail::fail_point!("ingest.before_begin_attempt");
         // A worker paused past its lease must not begin an attempt over its successor's.
         ctx.renew_lease().await.map_err(IngestError::Lease)?;
         let fence = match self.store.begin_attempt(run.id, task_id.0).await {
@@ -105,6 +107,14 @@ impl Ingestor {
             &run,
             fence,
         )));
+        // The row read above may predate a lease expiry recorded since (the reaper moves the task
+        // in Redis before it writes the run): read the retry count under our fence, which any
+        // later expiry would take from us.
+        let retry_count = self
+            .store
+            .run(run.id)
+            .await?
+            .map_or(run.retry_count, |current| current.retry_count);
         let started = Instant::now();
         // Tests inject a database outage here (the pool timed out); compiled out of release builds.
         fail::fail_point!("ingest.before_read", |_| {
@@ -140,7 +150,7 @@ impl Ingestor {
             stanzas_created: i64::try_from(written.stanzas).unwrap_or(i64::MAX),
             duration_seconds: started.elapsed().as_secs_f64(),
             parse_errors: count(parse_errors),
-            retry_count: i64::from(run.retry_count),
+            retry_count: i64::from(retry_count),
             error_type: None,
         };
         self.store.complete(run.id, fence, metrics).await?;

@@ -1,0 +1,43 @@
+//! A lease expiry the reaper records on the run after a worker has read the run (the reaper moves
+//! the task in Redis first, then writes the database) must still show in the completed run's
+//! metrics: `metrics.retry_count` equals `retry_count`. Found by the zombie chaos suite.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{EXAMPLE_STANZAS, EXAMPLE_TGZ, Harness};
+use entity::store::RunStatus;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_recorded_after_the_run_was_read_shows_in_the_completed_metrics() {
+    let scenario = fail::FailScenario::setup();
+    fail::cfg("ingest.before_begin_attempt", "1*sleep(1000)").unwrap();
+    let harness = Harness::new().await;
+    let (run, _) = harness.submit(EXAMPLE_TGZ, "late-expiry.tgz").await;
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+
+    // The worker has read the run (retry_count 0) and sleeps at the fail point; the reaper's
+    // record of an earlier expiry lands now.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let recorded = harness
+        .store
+        .expire_attempt(run.id, 1, false, "Transient error (retry 1): lease expired")
+        .await
+        .unwrap();
+    assert!(recorded);
+
+    let done = harness.wait_final(run.id, Duration::from_secs(20)).await;
+    shutdown.graceful.cancel();
+    worker.await.unwrap();
+    scenario.teardown();
+
+    assert_eq!(done.status, RunStatus::Complete, "{done:?}");
+    assert_eq!(done.retry_count, 1);
+    let metrics = done.metrics.as_ref().unwrap();
+    assert_eq!(metrics.retry_count, 1, "metrics agree with the row");
+    assert_eq!(metrics.stanzas_created, EXAMPLE_STANZAS);
+    harness.cleanup().await;
+}
