@@ -59,6 +59,10 @@ pub struct Settings {
         default_value = "60,180,600"
     )]
     pub retry_backoff: String,
+    /// Per-class retry overrides as JSON, e.g.
+    /// `{"transient": {"max_retries": 5, "backoff": [10, 60]}, "permanent": {"retry": false}}`.
+    #[arg(long, global = true, env = "CONFQ_RETRY_POLICY")]
+    pub retry_policy: Option<String>,
     /// Visibility lease: a task that does not renew it within this long is redelivered.
     #[arg(long, global = true, env = "CONFQ_LEASE_SECS", default_value_t = 120.0)]
     pub lease_secs: f64,

@@ -51,12 +51,15 @@ impl Settings {
     /// The retry policy of workers.
     ///
     /// # Errors
-    /// A usage failure when `CONFQ_RETRY_BACKOFF` is malformed.
+    /// A usage failure when `CONFQ_RETRY_BACKOFF` or `CONFQ_RETRY_POLICY` is malformed.
     pub fn retry_policy(&self) -> Result<RetryPolicy, Failure> {
-        Ok(RetryPolicy::from_settings(
-            self.max_retries,
-            self.backoff()?,
-        ))
+        let policy = RetryPolicy::from_settings(self.max_retries, self.backoff()?);
+        match &self.retry_policy {
+            Some(json) => policy
+                .with_overrides(json)
+                .map_err(|error| Failure::usage(format!("CONFQ_RETRY_POLICY: {error}"))),
+            None => Ok(policy),
+        }
     }
 
     fn backoff(&self) -> Result<Vec<Duration>, Failure> {

@@ -309,3 +309,20 @@ fn ingest_starts_a_private_redis_when_none_answers() {
         "its data lives under the data dir"
     );
 }
+
+#[test]
+fn an_invalid_retry_policy_is_a_usage_error_naming_it() {
+    let env = Env::new();
+    let output = env
+        .command()
+        .env("CONFQ_RETRY_POLICY", r#"{"flaky": {"max_retries": 2}}"#)
+        .args(["worker"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("CONFQ_RETRY_POLICY") && text.contains("flaky"),
+        "{text}"
+    );
+}

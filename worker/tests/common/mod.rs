@@ -186,26 +186,41 @@ impl Harness {
     /// Enqueues one task named `task` with JSON object `args`; returns its envelope.
     pub async fn enqueue(&self, task: &str, args: serde_json::Value) -> Envelope {
         let envelope = Envelope::new(task, args.as_object().cloned().unwrap_or_default());
-        self.broker.producer().enqueue(&self.queue, &envelope).await.expect("enqueue");
+        self.broker
+            .producer()
+            .enqueue(&self.queue, &envelope)
+            .await
+            .expect("enqueue");
         envelope
     }
 
     /// Waits until the queue's stats satisfy `done`, or panics after `limit`.
-    pub async fn wait_stats(&self, limit: Duration, done: impl Fn(&broker::QueueStats) -> bool) -> broker::QueueStats {
+    pub async fn wait_stats(
+        &self,
+        limit: Duration,
+        done: impl Fn(&broker::QueueStats) -> bool,
+    ) -> broker::QueueStats {
         let deadline = Instant::now() + limit;
         loop {
             let stats = self.broker.stats(&self.queue).await.expect("stats");
             if done(&stats) {
                 return stats;
             }
-            assert!(Instant::now() < deadline, "queue never reached the expected state: {stats:?}");
+            assert!(
+                Instant::now() < deadline,
+                "queue never reached the expected state: {stats:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     /// The queue's first 100 dead letters.
     pub async fn dead_letters(&self) -> Vec<broker::DeadLetter> {
-        self.broker.dead_letters().list(&self.queue, 0, 100).await.expect("dead letters")
+        self.broker
+            .dead_letters()
+            .list(&self.queue, 0, 100)
+            .await
+            .expect("dead letters")
     }
 
     /// Deletes every key under this harness's prefix.
