@@ -18,7 +18,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Settings shared by every command (CONTRACT §2).
+/// Settings shared by every command (CONTRACT §2). URLs may carry passwords, so `--help` never
+/// shows their values from the environment.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Redis URL of the broker.
@@ -26,16 +27,22 @@ pub struct Settings {
         long,
         global = true,
         env = "CONFQ_REDIS_URL",
+        hide_env_values = true,
         default_value = "redis://127.0.0.1:6379"
     )]
     pub redis_url: String,
     /// SeaORM database URL (`sqlite://…` or `postgres://…`); `DATABASE_URL` is read too.
     /// Default: `sqlite://<data dir>/confq.db?mode=rwc`.
-    #[arg(long, global = true, env = "CONFQ_DATABASE_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Where uploaded archives live: `file://…` or `s3://bucket/prefix`.
     /// Default: `file://<data dir>/uploads`.
-    #[arg(long, global = true, env = "CONFQ_STORAGE_URL")]
+    #[arg(long, global = true, env = "CONFQ_STORAGE_URL", hide_env_values = true)]
     pub storage_url: Option<String>,
     /// Root of the embedded defaults.
     #[arg(

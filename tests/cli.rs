@@ -326,3 +326,19 @@ fn an_invalid_retry_policy_is_a_usage_error_naming_it() {
         "{text}"
     );
 }
+
+#[test]
+fn help_never_shows_a_password_from_the_environment() {
+    let env = Env::new();
+    let output = env
+        .command()
+        .env("CONFQ_DATABASE_URL", "postgres://app:s3cret@db/confq")
+        .env("CONFQ_REDIS_URL", "redis://:s3cret@127.0.0.1:6379")
+        .args(["--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("CONFQ_DATABASE_URL"), "{help}");
+    assert!(!help.contains("s3cret"), "{help}");
+}
