@@ -20,7 +20,8 @@ pub struct Progress {
 impl Progress {
     /// A display for `runs`; silent unless `enabled`.
     pub fn new(runs: &[Run], enabled: bool) -> Self {
-        let plain = !std::io::stderr().is_terminal();
+        // Spinners only when a person watches both streams; otherwise one line per status change.
+        let plain = !std::io::stdout().is_terminal() || !std::io::stderr().is_terminal();
         let multi = MultiProgress::new();
         let style = ProgressStyle::with_template("{spinner} run {prefix}: {msg} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
