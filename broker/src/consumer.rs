@@ -79,17 +79,31 @@ impl Consumer {
     pub async fn fetch(&self, max: usize) -> Result<Vec<Delivery>> {
         let max = max.max(1);
         let mut out = Vec::new();
+        let claimed = self.fetch_into(max, &mut out).await;
+        match claimed {
+            Ok(()) => Ok(out),
+            // Tasks already leased must reach the caller, or they would sit unrun until their
+            // lease expired and count a timeout they never had. The error shows on the next call.
+            Err(error) if !out.is_empty() => {
+                warn!(%error, claimed = out.len(), "fetch failed part-way; returning what was claimed");
+                Ok(out)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn fetch_into(&self, max: usize, out: &mut Vec<Delivery>) -> Result<()> {
         for (q, k) in self.queues.iter() {
             if out.len() >= max {
                 break;
             }
             let claimed = self.claim(k, max - out.len()).await?;
-            self.accept(q, k, claimed, &mut out).await?;
+            self.accept(q, k, claimed, out).await;
         }
         if out.is_empty() {
-            self.fetch_blocking(max, &mut out).await?;
+            self.fetch_blocking(max, out).await?;
         }
-        Ok(out)
+        Ok(())
     }
 
     async fn fetch_blocking(&self, max: usize, out: &mut Vec<Delivery>) -> Result<()> {
@@ -102,11 +116,11 @@ impl Consumer {
         let token = new_token(1);
         let lease = millis(self.broker.config().lease);
         if scripts::claim_one(&mut self.broker.connection(), k, &raw, lease, &token).await? {
-            self.accept(q, k, vec![(raw, token)], out).await?;
+            self.accept(q, k, vec![(raw, token)], out).await;
         }
         if max > out.len() {
             let more = self.claim(k, max - out.len()).await?;
-            self.accept(q, k, more, out).await?;
+            self.accept(q, k, more, out).await;
         }
         Ok(())
     }
@@ -137,13 +151,16 @@ impl Consumer {
         scripts::claim(&mut self.broker.connection(), k, max, lease, &new_token(0)).await
     }
 
+    /// Turns claimed elements into deliveries; malformed ones are dead-lettered. A failed
+    /// dead-letter call is logged and skipped: the element keeps its lease, so the reaper meets
+    /// it again when the lease expires and dead-letters it then; the valid ones still run.
     async fn accept(
         &self,
         q: &QueueName,
         k: &QueueKeys,
         claimed: Claimed,
         out: &mut Vec<Delivery>,
-    ) -> Result<()> {
+    ) {
         for (bytes, token) in claimed {
             match decode_element(bytes) {
                 Ok((raw, envelope)) => out.push(Delivery {
@@ -157,7 +174,7 @@ impl Consumer {
                     let record =
                         DeadRecord::new(&String::from_utf8_lossy(&raw), None, &reason).to_json();
                     let cap = dead::cap(&self.broker);
-                    scripts::dead_letter(
+                    let moved = scripts::dead_letter(
                         &mut self.broker.connection(),
                         k,
                         &raw,
@@ -166,11 +183,13 @@ impl Consumer {
                         cap,
                         MALFORMED,
                     )
-                    .await?;
+                    .await;
+                    if let Err(error) = moved {
+                        warn!(queue = %q, %error, "could not dead-letter a malformed element; the reaper will");
+                    }
                 }
             }
         }
-        Ok(())
     }
 
     /// Heartbeat: renews the lease for another `lease`.

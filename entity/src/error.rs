@@ -98,12 +98,18 @@ fn runtime_is_transient(err: &RuntimeErr) -> bool {
     match err.as_ref() {
         Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,
         Error::Database(db) => {
-            // serialization failure, deadlock, lock timeout, admin shutdown; SQLite BUSY/LOCKED
+            // PostgreSQL: serialization failure, deadlock, lock timeout, admin/crash shutdown,
+            // query cancelled (statement or lock timeout), insufficient resources, connection
+            // errors. SQLite reports extended codes: BUSY (5) and LOCKED (6) are the low byte.
             let code = db.code().unwrap_or_default();
-            matches!(
-                code.as_ref(),
-                "40001" | "40P01" | "55P03" | "57P01" | "5" | "6"
-            ) || code.starts_with("08")
+            let sqlite_primary = code.parse::<i64>().ok().map(|code| code & 0xff);
+            matches!(sqlite_primary, Some(5 | 6))
+                || matches!(
+                    code.as_ref(),
+                    "40001" | "40P01" | "55P03" | "57P01" | "57P02" | "57P03" | "57014"
+                )
+                || code.starts_with("08")
+                || code.starts_with("53")
         }
         _ => false,
     }

@@ -73,7 +73,8 @@ impl Store {
         let conn = Database::connect(opts)
             .await
             .map_err(StoreError::db("connect for migrations"))?;
-        let sql = format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})");
+        // Waiting for another process's migrations may take longer than the row-lock timeout.
+        let sql = format!("SET lock_timeout = 0; SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})");
         conn.execute_unprepared(&sql)
             .await
             .map_err(StoreError::db("take the migration lock"))?;
@@ -124,12 +125,30 @@ async fn lock_file(path: PathBuf) -> Result<std::fs::File, StoreError> {
     })
 }
 
+/// Longest wait for a row lock on PostgreSQL.
+const POSTGRES_LOCK_TIMEOUT: &str = "10s";
+/// A PostgreSQL session idle inside a transaction for this long is ended (its locks released).
+const POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
+
 fn options(url: &str, single: bool) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url);
     opts.sqlx_logging(false)
         .max_connections(if single { 1 } else { 10 })
         .acquire_timeout(Duration::from_secs(15))
         .connect_timeout(Duration::from_secs(10));
+    // A worker frozen (SIGSTOP, GC) or cut off inside a transaction must not hold a run's row
+    // lock for ever: its session is ended after a minute idle in the transaction, and nobody
+    // waits more than a few seconds for a row lock (the wait fails as a transient error and is
+    // retried), so the reaper and other workers keep going.
+    opts.map_sqlx_postgres_opts(|o| {
+        o.options([
+            ("lock_timeout", POSTGRES_LOCK_TIMEOUT),
+            (
+                "idle_in_transaction_session_timeout",
+                POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT,
+            ),
+        ])
+    });
     opts.map_sqlx_sqlite_opts(|o| {
         o.journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
