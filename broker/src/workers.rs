@@ -48,16 +48,21 @@ impl WorkerRegistry {
     pub async fn register(&self, info: &WorkerInfo, ttl: Duration) -> Result<()> {
         let prefix = &self.broker.config().key_prefix;
         let json = serde_json::to_string(info).unwrap_or_default();
-        redis::pipe()
-            .cmd("SET")
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
             .arg(keys::worker(prefix, &info.id))
             .arg(json)
             .arg("PX")
             .arg(millis(ttl).max(1))
             .ignore()
             .sadd(keys::workers(prefix), info.id.as_str())
-            .ignore()
-            .query_async::<()>(&mut self.broker.connection())
+            .ignore();
+        // A queue a worker consumes is a known queue even if no producer of ours ever used it
+        // (another service may LPUSH onto it): the reaper and the metrics find it this way.
+        for queue in &info.queues {
+            pipe.sadd(keys::queues(prefix), queue.as_str()).ignore();
+        }
+        pipe.query_async::<()>(&mut self.broker.connection())
             .await?;
         Ok(())
     }

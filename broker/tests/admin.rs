@@ -135,6 +135,11 @@ async fn workers_register_and_disappear_after_their_ttl() {
         .unwrap();
     reg.register(&other, Duration::from_secs(10)).await.unwrap();
     assert_eq!(reg.live().await.unwrap().len(), 2);
+    let known = b.queues().await.unwrap();
+    assert!(
+        known.contains(&broker::QueueName::parse("other").unwrap()),
+        "a consumed queue is known to the reaper and the metrics: {known:?}"
+    );
     assert_eq!(reg.live_count(&queue()).await.unwrap(), 1);
     reg.refresh(&info, Duration::from_millis(300))
         .await
