@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod exit;
 mod logging;
+mod output;
 mod private_redis;
 mod progress;
 mod services;
@@ -12,9 +13,13 @@ mod settings;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     // Long-running services log their progress; one-shot commands only warnings.
     let level = match cli.command {
         cli::Command::Api(_)
@@ -36,5 +41,24 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
+    }
+}
+
+/// Help and version go to stdout as clap renders them; every other parse error becomes the one
+/// line the contract asks for, with exit code 2.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let what = first.strip_prefix("error: ").unwrap_or(first);
+            exit::Failure::usage(format!("{what} — see 'confq --help'")).report()
+        }
     }
 }

@@ -48,6 +48,9 @@ pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services
                 private_redis: Some(private),
             })
         }
+        Err(BrokerError::Config(message)) => Err(Failure::usage(format!(
+            "invalid broker settings (CONFQ_REDIS_URL, CONFQ_KEY_PREFIX): {message}"
+        ))),
         Err(error) => Err(unreachable(&settings.redis_url, &error)),
     }
 }
@@ -97,6 +100,20 @@ pub async fn store(settings: &Settings) -> Result<Store, Failure> {
         })?;
     }
     Ok(store)
+}
+
+/// A failure of `action` on the database, naming the fix when the schema is missing (a fresh
+/// database used with `--no-migrate`).
+pub fn database_failure(action: &str, error: &(dyn std::error::Error + 'static)) -> Failure {
+    let cause = root_cause(error);
+    if cause.contains("no such table")
+        || (cause.contains("relation") && cause.contains("does not exist"))
+    {
+        return Failure::runtime(format!(
+            "cannot {action}: the database has no confq schema — run `confq migrate` (or start without --no-migrate)"
+        ));
+    }
+    Failure::runtime(format!("cannot {action}: {cause}"))
 }
 
 /// Opens the upload storage.

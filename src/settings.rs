@@ -13,8 +13,7 @@ use crate::exit::Failure;
 impl Settings {
     /// The database URL: the flag, `CONFQ_DATABASE_URL`, `DATABASE_URL`, or SQLite in the data dir.
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
+        non_empty(&self.database_url)
             .or_else(|| {
                 std::env::var("DATABASE_URL")
                     .ok()
@@ -25,7 +24,7 @@ impl Settings {
 
     /// The storage URL: the flag, `CONFQ_STORAGE_URL`, or `file://<data dir>/uploads`.
     pub fn storage_url(&self) -> String {
-        self.storage_url.clone().unwrap_or_else(|| {
+        non_empty(&self.storage_url).unwrap_or_else(|| {
             let dir = std::path::absolute(self.data_dir.join("uploads"))
                 .unwrap_or_else(|_| self.data_dir.join("uploads"));
             format!("file://{}", dir.display())
@@ -118,4 +117,9 @@ fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
                 "{name} must be a positive number of seconds, not {value}"
             ))
         })
+}
+
+/// A setting given as an empty string (`CONFQ_X=`) counts as unset, so its default applies.
+pub fn non_empty(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|text| !text.is_empty())
 }

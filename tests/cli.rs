@@ -342,3 +342,86 @@ fn help_never_shows_a_password_from_the_environment() {
     assert!(help.contains("CONFQ_DATABASE_URL"), "{help}");
     assert!(!help.contains("s3cret"), "{help}");
 }
+
+#[test]
+fn clap_usage_errors_are_one_line_too() {
+    let env = Env::new();
+    for args in [&["status", "abc"][..], &["bogus"], &["dead", "requeue"]] {
+        let output = env.run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let text = stderr(&output);
+        assert_eq!(text.lines().count(), 1, "{args:?}: {text}");
+        assert!(
+            text.starts_with("confq: ") && text.contains("--help"),
+            "{text}"
+        );
+    }
+    let help = env.run(&["--help"]);
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: confq"));
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let env = Env::new();
+    // `true` exits at once, so confq (which first talks to Redis) writes into a closed pipe; it
+    // must end with exit 0, neither panicking nor printing a backtrace.
+    let script = format!(
+        "{} dead list --json | true; echo ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_confq")
+    );
+    let piped = Command::new("bash")
+        .args(["-c", &script])
+        .env("CONFQ_DATA_DIR", env.data_dir())
+        .env("CONFQ_KEY_PREFIX", &env.prefix)
+        .env("CONFQ_REDIS_URL", redis_url())
+        .output()
+        .unwrap();
+    let code = String::from_utf8_lossy(&piped.stdout).trim().to_owned();
+    let text = String::from_utf8_lossy(&piped.stderr);
+    assert_eq!(code, "0", "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+#[test]
+fn empty_settings_fall_back_to_their_defaults_and_bad_ones_are_usage_errors() {
+    let env = Env::new();
+    let output = env
+        .command()
+        .env("CONFQ_DATABASE_URL", "")
+        .env("CONFQ_STORAGE_URL", "")
+        .args(["status", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("run 1 does not exist"),
+        "the SQLite default was used: {}",
+        stderr(&output)
+    );
+
+    let prefix = env
+        .command()
+        .env("CONFQ_KEY_PREFIX", "bad prefix{x}")
+        .args(["metrics"])
+        .output()
+        .unwrap();
+    assert_eq!(prefix.status.code(), Some(2), "{}", stderr(&prefix));
+    assert!(
+        stderr(&prefix).contains("CONFQ_KEY_PREFIX"),
+        "{}",
+        stderr(&prefix)
+    );
+}
+
+#[test]
+fn no_migrate_on_a_fresh_database_says_to_migrate() {
+    let env = Env::new();
+    let output = env.run(&["status", "1", "--no-migrate"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("run `confq migrate`"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -38,7 +38,7 @@ pub async fn serve(
 ) -> Result<(), Failure> {
     let config = api::ApiConfig {
         max_upload_bytes: settings.max_upload_bytes,
-        api_token: settings.api_token.clone(),
+        api_token: crate::settings::non_empty(&settings.api_token),
         protect_reads: args.protect_reads,
         ..api::ApiConfig::default()
     };

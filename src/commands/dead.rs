@@ -6,7 +6,11 @@ use serde_json::json;
 use crate::cli::{DeadArgs, DeadCommand, Settings};
 use crate::commands::table;
 use crate::exit::Failure;
+use crate::output::out;
 use crate::{services, settings};
+
+/// Dead letters read per round trip when listing.
+const PAGE: usize = 1000;
 
 /// Runs one dead-letter operation.
 pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
@@ -18,9 +22,17 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
     };
     match &args.command {
         DeadCommand::List(list) => {
-            let items = dead.list(&queue, 0, 1000).await.map_err(failed)?;
+            let mut items = Vec::new();
+            loop {
+                let page = dead.list(&queue, items.len(), PAGE).await.map_err(failed)?;
+                let last = page.len() < PAGE;
+                items.extend(page);
+                if last {
+                    break;
+                }
+            }
             if list.json {
-                println!("{}", json!({ "items": items, "next": null }));
+                out!("{}", json!({ "items": items, "next": null }));
             } else {
                 let rows: Vec<Vec<String>> = items
                     .iter()
@@ -37,7 +49,7 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
                         ]
                     })
                     .collect();
-                println!(
+                out!(
                     "{}",
                     table::render(&["task_id", "task", "dead_at", "reason"], &rows)
                 );
@@ -46,7 +58,7 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
         DeadCommand::Requeue(requeue) => {
             if requeue.all {
                 let count = dead.requeue_all(&queue).await.map_err(failed)?;
-                println!("requeued {count} dead letters");
+                out!("requeued {count} dead letters");
             } else if let Some(id) = &requeue.task_id {
                 let id: TaskId = id
                     .parse()
@@ -56,12 +68,12 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
                         "no dead letter with task id {id} in queue {queue}"
                     )));
                 }
-                println!("requeued {id}");
+                out!("requeued {id}");
             }
         }
         DeadCommand::Purge => {
             let count = dead.purge(&queue).await.map_err(failed)?;
-            println!("purged {count} dead letters");
+            out!("purged {count} dead letters");
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::cli::{EnqueueArgs, Settings};
 use crate::exit::Failure;
+use crate::output::out;
 use crate::{services, settings};
 
 /// Pushes one envelope and prints its task id.
@@ -35,6 +36,6 @@ pub async fn run(settings: &Settings, args: &EnqueueArgs) -> Result<(), Failure>
         None => producer.enqueue(&queue, &envelope).await,
     };
     pushed.map_err(|error| Failure::runtime(format!("could not enqueue: {error}")))?;
-    println!("{}", envelope.id);
+    out!("{}", envelope.id);
     Ok(())
 }

@@ -14,6 +14,7 @@ use worker::{Shutdown, WorkerConfig};
 use crate::cli::{IngestArgs, Settings, WorkerArgs};
 use crate::commands::{reaper, table, worker as worker_cmd};
 use crate::exit::Failure;
+use crate::output::out;
 use crate::progress::Progress;
 use crate::services;
 
@@ -194,7 +195,7 @@ fn print_submitted(runs: &[Run], json: bool) {
             .iter()
             .map(|run| json!({"run_id": run.id.0, "task_id": run.task_id, "filename": run.filename, "status": run.status}))
             .collect();
-        println!("{}", json!({ "runs": items }));
+        out!("{}", json!({ "runs": items }));
     } else {
         let rows: Vec<Vec<String>> = runs
             .iter()
@@ -206,7 +207,7 @@ fn print_submitted(runs: &[Run], json: bool) {
                 ]
             })
             .collect();
-        println!("{}", table::render(&["run", "file", "status"], &rows));
+        out!("{}", table::render(&["run", "file", "status"], &rows));
     }
 }
 
@@ -233,7 +234,7 @@ fn summary_row(run: &Run) -> Value {
 fn print_summary(runs: &[Run], json: bool) {
     let rows: Vec<Value> = runs.iter().map(summary_row).collect();
     if json {
-        println!("{}", json!({ "runs": rows }));
+        out!("{}", json!({ "runs": rows }));
         return;
     }
     let keys = [
@@ -250,7 +251,7 @@ fn print_summary(runs: &[Run], json: bool) {
         .iter()
         .map(|row| keys.iter().map(|key| table::cell(&row[*key])).collect())
         .collect();
-    println!(
+    out!(
         "{}",
         table::render(
             &[

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::cli::{JsonArgs, Settings};
 use crate::commands::table;
 use crate::exit::Failure;
+use crate::output::out;
 use crate::services;
 
 /// Prints the metrics document.
@@ -14,11 +15,11 @@ pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
     let store = services::store(settings).await?;
     let document = api::documents::metrics(&services.broker, &store)
         .await
-        .map_err(|error| Failure::runtime(format!("could not compute metrics: {error}")))?;
+        .map_err(|error| services::database_failure("compute metrics", &error))?;
     let document =
         serde_json::to_value(document).map_err(|error| Failure::runtime(error.to_string()))?;
     if args.json {
-        println!("{document}");
+        out!("{document}");
         return Ok(());
     }
     let mut summary = document.clone();
@@ -26,7 +27,7 @@ pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
         object.remove("queues");
         object.remove("recent_failures");
     }
-    println!("{}\n", table::key_values(&summary));
+    out!("{}\n", table::key_values(&summary));
     let rows: Vec<Vec<String>> = document["queues"]
         .as_object()
         .map(|queues| {
@@ -43,7 +44,7 @@ pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
                 .collect()
         })
         .unwrap_or_default();
-    println!(
+    out!(
         "{}",
         table::render(
             &[
@@ -61,9 +62,9 @@ pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
         .as_array()
         .filter(|failures| !failures.is_empty())
     {
-        println!("\nrecent failures:");
+        out!("\nrecent failures:");
         for failure in failures {
-            println!(
+            out!(
                 "  run {}: {}",
                 table::cell(&failure["id"]),
                 table::cell(failure.get("error_message").unwrap_or(&Value::Null))

@@ -2,6 +2,7 @@
 
 use crate::cli::Settings;
 use crate::exit::Failure;
+use crate::output::out;
 use crate::services;
 
 /// Applies every pending migration (even with `--no-migrate`: that is this command's job).
@@ -11,7 +12,7 @@ pub async fn run(settings: &Settings) -> Result<(), Failure> {
         ..settings.clone()
     };
     services::store(&settings).await?;
-    println!(
+    out!(
         "migrations applied to {}",
         worker::redact::redact(&settings.database_url())
     );

@@ -5,6 +5,7 @@ use entity::store::RunId;
 use crate::cli::{Settings, StatusArgs};
 use crate::commands::table;
 use crate::exit::Failure;
+use crate::output::out;
 use crate::services;
 
 /// Prints one run's status document.
@@ -13,14 +14,14 @@ pub async fn run(settings: &Settings, args: &StatusArgs) -> Result<(), Failure> 
     let run = store
         .run(RunId(args.run_id))
         .await
-        .map_err(|error| Failure::runtime(format!("could not read run {}: {error}", args.run_id)))?
+        .map_err(|error| services::database_failure(&format!("read run {}", args.run_id), &error))?
         .ok_or_else(|| Failure::runtime(format!("run {} does not exist", args.run_id)))?;
     let document = serde_json::to_value(api::documents::StatusDocument::from(run))
         .map_err(|error| Failure::runtime(error.to_string()))?;
     if args.json {
-        println!("{document}");
+        out!("{document}");
     } else {
-        println!("{}", table::key_values(&document));
+        out!("{}", table::key_values(&document));
     }
     Ok(())
 }

@@ -22,7 +22,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::InvalidUrl`] for an unsupported URL, [`StoreError::Db`] when the database
     /// does not answer. Messages never contain the URL's password.
-    #[instrument(skip_all, err)]
+    #[instrument(skip_all, err(level = "debug"))]
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let (url, lock_path) = if url.starts_with("sqlite:") {
             prepare_sqlite(url)?
