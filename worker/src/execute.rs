@@ -112,6 +112,9 @@ impl Execution {
             }
             Ending::Stopped => {
                 warn!("stopped before finishing: giving the task back to its queue");
+                if let Some(hooks) = ctx.hooks() {
+                    report(hooks.released().await);
+                }
                 self.settle(self.consumer.release(&self.delivery).await);
                 Outcome::Released
             }
@@ -155,8 +158,22 @@ impl Execution {
             }
             Decision::GiveUp { error_type } => {
                 error!(error = %failure.message, error_type, "task failed for good");
-                if let Some(hooks) = &hooks {
-                    report(hooks.failed(&failure, error_type, envelope.attempt).await);
+                if let Some(hooks) = &hooks
+                    && let Err(unrecorded) =
+                        hooks.failed(&failure, error_type, envelope.attempt).await
+                {
+                    // The verdict could not be written (say the database is down): dead-lettering
+                    // now would leave the run `parsing` for ever. Run again later instead; the
+                    // next attempt reaches the same verdict and records it.
+                    let delay = self.retry.final_record_delay();
+                    warn!(error = %unrecorded.message, delay_secs = delay.as_secs_f64(),
+                          "could not record the final failure; the task runs again so that it can be");
+                    self.settle(
+                        self.consumer
+                            .retry_later(&self.delivery, delay, &failure.message)
+                            .await,
+                    );
+                    return Outcome::Retried;
                 }
                 let reason = format!("{error_type}: {}", failure.message);
                 self.settle(

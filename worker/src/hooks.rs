@@ -19,6 +19,9 @@ pub trait RunHooks: Send + Sync {
         retry_number: u32,
     ) -> BoxFuture<'a, Result<(), TaskFailure>>;
 
+    /// Called when the task is given back to its queue unfinished (graceful shutdown).
+    fn released(&self) -> BoxFuture<'_, Result<(), TaskFailure>>;
+
     /// Called when the task gives up for good with `error_type`.
     fn failed<'a>(
         &'a self,

@@ -127,3 +127,59 @@ async fn heartbeats_move_last_heartbeat_while_a_task_works() {
     );
     harness.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_final_failure_that_cannot_be_recorded_runs_again_until_it_is() {
+    let _turn = TURN.lock().await;
+    let scenario = fail::FailScenario::setup();
+    fail::cfg("ingest.record_failure", "1*return->off").unwrap();
+    let harness = Harness::new().await;
+    let stop_reaper = harness.start_reaper();
+    let (run, _) = harness.submit(b"not an archive at all", "broken.tgz").await;
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let done = harness.wait_final(run.id, LIMIT).await;
+    let depths = harness.wait_stats(LIMIT, |s| s.dead == 1).await;
+    shutdown.graceful.cancel();
+    let stats = worker.await.unwrap();
+    stop_reaper.cancel();
+    scenario.teardown();
+
+    assert_eq!(done.status, RunStatus::Failed, "{done:?}");
+    assert!(done.error_message.unwrap().starts_with("Permanent error: "));
+    assert_eq!(
+        (stats.retried, stats.failed),
+        (1, 1),
+        "one extra run to record the verdict"
+    );
+    assert_eq!(depths.pending + depths.processing + depths.delayed, 0);
+    harness.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_mid_ingestion_puts_the_run_back_to_stored() {
+    let _turn = TURN.lock().await;
+    let scenario = fail::FailScenario::setup();
+    fail::cfg("ingest.slow_entry", "sleep(300)").unwrap();
+    let harness = Harness::new().await;
+    let (run, _) = harness.submit(EXAMPLE_TGZ, "slow.tgz").await;
+    let mut config = harness.worker_config();
+    config.shutdown_grace = Duration::from_millis(100);
+    let (shutdown, worker) = harness.start_worker(config).await;
+    harness
+        .wait_for(run.id, LIMIT, |run| run.status == RunStatus::Parsing)
+        .await;
+    shutdown.graceful.cancel();
+    let stats = worker.await.unwrap();
+    scenario.teardown();
+
+    assert_eq!(stats.released, 1);
+    let after = harness.store.run(run.id).await.unwrap().unwrap();
+    assert_eq!(
+        after.status,
+        RunStatus::Stored,
+        "no run shows parsing with no worker behind it"
+    );
+    let depths = harness.broker.stats(&harness.queue).await.unwrap();
+    assert_eq!((depths.pending, depths.processing), (1, 0));
+    harness.cleanup().await;
+}

@@ -148,6 +148,26 @@ impl Store {
         txn.commit().await.map_err(StoreError::db("commit"))
     }
 
+    /// Gives an attempt back without a verdict (graceful shutdown: the task went back to its
+    /// queue): status `stored` again, so the run never shows `parsing` with no worker behind it.
+    ///
+    /// # Errors
+    /// [`StoreError::Fenced`] when the attempt moved on (nothing is written).
+    #[instrument(skip_all, err, fields(run.id = %id))]
+    pub async fn release_attempt(&self, id: RunId, fence: Fence) -> Result<(), StoreError> {
+        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
+        let model = fenced(&txn, id, fence).await?;
+        let mut am = model.into_active_model();
+        am.status = Set(RunStatus::Stored.as_str().to_owned());
+        let delta = Delta {
+            from: Some(RunStatus::Parsing),
+            to: Some(RunStatus::Stored),
+            ..Delta::default()
+        };
+        save(&txn, am, delta).await?;
+        txn.commit().await.map_err(StoreError::db("commit"))
+    }
+
     /// For the reaper, when a lease expired: bumps `attempt` (so the lost attempt's later writes
     /// are fenced out) and sets `retrying`, or `failed` with `error_type` `timeout` when
     /// `exhausted`. Returns false (and changes nothing) unless the run is stored/parsing/retrying.

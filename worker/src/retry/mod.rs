@@ -101,6 +101,19 @@ impl RetryPolicy {
         }
     }
 
+    /// How long to wait before running a task again whose final failure could not be recorded:
+    /// the longest transient delay (a dependency is down), jittered.
+    pub fn final_record_delay(&self) -> Duration {
+        let longest = self
+            .transient
+            .backoff
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(Duration::from_secs(60));
+        jittered(longest, self.jitter)
+    }
+
     fn delay(&self, policy: &ClassPolicy, retry_number: u32) -> Duration {
         let index = (retry_number as usize).saturating_sub(1);
         let base = policy

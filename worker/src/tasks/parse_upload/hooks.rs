@@ -43,6 +43,15 @@ impl RunHooks for IngestHooks {
         })
     }
 
+    fn released(&self) -> BoxFuture<'_, Result<(), TaskFailure>> {
+        Box::pin(async move {
+            self.store
+                .release_attempt(self.run, self.fence)
+                .await
+                .map_err(|error| TaskFailure::transient(&error))
+        })
+    }
+
     fn retrying<'a>(
         &'a self,
         failure: &'a TaskFailure,
@@ -68,6 +77,13 @@ impl RunHooks for IngestHooks {
         retries: u32,
     ) -> BoxFuture<'a, Result<(), TaskFailure>> {
         Box::pin(async move {
+            // Tests make recording the verdict fail once here; compiled out of release builds.
+            fail::fail_point!("ingest.record_failure", |_| {
+                Err(TaskFailure::message(
+                    crate::failure::FailureClass::Transient,
+                    "database unavailable (injected fault)",
+                ))
+            });
             let message = final_message(failure, error_type, retries);
             let metrics = RunMetrics {
                 files_parsed: 0,
