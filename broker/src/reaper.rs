@@ -10,7 +10,7 @@ use crate::broker::Broker;
 use crate::config::{backoff_delay, millis};
 use crate::dead::{self, DeadRecord};
 use crate::envelope::{Envelope, decode_element};
-use crate::error::Result;
+use crate::error::{BrokerError, Result};
 use crate::keys::QueueKeys;
 use crate::names::QueueName;
 use crate::outage::Outage;
@@ -66,16 +66,40 @@ impl Reaper {
     /// `Redis` when a script fails (work done before the failure stays done).
     #[instrument(name = "broker.reap", skip_all, err)]
     pub async fn tick(&self) -> Result<ReapOutcome> {
+        match self.tick_partial().await {
+            (outcome, None) => Ok(outcome),
+            (_, Some(error)) => Err(error),
+        }
+    }
+
+    /// One pass over every queue that goes on past a failing queue and always returns what it
+    /// did, with the first error. Expired leases it moved are in the outcome even when a later
+    /// step failed: the broker will not report them again, so a caller that records them
+    /// elsewhere (the run rows) must see them.
+    pub async fn tick_partial(&self) -> (ReapOutcome, Option<BrokerError>) {
         let mut outcome = ReapOutcome::default();
+        let mut first_error = None;
         for q in &self.queues {
             let k = self.broker.queue_keys(q);
-            self.reap_expired(q, &k, &mut outcome).await?;
-            let grace = millis(self.broker.config().orphan_grace);
-            outcome.orphans_requeued +=
-                scripts::requeue_orphans(&mut self.broker.connection(), &k, grace).await?;
-            outcome.promoted += self.promote_due(&k).await?;
+            if let Err(error) = self.reap_queue(q, &k, &mut outcome).await {
+                first_error.get_or_insert(error);
+            }
         }
-        Ok(outcome)
+        (outcome, first_error)
+    }
+
+    async fn reap_queue(
+        &self,
+        q: &QueueName,
+        k: &QueueKeys,
+        outcome: &mut ReapOutcome,
+    ) -> Result<()> {
+        self.reap_expired(q, k, outcome).await?;
+        let grace = millis(self.broker.config().orphan_grace);
+        outcome.orphans_requeued +=
+            scripts::requeue_orphans(&mut self.broker.connection(), k, grace).await?;
+        outcome.promoted += self.promote_due(k).await?;
+        Ok(())
     }
 
     /// Runs `tick` every `reaper_interval` until `shutdown`; survives Redis outages.

@@ -2,40 +2,57 @@
 //! expired, the run row says so too (retry_count, `retrying`, or `failed` with `timeout`), so a run
 //! is never left `parsing` with no task behind it.
 
-use broker::{ExpiredTask, ReapOutcome};
+use broker::ExpiredTask;
 use entity::StoreError;
 use entity::store::{RunId, Store};
 use tracing::{info, warn};
 
 use crate::tasks::parse_upload::{NAME, ParseUploadArgs};
 
-/// Records every expired ingestion of `outcome` on its run row; returns how many rows changed.
-///
-/// # Errors
-/// When the database fails; the caller retries on its next tick (the broker side is already done,
-/// so the row is updated by the next attempt's `begin_attempt` at the latest).
-pub async fn record_expiries(store: &Store, outcome: &ReapOutcome) -> Result<usize, StoreError> {
-    let mut changed = 0;
-    for expired in &outcome.expired {
-        if expired.envelope.task != NAME {
+/// Records every expired ingestion on its run row. Returns the expiries it could not record
+/// because the database failed transiently, for the caller to try again on its next tick (the
+/// broker side is done already and will not report them again).
+pub async fn record_expiries(store: &Store, expired: Vec<ExpiredTask>) -> Vec<ExpiredTask> {
+    let mut unrecorded = Vec::new();
+    let mut last_error = None;
+    for task in expired {
+        if task.envelope.task != NAME {
             continue;
         }
-        let Some(run) = run_of(store, expired).await? else {
-            warn!(task.id = %expired.envelope.id, "expired ingestion names no known run");
-            continue;
-        };
-        let retries = expired.envelope.attempt;
-        let message = expiry_message(expired.dead_lettered, retries);
-        let retry_count = i32::try_from(retries).unwrap_or(i32::MAX);
-        if store
-            .expire_attempt(run, retry_count, expired.dead_lettered, &message)
-            .await?
-        {
-            info!(run.id = run.0, task.id = %expired.envelope.id, %message, "run updated after lease expiry");
-            changed += 1;
+        match record_one(store, &task).await {
+            Ok(()) => {}
+            Err(error) if error.is_transient() => {
+                last_error = Some(error);
+                unrecorded.push(task);
+            }
+            Err(error) => {
+                warn!(task.id = %task.envelope.id, error = %crate::redact::redact(&error.to_string()),
+                      "could not record a lease expiry on its run; giving up on it");
+            }
         }
     }
-    Ok(changed)
+    if let Some(error) = last_error {
+        warn!(pending = unrecorded.len(), error = %crate::redact::redact(&error.to_string()),
+              "could not record lease expiries on their runs; will retry");
+    }
+    unrecorded
+}
+
+async fn record_one(store: &Store, expired: &ExpiredTask) -> Result<(), StoreError> {
+    let Some(run) = run_of(store, expired).await? else {
+        warn!(task.id = %expired.envelope.id, "expired ingestion names no known run");
+        return Ok(());
+    };
+    let retries = expired.envelope.attempt;
+    let message = expiry_message(expired.dead_lettered, retries);
+    let retry_count = i32::try_from(retries).unwrap_or(i32::MAX);
+    if store
+        .expire_attempt(run, retry_count, expired.dead_lettered, &message)
+        .await?
+    {
+        info!(run.id = run.0, task.id = %expired.envelope.id, %message, "run updated after lease expiry");
+    }
+    Ok(())
 }
 
 /// The `error_message` of a run whose lease expired.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use broker::{Broker, BrokerError, Outage, QueueName, ReapOutcome};
+use broker::{Broker, BrokerError, ExpiredTask, Outage, QueueName, ReapOutcome};
 use entity::store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
@@ -22,27 +22,34 @@ pub async fn run(
     stop: CancellationToken,
 ) {
     let mut outage = Outage::new("reaper");
+    // Expiries the database could not take yet; retried every tick, oldest dropped past the cap.
+    let mut unrecorded: Vec<ExpiredTask> = Vec::new();
     loop {
-        let wait = match tick(&broker, &queues).await {
-            Ok(outcome) => {
+        let (outcome, error) = tick(&broker, &queues).await;
+        if !outcome.expired.is_empty() || outcome.orphans_requeued > 0 || outcome.promoted > 0 {
+            debug!(
+                expired = outcome.expired.len(),
+                orphans = outcome.orphans_requeued,
+                promoted = outcome.promoted,
+                "reaped"
+            );
+        }
+        unrecorded.extend(outcome.expired);
+        unrecorded = record_expiries(&store, unrecorded).await;
+        if unrecorded.len() > MAX_UNRECORDED {
+            let dropped = unrecorded.len() - MAX_UNRECORDED;
+            warn!(
+                dropped,
+                "too many lease expiries waiting for the database; dropping the oldest (their runs are corrected by their next attempt)"
+            );
+            unrecorded.drain(..dropped);
+        }
+        let wait = match error {
+            None => {
                 outage.recovered();
-                if !outcome.expired.is_empty()
-                    || outcome.orphans_requeued > 0
-                    || outcome.promoted > 0
-                {
-                    debug!(
-                        expired = outcome.expired.len(),
-                        orphans = outcome.orphans_requeued,
-                        promoted = outcome.promoted,
-                        "reaped"
-                    );
-                }
-                if let Err(error) = record_expiries(&store, &outcome).await {
-                    warn!(error = %crate::redact::redact(&error.to_string()), "could not record lease expiries on their runs");
-                }
                 interval
             }
-            Err(error) => outage.failed(&error).max(interval),
+            Some(error) => outage.failed(&error).max(interval),
         };
         tokio::select! {
             () = stop.cancelled() => return,
@@ -51,16 +58,19 @@ pub async fn run(
     }
 }
 
-/// One pass over `queues` and every queue the broker knows.
-///
-/// # Errors
-/// When Redis fails.
-pub async fn tick(broker: &Broker, queues: &[QueueName]) -> Result<ReapOutcome, BrokerError> {
-    let mut all = broker.queues().await?;
+/// Most lease expiries kept for a later database write.
+const MAX_UNRECORDED: usize = 100_000;
+
+/// One pass over `queues` and every queue the broker knows: what it did, and the first error.
+pub async fn tick(broker: &Broker, queues: &[QueueName]) -> (ReapOutcome, Option<BrokerError>) {
+    let mut all = match broker.queues().await {
+        Ok(all) => all,
+        Err(error) => return (ReapOutcome::default(), Some(error)),
+    };
     for queue in queues {
         if !all.contains(queue) {
             all.push(queue.clone());
         }
     }
-    broker.reaper(all).tick().await
+    broker.reaper(all).tick_partial().await
 }
