@@ -254,9 +254,25 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    #[instrument(name = "broker.retry_later", skip_all, err, fields(task.id = %d.envelope.id))]
     pub async fn retry_later(&self, d: &Delivery, delay: Duration, error: &str) -> Result<()> {
-        let next = d.envelope.failed(TRANSIENT, error).to_json();
+        self.retry_later_as(d, delay, TRANSIENT, error).await
+    }
+
+    /// Like [`Consumer::retry_later`], recording the failure as `error_type` (for example
+    /// `timeout` or `permanent` when a policy retries those) in the envelope's
+    /// `last_error_type` and the queue's `failed:<type>` counter.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    #[instrument(name = "broker.retry_later", skip_all, err, fields(task.id = %d.envelope.id, error_type))]
+    pub async fn retry_later_as(
+        &self,
+        d: &Delivery,
+        delay: Duration,
+        error_type: &str,
+        error: &str,
+    ) -> Result<()> {
+        let next = d.envelope.failed(error_type, error).to_json();
         let mut con = self.broker.connection();
         let ok = scripts::retry_later(
             &mut con,
@@ -265,6 +281,7 @@ impl Consumer {
             d.token.as_str(),
             &next,
             millis(delay),
+            error_type,
         )
         .await?;
         fenced(ok, d)

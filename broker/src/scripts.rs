@@ -140,6 +140,7 @@ pub(crate) async fn retry_later(
     token: &str,
     new_raw: &str,
     delay_ms: u64,
+    error_type: &str,
 ) -> Result<bool> {
     let n: i64 = RETRY_LATER
         .key(&k.processing)
@@ -151,6 +152,7 @@ pub(crate) async fn retry_later(
         .arg(token)
         .arg(new_raw)
         .arg(delay_ms)
+        .arg(error_type)
         .invoke_async(con)
         .await?;
     Ok(n == 1)

@@ -151,7 +151,12 @@ impl Execution {
                 }
                 self.settle(
                     self.consumer
-                        .retry_later(&self.delivery, delay, &failure.message)
+                        .retry_later_as(
+                            &self.delivery,
+                            delay,
+                            failure.class.as_str(),
+                            &failure.message,
+                        )
                         .await,
                 );
                 Outcome::Retried
@@ -170,7 +175,12 @@ impl Execution {
                           "could not record the final failure; the task runs again so that it can be");
                     self.settle(
                         self.consumer
-                            .retry_later(&self.delivery, delay, &failure.message)
+                            .retry_later_as(
+                                &self.delivery,
+                                delay,
+                                failure.class.as_str(),
+                                &failure.message,
+                            )
                             .await,
                     );
                     return Outcome::Retried;
