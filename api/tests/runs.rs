@@ -109,7 +109,7 @@ async fn status_document_has_exactly_the_contract_fields() {
         let run = create_run(&t, "f.tgz").await;
         let fence = t
             .store
-            .begin_attempt(run.id, run.task_id.unwrap())
+            .begin_attempt(run.id, run.task_id.unwrap(), 0)
             .await
             .unwrap();
         let metrics = RunMetrics {
@@ -202,7 +202,7 @@ async fn files_and_stanzas_page_through_and_filter() {
         let run = create_run(&t, "s.tgz").await;
         let fence = t
             .store
-            .begin_attempt(run.id, run.task_id.unwrap())
+            .begin_attempt(run.id, run.task_id.unwrap(), 0)
             .await
             .unwrap();
         t.store

@@ -21,7 +21,7 @@ async fn failed_run(t: &TestApp) -> Run {
     let run = t.store.create_run(new).await.unwrap();
     let fence = t
         .store
-        .begin_attempt(run.id, run.task_id.unwrap())
+        .begin_attempt(run.id, run.task_id.unwrap(), 0)
         .await
         .unwrap();
     t.store
@@ -30,7 +30,7 @@ async fn failed_run(t: &TestApp) -> Run {
         .unwrap();
     let fence = t
         .store
-        .begin_attempt(run.id, run.task_id.unwrap())
+        .begin_attempt(run.id, run.task_id.unwrap(), 0)
         .await
         .unwrap();
     let metrics = RunMetrics {

@@ -89,7 +89,7 @@ async fn write_rate(label: &str, store: &Store) {
     let mut settings = 0;
     for _ in 0..7 {
         let fence = store
-            .begin_attempt(run.id, uuid::Uuid::now_v7())
+            .begin_attempt(run.id, uuid::Uuid::now_v7(), 0)
             .await
             .expect("begin");
         let batch = files();

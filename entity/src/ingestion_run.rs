@@ -28,6 +28,7 @@ pub struct Model {
     pub metrics: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub delivery_attempt: i32,
 }
 
 /// Runs own their files (see [`crate::conf_file`]).

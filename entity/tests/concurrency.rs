@@ -14,7 +14,7 @@ async fn concurrent_lifecycles_keep_run_stats_exact() {
             let s = db.store.clone();
             tasks.push(tokio::spawn(async move {
                 let run = s.create_run(common::new_run(&format!("{i}.spl"))).await?;
-                let fence = s.begin_attempt(run.id, Uuid::now_v7()).await?;
+                let fence = s.begin_attempt(run.id, Uuid::now_v7(), 0).await?;
                 s.write_results(run.id, fence, common::files(2, 5, 3))
                     .await?;
                 if i % 3 == 0 {

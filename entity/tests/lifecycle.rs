@@ -17,7 +17,7 @@ async fn a_run_goes_stored_parsing_complete_with_tracking_fields() {
             .expect("create");
         assert_eq!(run.status, RunStatus::Stored);
         let task = Uuid::now_v7();
-        let fence = s.begin_attempt(run.id, task).await.expect("begin");
+        let fence = s.begin_attempt(run.id, task, 0).await.expect("begin");
         let parsing = s.run(run.id).await.expect("read").expect("exists");
         assert_eq!(
             (parsing.status, parsing.task_id),
@@ -38,7 +38,7 @@ async fn a_run_goes_stored_parsing_complete_with_tracking_fields() {
         assert_eq!(done.status, RunStatus::Complete, "{}", db.name);
         assert_eq!(done.metrics, Some(metrics));
         assert!(done.completed_at.is_some());
-        let again = s.begin_attempt(run.id, task).await;
+        let again = s.begin_attempt(run.id, task, 0).await;
         assert!(
             matches!(again, Err(StoreError::AlreadyComplete(_))),
             "{}: {again:?}",
@@ -59,11 +59,11 @@ async fn a_stale_attempt_changes_nothing_and_says_so() {
             .await
             .expect("create");
         let old = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("first attempt");
         let new = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("second attempt");
         assert_ne!(old, new);
@@ -116,11 +116,11 @@ async fn an_expired_lease_fences_out_the_zombie_attempt() {
             .await
             .expect("create");
         let zombie = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("begin");
         assert!(
-            s.expire_attempt(run.id, 1, false, "lease expired")
+            s.expire_attempt(run.id, 0, 1, false, "lease expired")
                 .await
                 .expect("expire")
         );
@@ -134,11 +134,11 @@ async fn an_expired_lease_fences_out_the_zombie_attempt() {
         let late = s.complete(run.id, zombie, RunMetrics::default()).await;
         assert!(matches!(late, Err(StoreError::Fenced { .. })), "{late:?}");
         let next = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("next attempt");
         assert!(
-            s.expire_attempt(run.id, 3, true, "lease expired")
+            s.expire_attempt(run.id, 0, 3, true, "lease expired")
                 .await
                 .expect("expire")
         );
@@ -153,7 +153,7 @@ async fn an_expired_lease_fences_out_the_zombie_attempt() {
             Err(StoreError::Fenced { .. })
         ));
         assert!(
-            !s.expire_attempt(run.id, 3, true, "again")
+            !s.expire_attempt(run.id, 0, 3, true, "again")
                 .await
                 .expect("no-op"),
             "failed is final for the reaper"
@@ -175,14 +175,14 @@ async fn retry_resets_only_failed_runs_and_keeps_the_retry_count() {
             "{not_failed:?}"
         );
         let fence = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("begin");
         s.schedule_retry(run.id, fence, "boom", "trace", 2)
             .await
             .expect("retry later");
         let fence = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("begin again");
         s.fail(
@@ -256,7 +256,7 @@ async fn stale_stored_runs_are_found_for_the_sweep() {
             .create_run(common::new_run("b.spl"))
             .await
             .expect("create");
-        s.begin_attempt(started.id, Uuid::now_v7())
+        s.begin_attempt(started.id, Uuid::now_v7(), 0)
             .await
             .expect("begin");
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;
@@ -275,5 +275,35 @@ async fn stale_stored_runs_are_found_for_the_sweep() {
             .await
             .expect("stale");
         assert!(fresh.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_late_expiry_record_of_an_older_delivery_leaves_the_live_attempt_alone() {
+    for db in common::backends().await {
+        let s = &db.store;
+        let run = s.create_run(common::new_run("late.tgz")).await.unwrap();
+        // Delivery 0 began, its lease expired, and the redelivery (attempt 1) began before the
+        // reaper's record of that expiry reached the database.
+        s.begin_attempt(run.id, Uuid::now_v7(), 0).await.unwrap();
+        let live = s.begin_attempt(run.id, Uuid::now_v7(), 1).await.unwrap();
+        let recorded = s
+            .expire_attempt(run.id, 0, 1, false, "lease expired")
+            .await
+            .unwrap();
+        assert!(!recorded, "the stale record changes nothing");
+        s.heartbeat(run.id, live)
+            .await
+            .expect("the live attempt still holds the fence");
+        // The live delivery's own expiry is recorded.
+        assert!(
+            s.expire_attempt(run.id, 1, 2, false, "lease expired")
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.heartbeat(run.id, live).await.is_err(),
+            "now it is fenced out"
+        );
     }
 }

@@ -31,21 +31,21 @@ async fn metrics_summary_matches_a_known_data_set() {
         }
         // 0, 1: complete in 2 s and 4 s (run 1 after one retry)
         let f = s
-            .begin_attempt(ids[0], Uuid::now_v7())
+            .begin_attempt(ids[0], Uuid::now_v7(), 0)
             .await
             .expect("begin");
         s.complete(ids[0], f, metrics(2.0, 0, None))
             .await
             .expect("complete");
         let f = s
-            .begin_attempt(ids[1], Uuid::now_v7())
+            .begin_attempt(ids[1], Uuid::now_v7(), 0)
             .await
             .expect("begin");
         s.schedule_retry(ids[1], f, "flaky", "tb", 1)
             .await
             .expect("retry");
         let f = s
-            .begin_attempt(ids[1], Uuid::now_v7())
+            .begin_attempt(ids[1], Uuid::now_v7(), 0)
             .await
             .expect("begin");
         s.complete(ids[1], f, metrics(4.0, 1, None))
@@ -53,7 +53,7 @@ async fn metrics_summary_matches_a_known_data_set() {
             .expect("complete");
         // 2: failed permanently; 3: timed out after 3 retries
         let f = s
-            .begin_attempt(ids[2], Uuid::now_v7())
+            .begin_attempt(ids[2], Uuid::now_v7(), 0)
             .await
             .expect("begin");
         s.fail(
@@ -65,18 +65,18 @@ async fn metrics_summary_matches_a_known_data_set() {
         )
         .await
         .expect("fail");
-        s.begin_attempt(ids[3], Uuid::now_v7())
+        s.begin_attempt(ids[3], Uuid::now_v7(), 0)
             .await
             .expect("begin");
-        s.expire_attempt(ids[3], 3, true, "lease expired")
+        s.expire_attempt(ids[3], 0, 3, true, "lease expired")
             .await
             .expect("expire");
         // 4: parsing; 5: retrying with 2 retries; 6, 7: stored
-        s.begin_attempt(ids[4], Uuid::now_v7())
+        s.begin_attempt(ids[4], Uuid::now_v7(), 0)
             .await
             .expect("begin");
         let f = s
-            .begin_attempt(ids[5], Uuid::now_v7())
+            .begin_attempt(ids[5], Uuid::now_v7(), 0)
             .await
             .expect("begin");
         s.schedule_retry(ids[5], f, "flaky", "tb", 2)

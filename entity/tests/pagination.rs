@@ -75,7 +75,7 @@ async fn status_filter_and_stanza_pages_cover_everything_once() {
             .await
             .expect("create");
         let fence = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("begin");
         s.write_results(run.id, fence, common::files(3, 7, 2))

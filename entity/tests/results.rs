@@ -22,7 +22,7 @@ async fn writing_the_same_runs_files_twice_leaves_one_copy() {
             .await
             .expect("create");
         let fence = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("begin");
         let first = s
@@ -32,7 +32,7 @@ async fn writing_the_same_runs_files_twice_leaves_one_copy() {
         assert_eq!((first.files, first.stanzas, first.settings), (2, 6, 24));
         // a redelivery of the same task rewrites under a new attempt
         let fence = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("begin again");
         s.write_results(run.id, fence, common::files(2, 3, 4))
@@ -101,7 +101,7 @@ async fn nul_and_non_bmp_text_round_trips_with_key_order_kept() {
         new.filename = "a\0𝄞.spl".to_owned();
         let run = s.create_run(new).await.expect("create");
         let fence = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("begin");
         let plain = common::files(1, 1, 1).remove(0);
@@ -157,7 +157,7 @@ async fn stanza_filters_match_conf_app_and_name_prefix_exactly() {
             .await
             .expect("create");
         let fence = s
-            .begin_attempt(run.id, Uuid::now_v7())
+            .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
             .expect("begin");
         let mut files = common::files(2, 12, 1);

@@ -46,8 +46,16 @@ async fn record_one(store: &Store, expired: &ExpiredTask) -> Result<(), StoreErr
     let retries = expired.envelope.attempt;
     let message = expiry_message(expired.dead_lettered, retries);
     let retry_count = i32::try_from(retries).unwrap_or(i32::MAX);
+    // The envelope was bumped by the reaper: the delivery that expired had one attempt less.
+    let expired_delivery = retries.saturating_sub(1);
     if store
-        .expire_attempt(run, retry_count, expired.dead_lettered, &message)
+        .expire_attempt(
+            run,
+            expired_delivery,
+            retry_count,
+            expired.dead_lettered,
+            &message,
+        )
         .await?
     {
         info!(run.id = run.0, task.id = %expired.envelope.id, %message, "run updated after lease expiry");

@@ -24,7 +24,13 @@ async fn an_expiry_recorded_after_the_run_was_read_shows_in_the_completed_metric
     tokio::time::sleep(Duration::from_millis(400)).await;
     let recorded = harness
         .store
-        .expire_attempt(run.id, 1, false, "Transient error (retry 1): lease expired")
+        .expire_attempt(
+            run.id,
+            0,
+            1,
+            false,
+            "Transient error (retry 1): lease expired",
+        )
         .await
         .unwrap();
     assert!(recorded);

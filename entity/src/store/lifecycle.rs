@@ -22,12 +22,19 @@ use crate::ingestion_run::{ActiveModel, Column, Entity, Model};
 
 impl Store {
     /// Starts an attempt: status `parsing`, `attempt + 1` (the returned fence), `started_at` the
-    /// first time, a fresh heartbeat.
+    /// first time, a fresh heartbeat. `delivery_attempt` is the broker's attempt number of the
+    /// delivery (the envelope's `attempt`), which lets `expire_attempt` tell a late record of an
+    /// older delivery's expiry from a current one.
     ///
     /// # Errors
     /// [`StoreError::AlreadyComplete`] for a complete run, [`StoreError::NotFound`].
     #[instrument(skip_all, err, fields(run.id = %id))]
-    pub async fn begin_attempt(&self, id: RunId, task_id: Uuid) -> Result<Fence, StoreError> {
+    pub async fn begin_attempt(
+        &self,
+        id: RunId,
+        task_id: Uuid,
+        delivery_attempt: u32,
+    ) -> Result<Fence, StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         let model = lock_run(&txn, id).await?;
         let from = status_of(&model)?;
@@ -40,6 +47,7 @@ impl Store {
         am.status = Set(RunStatus::Parsing.as_str().to_owned());
         am.attempt = Set(attempt);
         am.task_id = Set(Some(task_id));
+        am.delivery_attempt = Set(i32::try_from(delivery_attempt).unwrap_or(i32::MAX));
         am.started_at = Set(model.started_at.or(Some(at)));
         am.last_heartbeat = Set(Some(at));
         am.completed_at = Set(None);
@@ -170,7 +178,10 @@ impl Store {
 
     /// For the reaper, when a lease expired: bumps `attempt` (so the lost attempt's later writes
     /// are fenced out) and sets `retrying`, or `failed` with `error_type` `timeout` when
-    /// `exhausted`. Returns false (and changes nothing) unless the run is stored/parsing/retrying.
+    /// `exhausted`. Returns false (and changes nothing) unless the run is stored/parsing/retrying,
+    /// or when a later delivery than `expired_delivery` (the broker's attempt number of the
+    /// delivery whose lease expired) has begun already: that attempt is live and must not be
+    /// fenced out by a late record.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Db`].
@@ -178,6 +189,7 @@ impl Store {
     pub async fn expire_attempt(
         &self,
         id: RunId,
+        expired_delivery: u32,
         retry_count: i32,
         exhausted: bool,
         message: &str,
@@ -189,6 +201,9 @@ impl Store {
             from,
             RunStatus::Stored | RunStatus::Parsing | RunStatus::Retrying
         ) {
+            return Ok(false);
+        }
+        if i64::from(model.delivery_attempt) > i64::from(expired_delivery) {
             return Ok(false);
         }
         let to = if exhausted {

@@ -29,6 +29,7 @@ fn active(new: &NewRun) -> ActiveModel {
         source: Set(new.source.as_str().to_owned()),
         status: Set(RunStatus::Stored.as_str().to_owned()),
         attempt: Set(0),
+        delivery_attempt: Set(0),
         task_id: Set(new.task_id),
         retry_count: Set(0),
         created_at: Set(at),

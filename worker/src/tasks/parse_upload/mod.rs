@@ -97,7 +97,11 @@ impl Ingestor {
         fail::fail_point!("ingest.before_begin_attempt");
         // A worker paused past its lease must not begin an attempt over its successor's.
         ctx.renew_lease().await.map_err(IngestError::Lease)?;
-        let fence = match self.store.begin_attempt(run.id, task_id.0).await {
+        let fence = match self
+            .store
+            .begin_attempt(run.id, task_id.0, ctx.envelope.attempt)
+            .await
+        {
             Ok(fence) => fence,
             Err(StoreError::AlreadyComplete(_)) => return Ok(()),
             Err(error) => return Err(error.into()),
