@@ -1,0 +1,43 @@
+//! A lease expiry the reaper could not record on its run (the database failed at that moment) is
+//! kept and recorded on a later tick: the run's retry count still shows the timeout.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{EXAMPLE_STANZAS, EXAMPLE_TGZ, Harness};
+use entity::store::RunStatus;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_the_database_refused_once_is_recorded_on_a_later_tick() {
+    let scenario = fail::FailScenario::setup();
+    // The first attempt stalls 4.5 s without progress before reading: its last renewal (1.4 s in) runs out at 2.9 s.
+    fail::cfg("ingest.before_read", "1*sleep(4500)->off").unwrap();
+    // The reaper's first attempt to record that expiry fails.
+    fail::cfg("reaper.record_expiry", "1*return->off").unwrap();
+    let harness = Harness::new().await;
+    let stop_reaper = harness.start_reaper();
+    let (run, _) = harness.submit(EXAMPLE_TGZ, "stalled.tgz").await;
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let done = harness.wait_final(run.id, Duration::from_secs(30)).await;
+    shutdown.graceful.cancel();
+    worker.await.unwrap();
+    stop_reaper.cancel();
+    scenario.teardown();
+
+    assert_eq!(done.status, RunStatus::Complete, "{done:?}");
+    assert_eq!(
+        done.retry_count, 1,
+        "the expiry was recorded despite the refused first write"
+    );
+    let metrics = done.metrics.unwrap();
+    assert_eq!(metrics.retry_count, 1);
+    assert_eq!(metrics.stanzas_created, EXAMPLE_STANZAS);
+    assert_eq!(
+        harness.broker.stats(&harness.queue).await.unwrap().expired,
+        1
+    );
+    harness.cleanup().await;
+}
