@@ -54,14 +54,7 @@ async fn a_run_goes_stored_parsing_complete_with_tracking_fields() {
 async fn a_stale_attempt_changes_nothing_and_says_so() {
     for db in common::backends().await {
         let s = &db.store;
-        let run = s
-            .create_run(common::new_run("a.spl"))
-            .await
-            .expect("create");
-        let old = s
-            .begin_attempt(run.id, Uuid::now_v7(), 0)
-            .await
-            .expect("first attempt");
+        let (run, old) = common::started_run(s, "a.spl").await;
         let new = s
             .begin_attempt(run.id, Uuid::now_v7(), 0)
             .await
@@ -111,14 +104,7 @@ async fn a_stale_attempt_changes_nothing_and_says_so() {
 async fn an_expired_lease_fences_out_the_zombie_attempt() {
     for db in common::backends().await {
         let s = &db.store;
-        let run = s
-            .create_run(common::new_run("a.spl"))
-            .await
-            .expect("create");
-        let zombie = s
-            .begin_attempt(run.id, Uuid::now_v7(), 0)
-            .await
-            .expect("begin");
+        let (run, zombie) = common::started_run(s, "a.spl").await;
         assert!(
             s.expire_attempt(run.id, 0, 1, false, "lease expired")
                 .await

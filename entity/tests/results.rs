@@ -17,14 +17,7 @@ fn all() -> Page {
 async fn writing_the_same_runs_files_twice_leaves_one_copy() {
     for db in common::backends().await {
         let s = &db.store;
-        let run = s
-            .create_run(common::new_run("a.spl"))
-            .await
-            .expect("create");
-        let fence = s
-            .begin_attempt(run.id, Uuid::now_v7(), 0)
-            .await
-            .expect("begin");
+        let (run, fence) = common::started_run(s, "a.spl").await;
         let first = s
             .write_results(run.id, fence, common::files(2, 3, 4))
             .await
@@ -152,14 +145,7 @@ async fn nul_and_non_bmp_text_round_trips_with_key_order_kept() {
 async fn stanza_filters_match_conf_app_and_name_prefix_exactly() {
     for db in common::backends().await {
         let s = &db.store;
-        let run = s
-            .create_run(common::new_run("a.spl"))
-            .await
-            .expect("create");
-        let fence = s
-            .begin_attempt(run.id, Uuid::now_v7(), 0)
-            .await
-            .expect("begin");
+        let (run, fence) = common::started_run(s, "a.spl").await;
         let mut files = common::files(2, 12, 1);
         files[1].conf_type = "transforms".to_owned();
         s.write_results(

@@ -126,3 +126,13 @@ pub fn files(files: usize, stanzas: usize, keys: usize) -> Vec<NewConfFile> {
         })
         .collect()
 }
+
+/// A new run named `name` with its first attempt begun (delivery 0): the run and its fence.
+pub async fn started_run(store: &Store, name: &str) -> (entity::store::Run, entity::store::Fence) {
+    let run = store.create_run(new_run(name)).await.expect("create");
+    let fence = store
+        .begin_attempt(run.id, uuid::Uuid::now_v7(), 0)
+        .await
+        .expect("begin");
+    (run, fence)
+}
