@@ -78,25 +78,15 @@ fn database(size: Size) {
     report.faults += 1;
     std::thread::sleep(outage);
     assert!(postgres.start_server(), "PostgreSQL restarts");
-    let settled = wait_settled(&env, &runs, Duration::from_secs(size.pick(90, 300)));
-    report.seconds = started.elapsed().as_secs_f64();
-    if !settled {
-        report.problems.push("did not settle in time".into());
-    }
-    tally(&env, &runs, &mut report);
-    println!(
-        "database-outage: {} runs record a retry; the broker retried {} deliveries",
-        retried(&env, &runs),
-        env.counter("retried")
+    conclude(
+        "database-outage",
+        &env,
+        &runs,
+        report,
+        &mut fleet,
+        started,
+        size,
     );
-    if env.queue()["dead"] != 0 {
-        report.problems.push(format!(
-            "dead letters: {:?}",
-            env.dead().iter().take(3).collect::<Vec<_>>()
-        ));
-    }
-    report.problems.extend(fleet.unexpected_exits());
-    report.finish();
 }
 
 fn storage(size: Size) {
@@ -135,15 +125,36 @@ fn storage(size: Size) {
     report.faults += 1;
     std::thread::sleep(outage);
     moto.server.signal("CONT");
-    let settled = wait_settled(&env, &runs, Duration::from_secs(size.pick(90, 300)));
+    conclude(
+        "storage-outage",
+        &env,
+        &runs,
+        report,
+        &mut fleet,
+        started,
+        size,
+    );
+}
+
+/// After the outage: waits for every run to settle, then checks and reports the scenario.
+fn conclude(
+    name: &str,
+    env: &Env,
+    runs: &Expected,
+    mut report: Report,
+    fleet: &mut Fleet,
+    started: Instant,
+    size: Size,
+) {
+    let settled = wait_settled(env, runs, Duration::from_secs(size.pick(90, 300)));
     report.seconds = started.elapsed().as_secs_f64();
     if !settled {
         report.problems.push("did not settle in time".into());
     }
-    tally(&env, &runs, &mut report);
+    tally(env, runs, &mut report);
     println!(
-        "storage-outage: {} runs record a retry; the broker retried {} deliveries",
-        retried(&env, &runs),
+        "{name}: {} runs record a retry; the broker retried {} deliveries",
+        retried(env, runs),
         env.counter("retried")
     );
     if env.queue()["dead"] != 0 {
