@@ -281,6 +281,18 @@ async fn a_late_expiry_record_of_an_older_delivery_leaves_the_live_attempt_alone
         s.heartbeat(run.id, live)
             .await
             .expect("the live attempt still holds the fence");
+        let row = s.run(run.id).await.unwrap().unwrap();
+        assert_eq!(
+            row.retry_count, 1,
+            "{}: the redelivery counts the retry the late record could not",
+            db.name
+        );
+        assert_eq!(
+            s.metrics_summary().await.unwrap().retry_stats.max_retries,
+            1,
+            "{}: the summary sees it too",
+            db.name
+        );
         // The live delivery's own expiry is recorded.
         assert!(
             s.expire_attempt(run.id, 1, 2, false, "lease expired")
@@ -291,5 +303,20 @@ async fn a_late_expiry_record_of_an_older_delivery_leaves_the_live_attempt_alone
             s.heartbeat(run.id, live).await.is_err(),
             "now it is fenced out"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_never_lowers_the_retry_count() {
+    for db in common::backends().await {
+        let s = &db.store;
+        let (run, fence) = common::started_run(s, "kept.tgz").await;
+        s.schedule_retry(run.id, fence, "boom", "trace", 2)
+            .await
+            .unwrap();
+        // A dead-letter requeue restarts the broker's count under the same task id.
+        s.begin_attempt(run.id, Uuid::now_v7(), 0).await.unwrap();
+        let row = s.run(run.id).await.unwrap().unwrap();
+        assert_eq!(row.retry_count, 2, "{}", db.name);
     }
 }

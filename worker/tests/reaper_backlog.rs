@@ -17,6 +17,9 @@ async fn an_expiry_the_database_refused_once_is_recorded_on_a_later_tick() {
     fail::cfg("ingest.before_read", "1*sleep(4500)->off").unwrap();
     // The reaper's first attempt to record that expiry fails.
     fail::cfg("reaper.record_expiry", "1*return->off").unwrap();
+    // The redelivery waits 0.8 s (well within its 1.5 s lease) before it begins, so the
+    // reaper's retried record (100 ms ticks) lands first rather than being made moot by the begin.
+    fail::cfg("ingest.before_begin_attempt", "1*off->1*sleep(800)->off").unwrap();
     let harness = Harness::new().await;
     let stop_reaper = harness.start_reaper();
     let (run, _) = harness.submit(EXAMPLE_TGZ, "stalled.tgz").await;
@@ -28,9 +31,12 @@ async fn an_expiry_the_database_refused_once_is_recorded_on_a_later_tick() {
     scenario.teardown();
 
     assert_eq!(done.status, RunStatus::Complete, "{done:?}");
+    assert_eq!(done.retry_count, 1, "{done:?}");
+    // Three fence moves: the first attempt, the recorded expiry, the redelivery. A dropped record
+    // leaves two (and lets the stalled attempt finish with retry_count 0).
     assert_eq!(
-        done.retry_count, 1,
-        "the expiry was recorded despite the refused first write"
+        done.attempt, 3,
+        "the expiry was recorded despite the refused first write: {done:?}"
     );
     let metrics = done.metrics.unwrap();
     assert_eq!(metrics.retry_count, 1);

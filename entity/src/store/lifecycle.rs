@@ -24,7 +24,9 @@ impl Store {
     /// Starts an attempt: status `parsing`, `attempt + 1` (the returned fence), `started_at` the
     /// first time, a fresh heartbeat. `delivery_attempt` is the broker's attempt number of the
     /// delivery (the envelope's `attempt`), which lets `expire_attempt` tell a late record of an
-    /// older delivery's expiry from a current one.
+    /// older delivery's expiry from a current one. It also counts the retries that came before
+    /// this delivery, so `retry_count` is raised to it: a retry the database could not record when
+    /// it happened (an outage, or a lease expiry recorded after the redelivery began) still shows.
     ///
     /// # Errors
     /// [`StoreError::AlreadyComplete`] for a complete run, [`StoreError::NotFound`].
@@ -43,11 +45,14 @@ impl Store {
         }
         let at = now();
         let attempt = model.attempt + 1;
+        let delivery = i32::try_from(delivery_attempt).unwrap_or(i32::MAX);
+        let retries = model.retry_count.max(delivery);
         let mut am = model.clone().into_active_model();
         am.status = Set(RunStatus::Parsing.as_str().to_owned());
         am.attempt = Set(attempt);
+        am.retry_count = Set(retries);
         am.task_id = Set(Some(task_id));
-        am.delivery_attempt = Set(i32::try_from(delivery_attempt).unwrap_or(i32::MAX));
+        am.delivery_attempt = Set(delivery);
         am.started_at = Set(model.started_at.or(Some(at)));
         am.last_heartbeat = Set(Some(at));
         am.completed_at = Set(None);
@@ -57,6 +62,7 @@ impl Store {
             Delta {
                 from: Some(from),
                 to: Some(RunStatus::Parsing),
+                retries: Some((model.retry_count, retries)),
                 ..Delta::default()
             },
         )
