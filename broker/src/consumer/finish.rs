@@ -1,0 +1,172 @@
+//! Finishing a leased task: renew, ack, retry later, dead-letter or release it. Every change is
+//! fenced by the delivery's lease token, so a worker that lost its lease changes nothing.
+
+use std::time::Duration;
+
+use tracing::instrument;
+
+use super::Consumer;
+use crate::config::millis;
+use crate::dead::{self, DeadRecord};
+use crate::delivery::Delivery;
+use crate::error::{BrokerError, Result};
+use crate::scripts;
+
+/// Failure type recorded by `retry_later`.
+const TRANSIENT: &str = "transient";
+/// Failure type counted by a plain `dead_letter`.
+const UNSPECIFIED: &str = "unspecified";
+
+impl Consumer {
+    /// Heartbeat: renews the lease for another `lease`.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the lease is no longer ours; `Redis` when the command fails.
+    #[instrument(name = "broker.extend_lease", skip_all, err, fields(task.id = %d.envelope.id))]
+    pub async fn extend_lease(&self, d: &Delivery) -> Result<()> {
+        let lease = millis(self.broker.config().lease);
+        let ok = scripts::extend_lease(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+            lease,
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// Finishes a task.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
+    #[instrument(name = "broker.ack", skip_all, err, fields(task.id = %d.envelope.id))]
+    pub async fn ack(&self, d: &Delivery) -> Result<()> {
+        let ok = scripts::ack(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// Finishes many tasks in one round trip per queue; `true` where acked, `false` where the
+    /// token was stale (that task is left unchanged).
+    ///
+    /// # Errors
+    /// `Redis` when a command fails.
+    pub async fn ack_many(&self, ds: &[Delivery]) -> Result<Vec<bool>> {
+        let mut acked = vec![false; ds.len()];
+        for (q, k) in self.queues.iter() {
+            let index: Vec<usize> = (0..ds.len()).filter(|&i| &ds[i].queue == q).collect();
+            if index.is_empty() {
+                continue;
+            }
+            let items: Vec<(&str, &str)> = index
+                .iter()
+                .map(|&i| (ds[i].raw.as_str(), ds[i].token.as_str()))
+                .collect();
+            let flags = scripts::ack_many(&mut self.broker.connection(), k, &items).await?;
+            for (i, ok) in index.into_iter().zip(flags) {
+                acked[i] = ok;
+            }
+        }
+        Ok(acked)
+    }
+
+    /// A failed attempt to retry after `delay`: attempt+1, `error` recorded, into the delayed set.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    pub async fn retry_later(&self, d: &Delivery, delay: Duration, error: &str) -> Result<()> {
+        self.retry_later_as(d, delay, TRANSIENT, error).await
+    }
+
+    /// Like [`Consumer::retry_later`], recording the failure as `error_type` (for example
+    /// `timeout` or `permanent` when a policy retries those) in the envelope's
+    /// `last_error_type` and the queue's `failed:<type>` counter.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    #[instrument(name = "broker.retry_later", skip_all, err, fields(task.id = %d.envelope.id, error_type))]
+    pub async fn retry_later_as(
+        &self,
+        d: &Delivery,
+        delay: Duration,
+        error_type: &str,
+        error: &str,
+    ) -> Result<()> {
+        let next = d.envelope.failed(error_type, error).to_json();
+        let mut con = self.broker.connection();
+        let ok = scripts::retry_later(
+            &mut con,
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+            &next,
+            millis(delay),
+            error_type,
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// Gives up on a task: it goes to the dead letters with `reason`.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    pub async fn dead_letter(&self, d: &Delivery, reason: &str) -> Result<()> {
+        self.dead_letter_as(d, UNSPECIFIED, reason).await
+    }
+
+    /// Like [`Consumer::dead_letter`], counting the failure under `error_type` (for example
+    /// `permanent`, `transient_exhausted`, `unknown_task`) in the queue's `failed:<type>` counter.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    #[instrument(name = "broker.dead_letter", skip_all, err, fields(task.id = %d.envelope.id, error_type))]
+    pub async fn dead_letter_as(&self, d: &Delivery, error_type: &str, reason: &str) -> Result<()> {
+        let record = DeadRecord::new(&d.raw, Some(&d.envelope), reason).to_json();
+        let cap = dead::cap(&self.broker);
+        let ok = scripts::dead_letter(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            d.raw.as_bytes(),
+            d.token.as_str(),
+            &record,
+            cap,
+            error_type,
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// Graceful shutdown: gives the task back to the front of pending now, same attempt.
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale; `Redis` when the command fails.
+    #[instrument(name = "broker.release", skip_all, err, fields(task.id = %d.envelope.id))]
+    pub async fn release(&self, d: &Delivery) -> Result<()> {
+        let ok = scripts::release(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+        )
+        .await?;
+        fenced(ok, d)
+    }
+}
+
+/// `Ok` when the script applied the change, `LeaseLost` when the token was stale.
+fn fenced(ok: bool, d: &Delivery) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(BrokerError::LeaseLost {
+            task_id: d.envelope.id,
+        })
+    }
+}
