@@ -50,9 +50,13 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Generous: a debug binary starting, migrating and spawning its parts on a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(60);
     let ready = loop {
-        if let Some(body) = curl(&[&format!("{base}/readyz")]) {
+        // Not-ready answers (503) are bodies too: wait for "ready".
+        if let Some(body) =
+            curl(&[&format!("{base}/readyz")]).filter(|body| body.contains(r#""status":"ready""#))
+        {
             break body;
         }
         assert!(
@@ -61,7 +65,8 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(ready.contains("ready"), "{ready}");
+    let ready_json: Value = serde_json::from_str(&ready).unwrap_or_default();
+    assert_eq!(ready_json["status"], "ready", "{ready}");
 
     let upload: Value = serde_json::from_str(
         &curl(&[
@@ -74,6 +79,7 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
     .unwrap();
     assert_eq!(upload["status"], "stored");
     let run_id = upload["run_id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         let status: Value = serde_json::from_str(
             &curl(&[&format!("{base}/v1/worker/runs/{run_id}/status")]).unwrap(),

@@ -31,7 +31,7 @@ async fn readyz_names_redis_when_it_is_stopped() {
     let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
     let broker = broker_at(&redis.url, &prefix).await;
     let config = ApiConfig {
-        readiness_timeout: std::time::Duration::from_millis(500),
+        readiness_timeout: std::time::Duration::from_secs(2),
         ..ApiConfig::default()
     };
     let t = TestApp::on(config, broker, prefix, None).await;

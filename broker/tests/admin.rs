@@ -130,7 +130,7 @@ async fn workers_register_and_disappear_after_their_ttl() {
         queues: vec![broker::QueueName::parse("other").unwrap()],
         ..info.clone()
     };
-    reg.register(&info, Duration::from_millis(300))
+    reg.register(&info, Duration::from_millis(2000))
         .await
         .unwrap();
     reg.register(&other, Duration::from_secs(10)).await.unwrap();
@@ -141,10 +141,10 @@ async fn workers_register_and_disappear_after_their_ttl() {
         "a consumed queue is known to the reaper and the metrics: {known:?}"
     );
     assert_eq!(reg.live_count(&queue()).await.unwrap(), 1);
-    reg.refresh(&info, Duration::from_millis(300))
+    reg.refresh(&info, Duration::from_millis(500))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(reg.live_count(&queue()).await.unwrap(), 0);
     reg.deregister(&other.id).await.unwrap();
     assert!(reg.live().await.unwrap().is_empty());

@@ -165,7 +165,7 @@ async fn retry_later_records_the_error_and_delays_the_next_attempt() {
     b.producer().enqueue(&queue(), &task(1)).await.unwrap();
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let d = c.fetch(1).await.unwrap().remove(0);
-    c.retry_later(&d, Duration::from_millis(200), "upstream 503")
+    c.retry_later(&d, Duration::from_millis(1000), "upstream 503")
         .await
         .unwrap();
     let stats = b.stats(&queue()).await.unwrap();
@@ -175,7 +175,7 @@ async fn retry_later_records_the_error_and_delays_the_next_attempt() {
     );
     let reaper = b.reaper(vec![queue()]);
     assert_eq!(reaper.tick().await.unwrap().promoted, 0);
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(reaper.tick().await.unwrap().promoted, 1);
     let again = c.fetch(1).await.unwrap().remove(0);
     assert_eq!(again.envelope.attempt, 1);

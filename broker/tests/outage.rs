@@ -4,7 +4,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use broker::{Broker, BrokerConfig, CancellationToken, Consumer, Envelope, Outage};
@@ -12,13 +12,23 @@ use common::{PrivateRedis, fast_config, queue, task, worker};
 
 const N: usize = 2_000;
 
-async fn consume(c: Consumer, acked: Arc<AtomicUsize>, shutdown: CancellationToken) {
+/// Fetches and acks until `shutdown`; waits without fetching while `hold` is set.
+async fn consume(
+    c: Consumer,
+    acked: Arc<AtomicUsize>,
+    hold: Arc<AtomicBool>,
+    shutdown: CancellationToken,
+) {
     let mut outage = Outage::with_bounds(
         "test consumer",
         Duration::from_millis(20),
         Duration::from_millis(500),
     );
     while !shutdown.is_cancelled() {
+        if hold.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
         match c.fetch(8).await {
             Ok(batch) => {
                 outage.recovered();
@@ -61,18 +71,29 @@ async fn consumers_reconnect_after_a_redis_restart_and_finish_with_nothing_lost(
 
     let shutdown = CancellationToken::new();
     let acked = Arc::new(AtomicUsize::new(0));
+    // Set from a quarter of the way until Redis is down, so the restart is always mid-run.
+    let hold = Arc::new(AtomicBool::new(false));
     let reaper = tokio::spawn(b.reaper(vec![queue()]).run(shutdown.clone()));
     let mut loops = Vec::new();
     for _ in 0..4 {
         let c = b.consumer(vec![queue()], worker()).await.unwrap();
-        loops.push(tokio::spawn(consume(c, acked.clone(), shutdown.clone())));
+        loops.push(tokio::spawn(consume(
+            c,
+            acked.clone(),
+            hold.clone(),
+            shutdown.clone(),
+        )));
     }
     while acked.load(Ordering::SeqCst) < N / 4 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    hold.store(true, Ordering::SeqCst);
+    let unhold = hold.clone();
     let server = tokio::task::spawn_blocking(move || {
         let mut server = server;
         server.stop();
+        // The consumers run into the outage: fetches fail and back off.
+        unhold.store(false, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(700));
         server.restart();
         server

@@ -9,9 +9,13 @@ use chrono::Utc;
 use common::{broker, broker_with, cleanup, fast_config, queue, raw, redis_url, task, worker};
 use redis::AsyncCommands;
 
+/// Long enough that a loaded machine never lets one lapse by accident; waits pass it by 10 %.
+const LEASE: Duration = Duration::from_millis(1000);
+const PAST_LEASE: Duration = Duration::from_millis(1100);
+
 fn short_lease() -> BrokerConfig {
     BrokerConfig {
-        lease: Duration::from_millis(100),
+        lease: LEASE,
         ..fast_config(&redis_url())
     }
 }
@@ -28,7 +32,7 @@ async fn an_expired_lease_is_redelivered_with_attempt_plus_one_and_error_type_ti
         "lease still valid"
     );
 
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    tokio::time::sleep(PAST_LEASE).await;
     let outcome = reaper.tick().await.unwrap();
     assert_eq!(outcome.expired.len(), 1);
     let expired = &outcome.expired[0];
@@ -73,8 +77,9 @@ async fn a_heartbeat_keeps_the_lease_alive() {
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let d = c.fetch(1).await.unwrap().remove(0);
     let reaper = b.reaper(vec![queue()]);
+    // 4 × 300 ms outlives the 1 s lease: only the renewals keep it.
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         c.extend_lease(&d).await.unwrap();
         assert!(reaper.tick().await.unwrap().expired.is_empty());
     }
@@ -85,7 +90,12 @@ async fn a_heartbeat_keeps_the_lease_alive() {
 #[tokio::test]
 async fn an_entry_orphaned_between_blmove_and_claim_is_recovered_after_the_grace_period_and_not_before()
  {
-    let b = broker().await;
+    let b = broker_with(BrokerConfig {
+        orphan_grace: Duration::from_millis(1000),
+        lease: Duration::from_secs(5),
+        ..fast_config(&redis_url())
+    })
+    .await;
     b.producer().enqueue(&queue(), &task(1)).await.unwrap();
     let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &queue());
     let mut con = raw(&b).await;
@@ -112,7 +122,7 @@ async fn an_entry_orphaned_between_blmove_and_claim_is_recovered_after_the_grace
         0,
         "inside the grace period"
     );
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(reaper.tick().await.unwrap().orphans_requeued, 1);
     let stats = b.stats(&queue()).await.unwrap();
     assert_eq!((stats.pending, stats.processing), (1, 0));
@@ -122,7 +132,7 @@ async fn an_entry_orphaned_between_blmove_and_claim_is_recovered_after_the_grace
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let d = c.fetch(1).await.unwrap().remove(0);
     assert_eq!(d.envelope.attempt, 0);
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     c.extend_lease(&d).await.unwrap();
     assert_eq!(
         reaper.tick().await.unwrap().orphans_requeued,
@@ -137,7 +147,7 @@ async fn delayed_tasks_are_promoted_when_due_and_not_before() {
     let b = broker().await;
     let p = b.producer();
     let later = task(1);
-    p.enqueue_in(&queue(), &later, Duration::from_millis(300))
+    p.enqueue_in(&queue(), &later, Duration::from_millis(1000))
         .await
         .unwrap();
     p.enqueue_at(
@@ -159,7 +169,7 @@ async fn delayed_tasks_are_promoted_when_due_and_not_before() {
     c.ack(&now[0]).await.unwrap();
     assert!(c.fetch(5).await.unwrap().is_empty());
 
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(reaper.tick().await.unwrap().promoted, 1);
     let got = c.fetch(5).await.unwrap();
     assert_eq!(got[0].envelope, later);
@@ -178,7 +188,7 @@ async fn retries_exhausted_go_to_the_dead_letters_with_the_reason() {
     for _ in 0..2 {
         let d = c.fetch(1).await.unwrap().remove(0);
         assert_eq!(d.envelope.id, e.id);
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        tokio::time::sleep(PAST_LEASE).await;
         outcomes.push(reaper.tick().await.unwrap().expired.remove(0));
     }
     assert!(!outcomes[0].dead_lettered);
@@ -216,7 +226,7 @@ async fn several_reapers_at_once_do_no_double_work() {
     while fetched < n {
         fetched += c.fetch(64).await.unwrap().len();
     }
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    tokio::time::sleep(PAST_LEASE).await;
     let reapers: Vec<_> = (0..4).map(|_| b.reaper(vec![queue()])).collect();
     let outcomes = futures::future::join_all(reapers.iter().map(|r| r.tick())).await;
     let expired: usize = outcomes.into_iter().map(|o| o.unwrap().expired.len()).sum();

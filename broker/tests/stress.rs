@@ -13,6 +13,9 @@ use common::{broker_with, cleanup, fast_config, queue, redis_url, task, worker};
 const N: usize = 10_000;
 const CONSUMERS: usize = 8;
 const STALL_RATE: f64 = 0.02;
+/// Leases are 1 s (room for a loaded machine), stalls 1.5 s (past the lease).
+const LEASE: Duration = Duration::from_millis(1000);
+const STALL: Duration = Duration::from_millis(1500);
 
 type Acks = Arc<Mutex<HashMap<TaskId, u32>>>;
 
@@ -35,7 +38,7 @@ async fn consume(c: Consumer, acks: Acks, done: Arc<AtomicUsize>, stalls: Arc<At
                 stalls.fetch_add(1, Ordering::SeqCst);
                 let (c, acks, done) = (c.clone(), acks.clone(), done.clone());
                 tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    tokio::time::sleep(STALL).await;
                     match c.ack(&d).await {
                         Ok(()) => record(&acks, &done, &d),
                         Err(BrokerError::LeaseLost { .. }) => {}
@@ -61,7 +64,7 @@ async fn consume(c: Consumer, acks: Acks, done: Arc<AtomicUsize>, stalls: Arc<At
 async fn ten_thousand_tasks_through_eight_consumers_with_random_lease_expiries_are_each_acked_exactly_once()
  {
     let config = BrokerConfig {
-        lease: Duration::from_millis(150),
+        lease: LEASE,
         reaper_interval: Duration::from_millis(20),
         block_timeout: Duration::from_millis(50),
         max_retries: 1_000,
@@ -94,7 +97,7 @@ async fn ten_thousand_tasks_through_eight_consumers_with_random_lease_expiries_a
         .await
         .expect("drained in time")
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await; // let stalled acks finish
+    tokio::time::sleep(STALL + Duration::from_millis(100)).await; // let stalled acks finish
     shutdown.cancel();
     reaper.await.unwrap();
 

@@ -97,7 +97,7 @@ fn run(size: Size) {
     println!(
         "redis-restart: work resumed {reconnects:.1?} s after each restart (slowest {slowest:.1} s)"
     );
-    if slowest > 10.0 {
+    if slowest > 15.0 {
         report
             .problems
             .push(format!("a reconnection took {slowest:.1} s"));

@@ -181,10 +181,10 @@ mod tests {
     #[test]
     fn progress_resets_idle_time() {
         let progress = Progress::new();
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(progress.idle() >= Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(progress.idle() >= Duration::from_millis(300));
         progress.tick();
-        assert!(progress.idle() < Duration::from_millis(20));
+        assert!(progress.idle() < Duration::from_millis(300));
     }
 
     #[tokio::test]

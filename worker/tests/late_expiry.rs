@@ -11,7 +11,8 @@ use std::time::Duration;
 use common::{EXAMPLE_STANZAS, EXAMPLE_TGZ, Harness};
 use entity::store::RunStatus;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Fail-point sleeps block their thread: 4 threads keep heartbeats and the reaper running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_expiry_recorded_after_the_run_was_read_shows_in_the_completed_metrics() {
     let scenario = fail::FailScenario::setup();
     fail::cfg("ingest.before_begin_attempt", "1*sleep(1000)").unwrap();

@@ -10,7 +10,8 @@ use std::time::Duration;
 use common::{EXAMPLE_STANZAS, EXAMPLE_TGZ, Harness};
 use entity::store::RunStatus;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Fail-point sleeps block their thread: 4 threads keep heartbeats and the reaper running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_expiry_the_database_refused_once_is_recorded_on_a_later_tick() {
     let scenario = fail::FailScenario::setup();
     // The first attempt stalls 4.5 s without progress before reading: its last renewal (1.4 s in) runs out at 2.9 s.
