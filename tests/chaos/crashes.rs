@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    Fleet, Report, Rng, Size, check_acks, envelope, exclusive, push, submit_archives, tally,
-    wait_settled,
+    Expected, Fleet, Report, Rng, Size, check_acks, envelope, exclusive, push, submit_archives,
+    tally, wait_settled,
 };
 use crate::support::Env;
 
@@ -17,7 +17,7 @@ fn run(size: Size) {
     // Kills cost attempts; a task hit many times must still have retries left.
     env.set("CONFQ_MAX_RETRIES", "50");
     env.migrate();
-    let (archives, sleeps) = size.pick((150, 100), (1_500, 500));
+    let (archives, sleeps) = size.pick((150, 100), (2_000, 500));
     let runs = submit_archives(&env, archives, 1_000, 2, 10);
     let sleepers: Vec<Vec<u8>> = (0..sleeps)
         .map(|i| {
@@ -57,8 +57,30 @@ fn run(size: Size) {
     }
     tally(&env, &runs, &mut report);
     check_acks(&env, archives + sleeps, &mut report);
+    check_retries(&env, &runs, &mut report);
     report.problems.extend(fleet.unexpected_exits());
     report.finish();
+}
+
+/// Retry counts agree with what the broker saw: every retry of a run came from a lease expiry
+/// (a killed worker) or a retry the worker scheduled, so their sum is at most the broker's
+/// `expired` + `retried` (which also count the sleep tasks).
+fn check_retries(env: &Env, runs: &Expected, report: &mut Report) {
+    let rows = env.db().runs();
+    let recorded: i64 = runs
+        .keys()
+        .filter_map(|id| rows.get(id))
+        .map(|row| i64::from(row.retry_count))
+        .sum();
+    let redelivered = env.counter("expired") + env.counter("retried");
+    println!(
+        "worker-crashes: runs record {recorded} retries; the broker redelivered {redelivered}"
+    );
+    if recorded > redelivered {
+        report.problems.push(format!(
+            "runs record {recorded} retries but the broker redelivered only {redelivered}"
+        ));
+    }
 }
 
 #[test]

@@ -152,11 +152,23 @@ fn conclude(
         report.problems.push("did not settle in time".into());
     }
     tally(env, runs, &mut report);
+    let (runs_retried, deliveries_retried) = (retried(env, runs), env.counter("retried"));
     println!(
-        "{name}: {} runs record a retry; the broker retried {} deliveries",
-        retried(env, runs),
-        env.counter("retried")
+        "{name}: {runs_retried} runs record a retry; the broker retried {deliveries_retried} deliveries"
     );
+    // The outage must have been felt as transient failures, and every retried run says so
+    // (its next attempt records the retry count even if `retrying` could not be written).
+    if deliveries_retried == 0 || runs_retried == 0 {
+        report.problems.push(format!(
+            "the outage caused no retries ({runs_retried} runs, {deliveries_retried} deliveries)"
+        ));
+    }
+    let redelivered = deliveries_retried + env.counter("expired");
+    if i64::try_from(runs_retried).unwrap_or(i64::MAX) > redelivered {
+        report.problems.push(format!(
+            "{runs_retried} runs record a retry but the broker redelivered only {redelivered}"
+        ));
+    }
     if env.queue()["dead"] != 0 {
         report.problems.push(format!(
             "dead letters: {:?}",

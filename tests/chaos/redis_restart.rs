@@ -97,7 +97,9 @@ fn run(size: Size) {
     println!(
         "redis-restart: work resumed {reconnects:.1?} s after each restart (slowest {slowest:.1} s)"
     );
-    if slowest > 15.0 {
+    // The bound: workers reconnect by themselves within 5 s of Redis being back
+    // (measured: 0.1 s; the outage backoff is capped at 5 s).
+    if slowest > 5.0 {
         report
             .problems
             .push(format!("a reconnection took {slowest:.1} s"));

@@ -96,17 +96,31 @@ pub struct PrivatePostgres {
     as_postgres: bool,
 }
 
+/// Where Debian's packages (any version, newest first) or a source build put `initdb`/`pg_ctl`.
+fn postgres_bin_dirs() -> Vec<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort_by_key(|path| {
+        let version = path.parent().and_then(|p| p.file_name());
+        std::cmp::Reverse(version.and_then(|v| v.to_str()?.parse::<u32>().ok()))
+    });
+    let mut dirs = vec![PathBuf::from("/usr/local/bin")];
+    dirs.extend(versions);
+    dirs
+}
+
 impl PrivatePostgres {
     pub fn start(dir: &Path) -> Option<Self> {
-        let Some(bin) = [
-            "/usr/local/bin",
-            "/usr/lib/postgresql/17/bin",
-            "/usr/lib/postgresql/16/bin",
-            "/usr/lib/postgresql/15/bin",
-        ]
-        .iter()
-        .map(PathBuf::from)
-        .find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists()) else {
+        let Some(bin) = postgres_bin_dirs()
+            .into_iter()
+            .find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
+        else {
             println!("skipped: no initdb/pg_ctl in /usr/local/bin or /usr/lib/postgresql/*/bin");
             return None;
         };

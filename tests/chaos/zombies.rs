@@ -66,13 +66,14 @@ fn run(size: Size) {
     }
     tally(&env, &runs, &mut report);
     check_acks(&env, archives + sleeps, &mut report);
-    let refused = fleet
-        .workers
+    // Only the workers that were frozen count: their late ack or write must have been refused.
+    thawed.sort_unstable();
+    thawed.dedup();
+    let refused = thawed
         .iter()
-        .filter(|worker| {
-            REFUSALS
-                .iter()
-                .any(|needle| worker.log_text().contains(needle))
+        .filter(|&&index| {
+            let log = fleet.workers[index].log_text();
+            REFUSALS.iter().any(|needle| log.contains(needle))
         })
         .count();
     if report.faults > 0 && refused == 0 {
