@@ -8,8 +8,10 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/confq --create-home confq
+ && useradd --system --uid 10001 --home-dir /var/lib/confq --create-home confq \
+ && install -d -o confq -g confq /var/lib/confq/uploads
 COPY --from=build /src/target/release/confq /usr/local/bin/confq
+# The uploads volume mounts here: Docker copies this directory's owner into a new named volume.
 USER confq
 WORKDIR /var/lib/confq
 ENV CONFQ_DATA_DIR=/var/lib/confq \

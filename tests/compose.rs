@@ -150,3 +150,40 @@ fn dockerfile_is_multi_stage_and_runs_as_non_root() {
     assert_ne!(user.trim(), "USER root");
     assert!(DOCKERFILE.contains("ENTRYPOINT [\"confq\"]"));
 }
+
+/// A named volume takes the owner of the image directory it is mounted on; a mount point the
+/// image lacks is created by Docker as root, and the non-root confq could not write uploads.
+#[test]
+fn every_volume_mount_point_exists_in_the_image_owned_by_its_user() {
+    let compose = compose();
+    let user = DOCKERFILE
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix("USER "))
+        .expect("a USER line")
+        .trim();
+    for (name, service) in services(&compose) {
+        let uses_image = service.get("build").is_some()
+            || service
+                .get("image")
+                .and_then(Value::as_str)
+                .is_some_and(|image| image.contains("confq"));
+        if !uses_image {
+            continue;
+        }
+        for volume in service
+            .get("volumes")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let target = volume.split(':').nth(1).expect("source:target");
+            let made = format!("install -d -o {user} -g {user} {target}");
+            assert!(
+                DOCKERFILE.contains(&made) || target == "/var/lib/confq",
+                "{name:?}: {target} must be made in the image for {user} (`{made}`)"
+            );
+        }
+    }
+}
