@@ -55,9 +55,21 @@ fn usage_error(error: &clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
+            // clap's first paragraph, folded onto one line: its indented continuation lines name
+            // the missing argument or the possible values.
             let rendered = error.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let what = first.strip_prefix("error: ").unwrap_or(first);
+            let paragraph: Vec<&str> = rendered
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let joined = paragraph.join(" ");
+            let what = joined.strip_prefix("error: ").unwrap_or(&joined);
+            let what = if what.is_empty() {
+                "invalid arguments"
+            } else {
+                what
+            };
             exit::Failure::usage(format!("{what} — see 'confq --help'")).report()
         }
     }

@@ -85,11 +85,20 @@ impl Settings {
             Some(n) => n,
             None => defaults.concurrency,
         };
+        let heartbeat = seconds("CONFQ_HEARTBEAT_SECS", self.heartbeat_secs)?;
+        let lease = seconds("CONFQ_LEASE_SECS", self.lease_secs)?;
+        // A renewal must land before the lease it renews runs out.
+        if heartbeat >= lease {
+            return Err(Failure::usage(format!(
+                "CONFQ_HEARTBEAT_SECS ({}) must be shorter than CONFQ_LEASE_SECS ({}): every task would lose its lease",
+                self.heartbeat_secs, self.lease_secs
+            )));
+        }
         Ok(WorkerConfig {
             queues,
             concurrency,
-            heartbeat: seconds("CONFQ_HEARTBEAT_SECS", self.heartbeat_secs)?,
-            lease: seconds("CONFQ_LEASE_SECS", self.lease_secs)?,
+            heartbeat,
+            lease,
             shutdown_grace: Duration::try_from_secs_f64(args.shutdown_grace).map_err(|_| {
                 Failure::usage("--shutdown-grace must be a non-negative number of seconds")
             })?,

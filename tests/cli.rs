@@ -293,7 +293,8 @@ fn ingest_starts_a_private_redis_when_none_answers() {
     let output = env
         .command()
         .env("CONFQ_REDIS_URL", format!("redis://127.0.0.1:{port}"))
-        .args(["ingest", EXAMPLE, "--wait", "--json"])
+        // No --wait: the tasks would die with the private Redis, so ingest waits anyway.
+        .args(["ingest", EXAMPLE, "--json"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
@@ -356,6 +357,11 @@ fn clap_usage_errors_are_one_line_too() {
             "{text}"
         );
     }
+    // The line says what is missing or which values are allowed (clap's indented lines).
+    let missing = stderr(&env.run(&["ingest"]));
+    assert!(missing.contains("<FILE"), "{missing}");
+    let values = stderr(&env.run(&["--log-format", "xml", "status", "1"]));
+    assert!(values.contains("possible values: text, json"), "{values}");
     let help = env.run(&["--help"]);
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: confq"));
@@ -423,5 +429,23 @@ fn no_migrate_on_a_fresh_database_says_to_migrate() {
         stderr(&output).contains("run `confq migrate`"),
         "{}",
         stderr(&output)
+    );
+}
+
+#[test]
+fn a_heartbeat_no_shorter_than_the_lease_is_refused() {
+    let env = Env::new();
+    let output = env
+        .command()
+        .env("CONFQ_HEARTBEAT_SECS", "500")
+        .env("CONFQ_LEASE_SECS", "120")
+        .args(["worker"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("CONFQ_HEARTBEAT_SECS") && text.contains("CONFQ_LEASE_SECS"),
+        "{text}"
     );
 }

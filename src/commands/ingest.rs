@@ -36,7 +36,14 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> 
     for file in &args.files {
         runs.push(submit(&services.broker, &store, &storage, settings, file).await?);
     }
-    if !args.wait {
+    // A private Redis ends with this process, and the tasks in it: wait for them here.
+    let wait = args.wait || services.private_redis.is_some();
+    if wait && !args.wait && !args.json {
+        eprintln!(
+            "confq: the broker is a private redis-server that stops with this command; waiting for the runs"
+        );
+    }
+    if !wait {
         print_submitted(&runs, args.json);
         return Ok(());
     }
