@@ -35,6 +35,8 @@ pub enum Cap {
     EntryBytes,
     /// [`crate::archive::Limits::max_entries`].
     Entries,
+    /// [`crate::archive::Limits::max_conf_bytes`].
+    ConfBytes,
 }
 
 impl fmt::Display for Cap {
@@ -43,6 +45,7 @@ impl fmt::Display for Cap {
             Cap::TotalBytes => "total uncompressed bytes",
             Cap::EntryBytes => "bytes per entry",
             Cap::Entries => "entry count",
+            Cap::ConfBytes => "config text bytes",
         })
     }
 }

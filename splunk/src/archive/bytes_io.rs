@@ -93,6 +93,7 @@ pub(crate) fn classify(
             Cap::TotalBytes => limits.max_total_bytes,
             Cap::EntryBytes => limits.max_entry_bytes,
             Cap::Entries => limits.max_entries,
+            Cap::ConfBytes => limits.max_conf_bytes,
         };
         return ArchiveError::LimitExceeded { cap, limit, entry };
     }

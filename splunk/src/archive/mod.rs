@@ -34,15 +34,20 @@ pub struct Limits {
     pub max_entry_bytes: u64,
     /// Members of any kind, directories and skipped ones included.
     pub max_entries: u64,
+    /// `.conf`/`.meta` bytes handed out over the whole archive: what a caller that keeps every
+    /// parsed file until one write (the ingest task) holds in memory, several times over once
+    /// parsed.
+    pub max_conf_bytes: u64,
 }
 
 impl Default for Limits {
-    /// 2 GiB total, 64 MiB per conf member, 100,000 members.
+    /// 2 GiB total, 64 MiB per conf member, 100,000 members, 128 MiB of conf text.
     fn default() -> Self {
         Limits {
             max_total_bytes: 2 << 30,
             max_entry_bytes: 64 << 20,
             max_entries: 100_000,
+            max_conf_bytes: 128 << 20,
         }
     }
 }

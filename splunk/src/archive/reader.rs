@@ -87,6 +87,8 @@ pub struct ArchiveReader<R: AsyncRead + Unpin> {
     warnings: Vec<ArchiveWarning>,
     entries_seen: u64,
     returned: HashSet<String>,
+    /// Bytes of the conf members handed out so far (against `max_conf_bytes`).
+    conf_bytes: u64,
     /// Name of the member being read, or of the last one read: errors name it.
     current: String,
     /// Set after an error: the stream position is unknown, so reading stops.
@@ -136,6 +138,7 @@ impl<R: AsyncRead + Unpin + Send> ArchiveReader<R> {
             warnings: Vec::new(),
             entries_seen: 0,
             returned: HashSet::new(),
+            conf_bytes: 0,
             current: String::new(),
             failed: false,
         })
@@ -216,6 +219,14 @@ impl<R: AsyncRead + Unpin + Send> ArchiveReader<R> {
             return Ok(None);
         }
         let Some(data) = data else { return Ok(None) };
+        self.conf_bytes = self.conf_bytes.saturating_add(data.len() as u64);
+        if self.conf_bytes > self.limits.max_conf_bytes {
+            return Err(ArchiveError::LimitExceeded {
+                cap: Cap::ConfBytes,
+                limit: self.limits.max_conf_bytes,
+                entry: head.name,
+            });
+        }
         if !head.utf8 {
             self.warnings.push(warn(ArchiveWarningKind::NonUtf8Name));
         }

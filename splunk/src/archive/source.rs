@@ -37,6 +37,7 @@ impl Watch {
             Cap::TotalBytes => 1,
             Cap::EntryBytes => 2,
             Cap::Entries => 3,
+            Cap::ConfBytes => 4,
         };
         self.cap.store(code, Relaxed);
         io::Error::other(format!("archive exceeds the {cap} cap"))
@@ -48,6 +49,7 @@ impl Watch {
             1 => Some(Cap::TotalBytes),
             2 => Some(Cap::EntryBytes),
             3 => Some(Cap::Entries),
+            4 => Some(Cap::ConfBytes),
             _ => None,
         }
     }

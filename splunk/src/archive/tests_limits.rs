@@ -12,7 +12,32 @@ fn small() -> Limits {
         max_total_bytes: 1 << 20,
         max_entry_bytes: 1 << 16,
         max_entries: 100,
+        max_conf_bytes: 1 << 20,
     }
+}
+
+#[tokio::test]
+async fn conf_text_over_the_whole_archive_is_capped() {
+    let body = vec![b'#'; 40_000];
+    let tar = TarballBuilder::default()
+        .file("a/default/one.conf", &body)
+        .file("a/default/two.conf", &body)
+        .file("a/default/three.conf", &body)
+        .finish();
+    assert_eq!(read_all(&tar, small()).await.files.len(), 3);
+    let tight = Limits {
+        max_conf_bytes: 100_000,
+        ..small()
+    };
+    let err = read_all(&tar, tight).await.err();
+    assert!(
+        matches!(
+            &err,
+            ArchiveError::LimitExceeded { cap: Cap::ConfBytes, limit: 100_000, entry }
+                if entry == "a/default/three.conf"
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
