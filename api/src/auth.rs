@@ -31,11 +31,19 @@ pub async fn require_token(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(bearer_token);
     match presented {
         Some(p) if token_matches(p, token) => next.run(request).await,
         _ => ApiError::Unauthorized.into_response(),
     }
+}
+
+/// The credentials of a `Bearer` authorization header; the scheme is case-insensitive (RFC 7235).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start())
 }
 
 fn needs_token(method: &Method, path: &str, protect_reads: bool) -> bool {

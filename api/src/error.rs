@@ -131,6 +131,19 @@ pub async fn log_server_errors(request: Request, next: Next) -> Response {
         .to_owned();
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = next.run(request).await;
+    if response.status() == StatusCode::GATEWAY_TIMEOUT
+        && response.extensions().get::<ServerError>().is_none()
+    {
+        // The timeout layer answers with an empty body; give it the error shape of every other.
+        tracing::error!(request.id = %request_id, %method, %path, status = 504, "request timed out");
+        let (mut parts, _) = response.into_parts();
+        parts.headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        );
+        let body = json!({ "error": format!("request timed out (request id {request_id})") });
+        return Response::from_parts(parts, axum::body::Body::from(body.to_string()));
+    }
     let Some(ServerError(chain)) = response.extensions().get::<ServerError>().cloned() else {
         return response;
     };

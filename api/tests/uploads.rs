@@ -235,4 +235,10 @@ async fn protected_reads_need_the_token_but_probes_do_not() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(t.call_with(request).await.0, StatusCode::OK);
+    // The scheme is case-insensitive (RFC 7235).
+    let lower = Request::get("/v1/runs")
+        .header("authorization", "bearer s3cret")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(t.call_with(lower).await.0, StatusCode::OK);
 }

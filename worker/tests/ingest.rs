@@ -167,7 +167,35 @@ async fn unsupported_format_and_empty_archive_are_permanent() {
     worker.await.unwrap();
     assert_eq!(done.status, RunStatus::Failed);
     assert!(done.error_message.unwrap().starts_with("Permanent error: "));
+    assert_eq!(done.retry_count, 0, "a permanent error is not retried");
+
+    // A valid archive with nothing to ingest: missing required data, not a retry.
+    let (empty, _) = harness.submit(&readme_only_tar().await, "docs.tar").await;
+    let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
+    let done = harness.wait_final(empty.id, LIMIT).await;
+    shutdown.graceful.cancel();
+    worker.await.unwrap();
+    assert_eq!(done.status, RunStatus::Failed, "{done:?}");
+    assert_eq!(
+        done.error_message.as_deref(),
+        Some("Permanent error: missing required data: the archive holds no .conf or .meta file")
+    );
+    assert_eq!(done.retry_count, 0);
     harness.cleanup().await;
+}
+
+/// A tar holding only `app/README.txt`.
+async fn readme_only_tar() -> Vec<u8> {
+    let mut builder = tokio_tar::Builder::new(Vec::new());
+    let data = b"no configuration here\n";
+    let mut header = tokio_tar::Header::new_gnu();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    builder
+        .append_data(&mut header, "app/README.txt", &data[..])
+        .await
+        .unwrap();
+    builder.into_inner().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,9 +245,22 @@ async fn completed_run_redelivery_is_skipped() {
         .enqueue(&harness.queue, &envelope)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The redelivery is taken and acknowledged (not left in the queue)...
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let depths = harness.broker.stats(&harness.queue).await.unwrap();
+        if depths.processed == 2 && depths.pending + depths.processing + depths.delayed == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the redelivery was never acknowledged: {depths:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     shutdown.graceful.cancel();
     worker.await.unwrap();
+    // ...and changed nothing.
     let again = harness.store.run(run.id).await.unwrap().unwrap();
     assert_eq!(again.status, RunStatus::Complete);
     assert_eq!(

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use entity::store::{FileWarning, NewConfFile, NewStanza};
 use splunk::archive::{ArchiveReader, ConfEntry, Limits};
-use splunk::conf::{self, Stanza};
+use splunk::conf::{self, Stanza, WarningKind};
 use tokio::io::AsyncRead;
 use tracing::info;
 
@@ -73,8 +73,11 @@ where
 
 /// Parses one entry into the rows the store writes.
 pub fn parse_entry(entry: ConfEntry) -> NewConfFile {
-    let (stanzas, warnings, parse_error) = match conf::parse(&entry.data) {
+    match conf::parse(&entry.data) {
         Ok(parsed) => {
+            if let Some(error) = not_conf(&parsed) {
+                return file_row(entry, Vec::new(), Vec::new(), Some(error));
+            }
             let warnings = parsed
                 .warnings
                 .iter()
@@ -91,10 +94,19 @@ pub fn parse_entry(entry: ConfEntry) -> NewConfFile {
                 .stanzas
                 .into_iter()
                 .map(|stanza| new_stanza(stanza, false));
-            (global.chain(named).collect(), warnings, None)
+            file_row(entry, global.chain(named).collect(), warnings, None)
         }
-        Err(error) => (Vec::new(), Vec::new(), Some(error.to_string())),
-    };
+        Err(error) => file_row(entry, Vec::new(), Vec::new(), Some(error.to_string())),
+    }
+}
+
+/// The row of one archive member.
+fn file_row(
+    entry: ConfEntry,
+    stanzas: Vec<NewStanza>,
+    warnings: Vec<FileWarning>,
+    parse_error: Option<String>,
+) -> NewConfFile {
     NewConfFile {
         path: entry.path,
         app: entry.app,
@@ -108,11 +120,61 @@ pub fn parse_entry(entry: ConfEntry) -> NewConfFile {
     }
 }
 
+/// Why a file that decoded is still not a `.conf` file (JSON, CSV, prose under a `.conf` name):
+/// not one setting, and only lines Splunk ignores. Empty and comment-only files are fine.
+fn not_conf(parsed: &conf::ConfFile) -> Option<String> {
+    let settings: usize = parsed
+        .global
+        .iter()
+        .chain(&parsed.stanzas)
+        .map(|stanza| stanza.settings.len())
+        .sum();
+    let mut ignored = parsed.warnings.iter().filter(|warning| {
+        matches!(
+            warning.kind,
+            WarningKind::NoEquals | WarningKind::UnclosedHeader | WarningKind::UnopenedHeader
+        )
+    });
+    let first = ignored.next()?;
+    (settings == 0).then(|| {
+        format!(
+            "not a .conf file: no setting, only lines Splunk ignores ({} of them, the first at line {})",
+            1 + ignored.count(),
+            first.line
+        )
+    })
+}
+
 fn new_stanza(stanza: Stanza, global: bool) -> NewStanza {
     NewStanza {
         name: stanza.name,
         global,
         line: i64::from(stanza.lines.first().copied().unwrap_or(0)),
         settings: stanza.settings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(text: &str) -> Option<String> {
+        not_conf(&conf::parse(text.as_bytes()).expect("decodes"))
+    }
+
+    #[test]
+    fn a_json_file_named_conf_is_a_parse_error() {
+        let error =
+            verdict("{\n  \"index\": \"main\",\n  \"hosts\": [1, 2]\n}\n").expect("rejected");
+        assert!(error.starts_with("not a .conf file"), "{error}");
+        assert!(error.contains("the first at line 1"), "{error}");
+    }
+
+    #[test]
+    fn empty_comment_only_and_mostly_valid_files_are_conf() {
+        assert_eq!(verdict(""), None);
+        assert_eq!(verdict("# only a comment\n\n"), None);
+        assert_eq!(verdict("[empty stanza]\n"), None);
+        assert_eq!(verdict("[s]\nkey = value\nstray words\n"), None);
     }
 }
