@@ -32,7 +32,12 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
                 }
             }
             if list.json {
-                out!("{}", json!({ "items": items, "next": null }));
+                // The HTTP list's document, so scripts can use either.
+                let page = api::schemas::DeadLetterPage {
+                    items: items.iter().cloned().map(Into::into).collect(),
+                    next: None,
+                };
+                out!("{}", json!(page));
             } else {
                 let rows: Vec<Vec<String>> = items
                     .iter()

@@ -37,7 +37,7 @@ pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
         shutdown.clone(),
     ));
     let stop_api = CancellationToken::new();
-    let api = tokio::spawn({
+    let mut api = tokio::spawn({
         let (settings, args, broker, stop_api) = (
             settings.clone(),
             args.clone(),
@@ -52,7 +52,7 @@ pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
     );
     tokio::select! {
         () = shutdown.graceful.cancelled() => {}
-        result = api => {
+        result = &mut api => {
             shutdown.graceful.cancel();
             stop_background.cancel();
             let _ = worker.await;
@@ -62,6 +62,8 @@ pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
     info!("stopping");
     stop_api.cancel();
     let _ = worker.await;
+    // The server drains its in-flight requests (an upload, say) before the runtime goes.
+    let _ = api.await;
     stop_background.cancel();
     let _ = reaper.await;
     if let Some(private) = services.private_redis {
