@@ -217,18 +217,25 @@ fn usage_errors_exit_two_with_one_clear_line() {
     let unknown = env.run(&["frobnicate"]);
     assert_eq!(unknown.status.code(), Some(2));
 
-    let bad_backoff = env
+    let text = worker_refuses(&env, &[("CONFQ_RETRY_BACKOFF", "60,soon")]);
+    assert!(text.contains("CONFQ_RETRY_BACKOFF"), "{text}");
+}
+
+/// Starts `confq worker` with `vars` set, expects the usage exit code 2, returns its stderr.
+fn worker_refuses(env: &Env, vars: &[(&str, &str)]) -> String {
+    let output = env
         .command()
-        .env("CONFQ_RETRY_BACKOFF", "60,soon")
+        .envs(vars.iter().copied())
         .args(["worker"])
         .output()
         .unwrap();
-    assert_eq!(bad_backoff.status.code(), Some(2));
-    assert!(
-        stderr(&bad_backoff).contains("CONFQ_RETRY_BACKOFF"),
-        "{}",
-        stderr(&bad_backoff)
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{vars:?}: {}",
+        stderr(&output)
     );
+    stderr(&output)
 }
 
 #[test]
@@ -314,14 +321,10 @@ fn ingest_starts_a_private_redis_when_none_answers() {
 #[test]
 fn an_invalid_retry_policy_is_a_usage_error_naming_it() {
     let env = Env::new();
-    let output = env
-        .command()
-        .env("CONFQ_RETRY_POLICY", r#"{"flaky": {"max_retries": 2}}"#)
-        .args(["worker"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let text = stderr(&output);
+    let text = worker_refuses(
+        &env,
+        &[("CONFQ_RETRY_POLICY", r#"{"flaky": {"max_retries": 2}}"#)],
+    );
     assert!(
         text.contains("CONFQ_RETRY_POLICY") && text.contains("flaky"),
         "{text}"
@@ -435,15 +438,10 @@ fn no_migrate_on_a_fresh_database_says_to_migrate() {
 #[test]
 fn a_heartbeat_no_shorter_than_the_lease_is_refused() {
     let env = Env::new();
-    let output = env
-        .command()
-        .env("CONFQ_HEARTBEAT_SECS", "500")
-        .env("CONFQ_LEASE_SECS", "120")
-        .args(["worker"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let text = stderr(&output);
+    let text = worker_refuses(
+        &env,
+        &[("CONFQ_HEARTBEAT_SECS", "500"), ("CONFQ_LEASE_SECS", "120")],
+    );
     assert!(
         text.contains("CONFQ_HEARTBEAT_SECS") && text.contains("CONFQ_LEASE_SECS"),
         "{text}"

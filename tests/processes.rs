@@ -34,13 +34,10 @@ fn wait_for_status(env: &Env, run: i64, wanted: &str, timeout: Duration) -> bool
 }
 
 fn wait_status(env: &Env, run: i64, wanted: &str) {
-    let db = env.db();
-    wait_for(PATIENCE, &format!("run {run} to be {wanted}"), || {
-        db.runs()
-            .get(&run)
-            .filter(|row| row.status == wanted)
-            .map(|_| ())
-    });
+    assert!(
+        wait_for_status(env, run, wanted, PATIENCE),
+        "timed out after {PATIENCE:?} waiting for run {run} to be {wanted}"
+    );
 }
 
 /// Waits until nothing is pending, processing or delayed (an element orphaned by a kill between
