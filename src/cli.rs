@@ -151,6 +151,9 @@ pub struct ApiArgs {
     /// Require the API token for reads too.
     #[arg(long)]
     pub protect_reads: bool,
+    /// Seconds an upload body may send nothing before it is cut off with 408.
+    #[arg(long, env = "CONFQ_UPLOAD_IDLE_SECS", default_value_t = 30.0)]
+    pub upload_idle_secs: f64,
 }
 
 /// Arguments of `confq worker`.

@@ -117,7 +117,11 @@ pub fn queue(name: &str) -> Result<QueueName, Failure> {
         .map_err(|error| Failure::usage(format!("invalid queue name {name:?}: {error}")))
 }
 
-fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
+/// A positive number of seconds from the setting `name`.
+///
+/// # Errors
+/// A usage failure naming the setting when the value is zero, negative or not finite.
+pub fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|duration| !duration.is_zero())
