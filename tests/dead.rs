@@ -2,6 +2,8 @@
 //! from `CONFQ_DEAD_MAX` / `CONFQ_DEAD_MAX_AGE_SECS` and a reaper applies them with no new dead
 //! letter arriving; a command line missing its command exits 2 with one line.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::process::Command;

@@ -1,5 +1,6 @@
 //! Dead-letter paging under concurrent change, records of earlier versions, and the caps a
 //! reaper tick applies with no new arrival; against a real Redis.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
