@@ -56,7 +56,10 @@ fn a_reaper_applies_the_configured_dead_letter_caps_with_no_new_arrival() {
     });
     assert_eq!(numbers(&env), [3, 2], "the newest within the age kept");
     wait_for(PATIENCE, "the reaper to log what it dropped", || {
-        reaper.log_text().contains("dropped dead letters").then_some(())
+        reaper
+            .log_text()
+            .contains("dropped dead letters")
+            .then_some(())
     });
     reaper.kill();
 }
