@@ -43,8 +43,19 @@ impl Settings {
             reaper_interval: seconds("CONFQ_REAPER_INTERVAL_SECS", self.reaper_interval_secs)?,
             max_retries: self.max_retries,
             backoff: self.backoff()?,
+            dead_max_len: self.dead_max()?,
+            dead_max_age: seconds("CONFQ_DEAD_MAX_AGE_SECS", self.dead_max_age_secs)?,
             ..BrokerConfig::default()
         })
+    }
+
+    fn dead_max(&self) -> Result<usize, Failure> {
+        match self.dead_max {
+            0 => Err(Failure::usage(
+                "CONFQ_DEAD_MAX must be at least 1 (dead letters kept per queue)",
+            )),
+            n => Ok(n),
+        }
     }
 
     /// The retry policy of workers.
