@@ -37,14 +37,20 @@ fn without_fault_text(message: &str) -> String {
     }
 }
 
-/// Submits `bytes` whose envelope claims `attempt` earlier deliveries, runs a worker and the
-/// reaper until the run is final, and returns it.
+/// With the fail points of `faults` set, submits `bytes` whose envelope claims `attempt` earlier
+/// deliveries, runs a worker and the reaper until the run is final, and returns it.
 async fn run_to_the_end(
-    harness: &Harness,
+    faults: &[(&str, &str)],
     bytes: &[u8],
     attempt: u32,
     retry: Option<RetryPolicy>,
-) -> (Run, worker::RunnerStats) {
+) -> (Harness, Run, worker::RunnerStats) {
+    let _turn = TURN.lock().await;
+    let scenario = fail::FailScenario::setup();
+    for (point, actions) in faults {
+        fail::cfg(*point, actions).unwrap();
+    }
+    let harness = Harness::new().await;
     let (run, mut envelope) = harness.stage(bytes, "accounting.tgz").await;
     envelope.attempt = attempt;
     harness
@@ -63,7 +69,8 @@ async fn run_to_the_end(
     shutdown.graceful.cancel();
     let stats = worker.await.unwrap();
     stop_reaper.cancel();
-    (done, stats)
+    scenario.teardown();
+    (harness, done, stats)
 }
 
 // Item: a timeout on the last retry ends exactly like the transient path (retry_count 3,
@@ -71,14 +78,15 @@ async fn run_to_the_end(
 // metrics hold the time since the first start and what the attempt had stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_timeout_on_the_fourth_delivery_fails_after_3_retries() {
-    let _turn = TURN.lock().await;
-    let scenario = fail::FailScenario::setup();
-    // The delivery writes its results, then stalls past its lease.
-    fail::cfg("ingest.before_complete", "1*sleep(4500)->off").unwrap();
-    let harness = Harness::new().await;
-    // The fourth delivery (three retries before it) with the default budget of 3.
-    let (done, _) = run_to_the_end(&harness, EXAMPLE_TGZ, 3, None).await;
-    scenario.teardown();
+    // The fourth delivery (three retries before it; the default budget is 3) writes its
+    // results, then stalls past its lease.
+    let (harness, done, _) = run_to_the_end(
+        &[("ingest.before_complete", "1*sleep(4500)->off")],
+        EXAMPLE_TGZ,
+        3,
+        None,
+    )
+    .await;
 
     assert_eq!(done.status, RunStatus::Failed, "{done:?}");
     assert_eq!(done.retry_count, 3, "{done:?}");
@@ -181,13 +189,16 @@ async fn transient_timeout_transient_timeout_ends_failed_after_3_retries() {
 // exhausted run still reads "Failed after 3 retries" with retry_count 3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unrecorded_exhaustion_verdict_still_counts_3_retries() {
-    let _turn = TURN.lock().await;
-    let scenario = fail::FailScenario::setup();
-    fail::cfg("ingest.before_read", "return").unwrap();
-    fail::cfg("ingest.record_failure", "1*return->off").unwrap();
-    let harness = Harness::new().await;
-    let (done, stats) = run_to_the_end(&harness, EXAMPLE_TGZ, 0, None).await;
-    scenario.teardown();
+    let (harness, done, stats) = run_to_the_end(
+        &[
+            ("ingest.before_read", "return"),
+            ("ingest.record_failure", "1*return->off"),
+        ],
+        EXAMPLE_TGZ,
+        0,
+        None,
+    )
+    .await;
 
     assert_eq!(done.status, RunStatus::Failed, "{done:?}");
     assert_eq!(done.retry_count, 3, "{done:?}");
@@ -215,12 +226,13 @@ async fn an_unrecorded_exhaustion_verdict_still_counts_3_retries() {
 // Item: the same for a permanent failure, which is never retried: retry_count stays 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unrecorded_permanent_verdict_counts_no_retry() {
-    let _turn = TURN.lock().await;
-    let scenario = fail::FailScenario::setup();
-    fail::cfg("ingest.record_failure", "1*return->off").unwrap();
-    let harness = Harness::new().await;
-    let (done, stats) = run_to_the_end(&harness, b"not an archive at all", 0, None).await;
-    scenario.teardown();
+    let (harness, done, stats) = run_to_the_end(
+        &[("ingest.record_failure", "1*return->off")],
+        b"not an archive at all",
+        0,
+        None,
+    )
+    .await;
 
     assert_eq!(done.status, RunStatus::Failed, "{done:?}");
     assert!(done.error_message.unwrap().starts_with("Permanent error: "));
@@ -238,13 +250,14 @@ async fn an_unrecorded_permanent_verdict_counts_no_retry() {
 // across all attempts and backoffs, and the files and stanzas it reached.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_run_reports_its_whole_duration_and_what_it_reached() {
-    let _turn = TURN.lock().await;
-    let scenario = fail::FailScenario::setup();
     // Every attempt parses and writes, then fails transiently.
-    fail::cfg("ingest.before_complete", "return").unwrap();
-    let harness = Harness::new().await;
-    let (done, _) = run_to_the_end(&harness, EXAMPLE_TGZ, 0, None).await;
-    scenario.teardown();
+    let (harness, done, _) = run_to_the_end(
+        &[("ingest.before_complete", "return")],
+        EXAMPLE_TGZ,
+        0,
+        None,
+    )
+    .await;
 
     assert_eq!(done.status, RunStatus::Failed, "{done:?}");
     let metrics = done.metrics.clone().unwrap();
@@ -266,14 +279,15 @@ async fn an_exhausted_run_reports_its_whole_duration_and_what_it_reached() {
 // its last attempt's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_completed_after_retries_reports_the_time_since_its_first_start() {
-    let _turn = TURN.lock().await;
-    let scenario = fail::FailScenario::setup();
-    fail::cfg("ingest.before_read", "2*return->off").unwrap();
-    let harness = Harness::new().await;
     let mut retry = RetryPolicy::from_settings(3, vec![Duration::from_secs(1)]);
     retry.jitter = 0.0;
-    let (done, _) = run_to_the_end(&harness, EXAMPLE_TGZ, 0, Some(retry)).await;
-    scenario.teardown();
+    let (harness, done, _) = run_to_the_end(
+        &[("ingest.before_read", "2*return->off")],
+        EXAMPLE_TGZ,
+        0,
+        Some(retry),
+    )
+    .await;
 
     assert_eq!(done.status, RunStatus::Complete, "{done:?}");
     assert_eq!(done.retry_count, 2);
