@@ -326,23 +326,12 @@ async fn a_delivery_that_only_records_a_verdict_is_not_counted_as_a_retry() {
     for db in common::backends().await {
         let s = &db.store;
         let run = s.create_run(common::new_run("rerun.tgz")).await.unwrap();
-        let exhausted = Delivered {
-            attempt: 3,
-            retries: 3,
+        let begin = |attempt, retries| {
+            s.begin_delivery(run.id, Uuid::now_v7(), Delivered { attempt, retries })
         };
-        let first = s
-            .begin_delivery(run.id, Uuid::now_v7(), exhausted)
-            .await
-            .unwrap();
+        let first = begin(3, 3).await.unwrap();
         // Its verdict was refused; the re-run is delivery 4 after the same 3 retries.
-        let rerun = Delivered {
-            attempt: 4,
-            retries: 3,
-        };
-        let second = s
-            .begin_delivery(run.id, Uuid::now_v7(), rerun)
-            .await
-            .unwrap();
+        let second = begin(4, 3).await.unwrap();
         assert_eq!(
             (first.retry_count, second.retry_count),
             (3, 3),
