@@ -25,6 +25,8 @@ pub struct ApiConfig {
     pub sweep_older_than: Duration,
     /// Time limit of every request but uploads.
     pub request_timeout: Duration,
+    /// A `parsing` run whose heartbeat is older than this counts as stuck (`CONFQ_STUCK_SECS`).
+    pub stuck_after: Duration,
 }
 
 impl Default for ApiConfig {
@@ -38,6 +40,7 @@ impl Default for ApiConfig {
             sweep_interval: Duration::from_secs(30),
             sweep_older_than: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            stuck_after: crate::documents::DEFAULT_STUCK_AFTER,
         }
     }
 }

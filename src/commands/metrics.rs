@@ -13,7 +13,8 @@ use crate::services;
 pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
-    let document = api::documents::metrics(&services.broker, &store)
+    let queue = broker::QueueName::default();
+    let document = api::documents::metrics_with(&services.broker, &store, &queue, settings.stuck_after()?)
         .await
         .map_err(|error| services::database_failure("compute metrics", &error))?;
     let document =
