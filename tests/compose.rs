@@ -310,9 +310,17 @@ impl Check {
         process.signal("STOP");
         self.becomes(env, false, &format!("the check to fail on a frozen {name}"));
         process.signal("CONT");
-        self.becomes(env, true, &format!("the check to pass again on a thawed {name}"));
+        self.becomes(
+            env,
+            true,
+            &format!("the check to pass again on a thawed {name}"),
+        );
         process.kill();
-        self.becomes(env, false, &format!("the check to fail once {name} is gone"));
+        self.becomes(
+            env,
+            false,
+            &format!("the check to fail once {name} is gone"),
+        );
     }
 }
 
@@ -416,5 +424,8 @@ fn the_postgres_healthcheck_fails_without_a_server() {
     let rest = url.split('@').next_back().unwrap();
     let host_port = rest.split('/').next().unwrap();
     let (host, port) = host_port.split_once(':').unwrap_or((host_port, "5432"));
-    assert!(run(host, port), "pg_isready against the test PostgreSQL at {host}:{port}");
+    assert!(
+        run(host, port),
+        "pg_isready against the test PostgreSQL at {host}:{port}"
+    );
 }

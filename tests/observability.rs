@@ -41,12 +41,10 @@ fn a_worker_with_metrics_bind_serves_the_duration_histogram_of_the_tasks_it_ran(
         env.enqueue("confq.noop", "{}");
     }
     let text = wait_for(PATIENCE, "three confq.noop tasks in /metrics", || {
-        get(&addr, "/metrics")
-            .map(|(_, body)| body)
-            .filter(|body| {
-                body.contains("confq_task_duration_seconds_count{task=\"confq.noop\"} 3")
-                    && body.contains("confq_worker_tasks_total{outcome=\"succeeded\"} 3")
-            })
+        get(&addr, "/metrics").map(|(_, body)| body).filter(|body| {
+            body.contains("confq_task_duration_seconds_count{task=\"confq.noop\"} 3")
+                && body.contains("confq_worker_tasks_total{outcome=\"succeeded\"} 3")
+        })
     });
     assert!(
         text.contains("confq_task_duration_seconds_bucket{task=\"confq.noop\",le=\"0.005\"}"),
@@ -99,14 +97,23 @@ fn an_api_bound_beyond_loopback_without_a_token_warns_at_start() {
             .find(|line| line.contains(OPEN_API_WARNING))
             .unwrap_or_else(|| panic!("confq {command}: no warning in {log}"));
         assert!(warning.contains("WARN"), "{warning}");
-        assert!(warning.contains("0.0.0.0:0"), "names the address: {warning}");
+        assert!(
+            warning.contains("0.0.0.0:0"),
+            "names the address: {warning}"
+        );
 
         let log = started_log(&mut env, command, "127.0.0.1:0");
-        assert!(!log.contains(OPEN_API_WARNING), "loopback is not open: {log}");
+        assert!(
+            !log.contains(OPEN_API_WARNING),
+            "loopback is not open: {log}"
+        );
 
         env.set("CONFQ_API_TOKEN", "a-token");
         let log = started_log(&mut env, command, "0.0.0.0:0");
-        assert!(!log.contains(OPEN_API_WARNING), "a token protects it: {log}");
+        assert!(
+            !log.contains(OPEN_API_WARNING),
+            "a token protects it: {log}"
+        );
         assert!(!log.contains("a-token"), "the token is never logged: {log}");
     }
 }

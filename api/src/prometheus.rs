@@ -147,7 +147,8 @@ impl Snapshot {
         }
         metrics::gauge!("confq_stuck_runs").set(self.stuck_runs as f64);
         if let Some(at) = self.reaper_last_tick {
-            metrics::gauge!("confq_reaper_last_tick_seconds").set(at.timestamp_millis() as f64 / 1000.0);
+            metrics::gauge!("confq_reaper_last_tick_seconds")
+                .set(at.timestamp_millis() as f64 / 1000.0);
         }
     }
 }

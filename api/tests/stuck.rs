@@ -66,7 +66,10 @@ async fn runs_parsing_with_an_old_heartbeat_are_counted_as_stuck_and_the_reaper_
         assert_eq!(doc["stuck_runs"], 0, "{backend}: {doc}");
         assert_eq!(doc["stuck_run_ids"], json!([]), "{backend}");
         assert_eq!(doc["reaper"], json!({"last_tick": null}), "{backend}");
-        assert!(scrape(&t).await.contains("\nconfq_stuck_runs 0\n"), "{backend}");
+        assert!(
+            scrape(&t).await.contains("\nconfq_stuck_runs 0\n"),
+            "{backend}"
+        );
 
         let stuck = parsing_run(&t, "stuck").await;
         silence(&t, stuck, Duration::from_secs(301)).await;
@@ -96,7 +99,11 @@ async fn runs_parsing_with_an_old_heartbeat_are_counted_as_stuck_and_the_reaper_
         let (status, doc) = t.get("/v1/worker/metrics").await;
         assert_eq!(status, StatusCode::OK, "{backend}: {doc}");
         assert_eq!(doc["stuck_runs"], 2, "{backend}: {doc}");
-        assert_eq!(doc["stuck_run_ids"], json!([older.0, stuck.0]), "{backend}: oldest first");
+        assert_eq!(
+            doc["stuck_run_ids"],
+            json!([older.0, stuck.0]),
+            "{backend}: oldest first"
+        );
         assert_eq!(
             doc["reaper"],
             json!({"last_tick": "2026-11-30T01:02:03Z"}),

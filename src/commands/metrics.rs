@@ -14,9 +14,10 @@ pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
     let queue = broker::QueueName::default();
-    let document = api::documents::metrics_with(&services.broker, &store, &queue, settings.stuck_after()?)
-        .await
-        .map_err(|error| services::database_failure("compute metrics", &error))?;
+    let document =
+        api::documents::metrics_with(&services.broker, &store, &queue, settings.stuck_after()?)
+            .await
+            .map_err(|error| services::database_failure("compute metrics", &error))?;
     let document =
         serde_json::to_value(document).map_err(|error| Failure::runtime(error.to_string()))?;
     if args.json {

@@ -38,9 +38,13 @@ pub async fn status(
     ))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Json<MetricsDocument>, ApiError> {
     let config = state.config();
-    let document =
-        documents::metrics_with(state.broker(), state.store(), &config.queue, config.stuck_after)
-            .await?;
+    let document = documents::metrics_with(
+        state.broker(),
+        state.store(),
+        &config.queue,
+        config.stuck_after,
+    )
+    .await?;
     Ok(Json(document))
 }
 

@@ -39,13 +39,11 @@ impl Store {
         let cutoff = now()
             .checked_sub_signed(age)
             .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-        let stale = Condition::any()
-            .add(Column::LastHeartbeat.lt(cutoff))
-            .add(
-                Condition::all()
-                    .add(Column::LastHeartbeat.is_null())
-                    .add(Column::StartedAt.lt(cutoff)),
-            );
+        let stale = Condition::any().add(Column::LastHeartbeat.lt(cutoff)).add(
+            Condition::all()
+                .add(Column::LastHeartbeat.is_null())
+                .add(Column::StartedAt.lt(cutoff)),
+        );
         let query = Entity::find()
             .filter(Column::Status.eq(RunStatus::Parsing.as_str()))
             .filter(stale);
