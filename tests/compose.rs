@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_yaml_ng::Value;
-use support::{Env, Proc, free_port, wait_for};
+use support::{Env, Proc, free_port, redis_server, wait_for};
 
 const COMPOSE: &str = include_str!("../compose.yaml");
 const DOCKERFILE: &str = include_str!("../Dockerfile");
@@ -382,20 +382,7 @@ fn the_redis_healthcheck_follows_a_real_redis() {
     check.argv.splice(1..1, ["-p".to_owned(), port.clone()]);
     let env = Env::new("compose-redis");
     assert!(!check.passes(&env), "no redis-server on {port} yet");
-    let mut command = Command::new("redis-server");
-    command.args([
-        "--port",
-        &port,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        env.dir.path().to_str().unwrap(),
-    ]);
-    let mut redis = Proc::spawn(command, "redis-server", env.dir.path().join("redis.log"));
+    let mut redis = redis_server(&port, env.dir.path(), env.dir.path().join("redis.log"));
     check.follows_the_life_of(&env, &mut redis);
 }
 

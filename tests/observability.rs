@@ -7,7 +7,7 @@ mod support;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use support::{Env, free_port, wait_for};
+use support::{Env, free_port, redis_server, wait_for};
 
 /// Long enough for debug builds on a loaded two-core machine; no test needs it unless broken.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -116,4 +116,55 @@ fn an_api_bound_beyond_loopback_without_a_token_warns_at_start() {
         );
         assert!(!log.contains("a-token"), "the token is never logged: {log}");
     }
+}
+
+/// `/healthz` follows the worker's registration in Redis, not merely the process: with its Redis
+/// gone the worker is unhealthy (and `confq worker --check` exits 1); once Redis is back and the
+/// worker has registered again, it is healthy.
+#[test]
+fn a_worker_that_cannot_reach_redis_is_unhealthy_until_it_registers_again() {
+    let mut env = Env::new("worker-health-redis");
+    let port = free_port().to_string();
+    env.redis_url = format!("redis://127.0.0.1:{port}");
+    let redis_dir = env.dir.path().join("redis");
+    std::fs::create_dir_all(&redis_dir).expect("redis dir");
+    let start_redis = |env: &Env| redis_server(&port, &redis_dir, env.dir.path().join("redis.log"));
+    let mut redis = start_redis(&env);
+    env.migrate();
+    let addr = format!("127.0.0.1:{}", free_port());
+    env.set("CONFQ_WORKER_METRICS_BIND", &addr);
+    let check = |env: &Env| {
+        env.command()
+            .args(["worker", "--check"])
+            .output()
+            .expect("confq worker --check")
+    };
+    let probe = wait_for(PATIENCE, "redis-server to accept connections", || {
+        std::net::TcpStream::connect(format!("127.0.0.1:{port}")).ok()
+    });
+    drop(probe);
+    let _worker = env.worker(1, &[]);
+    wait_for(PATIENCE, "the worker's /healthz to answer 200", || {
+        get(&addr, "/healthz").filter(|(status, _)| *status == 200)
+    });
+    assert!(check(&env).status.success());
+
+    redis.kill();
+    let (status, body) = wait_for(PATIENCE, "/healthz to fail without Redis", || {
+        get(&addr, "/healthz").filter(|(status, _)| *status != 200)
+    });
+    assert_eq!(status, 503, "{body}");
+    let output = check(&env);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("/healthz answered"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    redis = start_redis(&env);
+    wait_for(PATIENCE, "/healthz to pass once Redis is back", || {
+        get(&addr, "/healthz").filter(|(status, _)| *status == 200)
+    });
+    redis.kill();
 }
