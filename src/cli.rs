@@ -192,9 +192,9 @@ pub struct WorkerCommand {
     #[command(flatten)]
     pub worker: WorkerArgs,
     /// Serve this worker's `/metrics` (Prometheus: task durations and counts) and `/healthz`
-    /// (200 while its registration in Redis is fresh) on this address.
+    /// (200 while its registration in Redis is fresh) on this address, e.g. `0.0.0.0:9464`.
     #[arg(long, env = "CONFQ_WORKER_METRICS_BIND")]
-    pub metrics_bind: Option<SocketAddr>,
+    pub metrics_bind: Option<String>,
     /// Health probe: ask the worker serving `--metrics-bind` for `/healthz`; exit 0 when it is
     /// healthy, 1 otherwise. Starts no worker.
     #[arg(long)]

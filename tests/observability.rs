@@ -168,3 +168,27 @@ fn a_worker_that_cannot_reach_redis_is_unhealthy_until_it_registers_again() {
     });
     redis.kill();
 }
+
+/// An empty `CONFQ_WORKER_METRICS_BIND` counts as unset, like every other setting; a malformed
+/// one is a usage error (exit 2) naming the variable.
+#[test]
+fn an_empty_metrics_bind_is_unset_and_a_malformed_one_is_a_usage_error() {
+    let mut env = Env::new("worker-metrics-usage");
+    for (value, expected) in [
+        ("", "set --metrics-bind or CONFQ_WORKER_METRICS_BIND"),
+        (
+            "nope",
+            "CONFQ_WORKER_METRICS_BIND (--metrics-bind) \"nope\" is not an address",
+        ),
+    ] {
+        env.set("CONFQ_WORKER_METRICS_BIND", value);
+        let output = env
+            .command()
+            .args(["worker", "--check"])
+            .output()
+            .expect("confq worker --check");
+        assert_eq!(output.status.code(), Some(2), "{value:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{value:?}: {stderr}");
+    }
+}

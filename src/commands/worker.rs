@@ -1,6 +1,8 @@
 //! `confq worker`: a worker process that runs until SIGTERM/SIGINT (twice to stop at once), with
 //! its own `/metrics` and `/healthz` on `--metrics-bind`; `confq worker --check` probes them.
 
+use std::net::SocketAddr;
+
 use broker::{Broker, WorkerId};
 use entity::storage::Storage;
 use entity::store::Store;
@@ -18,6 +20,7 @@ pub async fn run(settings: &Settings, command: &WorkerCommand) -> Result<(), Fai
         return check(command).await;
     }
     let config = settings.worker_config(&command.worker)?;
+    let metrics_bind = metrics_bind(command)?;
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
     let storage = services::storage(settings)?;
@@ -25,7 +28,7 @@ pub async fn run(settings: &Settings, command: &WorkerCommand) -> Result<(), Fai
     tokio::spawn(shutdown.clone().listen_for_signals());
     let id = worker::registration::new_worker_id();
     let stop_endpoint = CancellationToken::new();
-    let endpoint = match command.metrics_bind {
+    let endpoint = match metrics_bind {
         Some(addr) => Some(
             worker_metrics::serve(
                 addr,
@@ -47,7 +50,7 @@ pub async fn run(settings: &Settings, command: &WorkerCommand) -> Result<(), Fai
 
 /// `confq worker --check`: exit 0 when the worker on `--metrics-bind` says it is healthy.
 async fn check(command: &WorkerCommand) -> Result<(), Failure> {
-    let addr = command.metrics_bind.ok_or_else(|| {
+    let addr = metrics_bind(command)?.ok_or_else(|| {
         Failure::usage(
             "confq worker --check asks the worker's /healthz: set --metrics-bind or CONFQ_WORKER_METRICS_BIND",
         )
@@ -55,6 +58,19 @@ async fn check(command: &WorkerCommand) -> Result<(), Failure> {
     probe::healthz(addr).await?;
     out!("worker on {addr} is healthy");
     Ok(())
+}
+
+/// `--metrics-bind` / `CONFQ_WORKER_METRICS_BIND`; empty counts as unset.
+fn metrics_bind(command: &WorkerCommand) -> Result<Option<SocketAddr>, Failure> {
+    crate::settings::non_empty(&command.metrics_bind)
+        .map(|text| {
+            text.parse().map_err(|error| {
+                Failure::usage(format!(
+                    "CONFQ_WORKER_METRICS_BIND (--metrics-bind) {text:?} is not an address like 0.0.0.0:9464: {error}"
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// Runs a worker (registered in Redis while it lives) until `shutdown`; returns its stats.
