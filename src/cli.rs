@@ -114,6 +114,10 @@ pub struct Settings {
     /// Log format; the level comes from `RUST_LOG`.
     #[arg(long, global = true, env = "CONFQ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// A `parsing` run whose heartbeat is older than this many seconds counts as stuck
+    /// (`stuck_runs` in the metrics, `confq_stuck_runs` in Prometheus).
+    #[arg(long, global = true, env = "CONFQ_STUCK_SECS", default_value_t = 300.0)]
+    pub stuck_secs: f64,
     /// Do not apply database migrations at start.
     #[arg(long, global = true)]
     pub no_migrate: bool,
@@ -134,9 +138,9 @@ pub enum Command {
     /// HTTP API server.
     Api(ApiArgs),
     /// A worker process.
-    Worker(WorkerArgs),
+    Worker(WorkerCommand),
     /// The sidecar: re-queues expired leases, promotes due retries, dead-letters exhausted tasks.
-    Reaper,
+    Reaper(ReaperArgs),
     /// Applies database migrations.
     Migrate,
     /// API + worker + reaper in one process on the embedded defaults; for a laptop.
@@ -179,6 +183,31 @@ pub struct WorkerArgs {
     /// Seconds in-flight tasks may take to finish after SIGTERM before they are given back.
     #[arg(long, default_value_t = 30.0)]
     pub shutdown_grace: f64,
+}
+
+/// `confq worker`: the worker's settings plus its own HTTP endpoint and health probe.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerCommand {
+    /// How the worker runs.
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    /// Serve this worker's `/metrics` (Prometheus: task durations and counts) and `/healthz`
+    /// (200 while its registration in Redis is fresh) on this address, e.g. `0.0.0.0:9464`.
+    #[arg(long, env = "CONFQ_WORKER_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+    /// Health probe: ask the worker serving `--metrics-bind` for `/healthz`; exit 0 when it is
+    /// healthy, 1 otherwise. Starts no worker.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Arguments of `confq reaper`.
+#[derive(Debug, Clone, Args)]
+pub struct ReaperArgs {
+    /// Health probe: exit 0 when a reaper finished a tick within the last three
+    /// `CONFQ_REAPER_INTERVAL_SECS` (at least 5 s), 1 otherwise. Starts no reaper.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Arguments of `confq ingest`.

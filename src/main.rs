@@ -6,9 +6,11 @@ mod exit;
 mod logging;
 mod output;
 mod private_redis;
+mod probe;
 mod progress;
 mod services;
 mod settings;
+mod worker_metrics;
 
 use std::process::ExitCode;
 
@@ -24,7 +26,7 @@ fn main() -> ExitCode {
     let level = match cli.command {
         cli::Command::Api(_)
         | cli::Command::Worker(_)
-        | cli::Command::Reaper
+        | cli::Command::Reaper(_)
         | cli::Command::Dev(_) => "info,sqlx=warn,sea_orm=warn",
         _ => "warn,sqlx=error,sea_orm=error",
     };

@@ -31,6 +31,14 @@ impl Settings {
         })
     }
 
+    /// How long a `parsing` run may go without a heartbeat before it counts as stuck.
+    ///
+    /// # Errors
+    /// A usage failure when `CONFQ_STUCK_SECS` is not a positive number.
+    pub fn stuck_after(&self) -> Result<Duration, Failure> {
+        seconds("CONFQ_STUCK_SECS", self.stuck_secs)
+    }
+
     /// The broker's configuration.
     ///
     /// # Errors

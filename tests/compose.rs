@@ -1,15 +1,24 @@
 //! compose.yaml and the Dockerfile cannot run here (no Docker engine), so their structure is
-//! checked: every service has a health check, the workers can scale, Redis persists with AOF and
-//! never evicts, and every `CONFQ_*` variable is one the contract defines.
+//! checked (the workers can scale, Redis persists with AOF and never evicts, every `CONFQ_*`
+//! variable is documented, the API needs a token) and every health check is *run*: each confq
+//! service's check command runs against a live local `confq` process (exit 0), then against the
+//! same process frozen with SIGSTOP and after it is gone (non-zero), under the check's own
+//! `timeout` as Docker would.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_yaml_ng::Value;
+use support::{Env, Proc, free_port, redis_server, wait_for};
 
 const COMPOSE: &str = include_str!("../compose.yaml");
 const DOCKERFILE: &str = include_str!("../Dockerfile");
+const CONTRACT_DOC: &str = include_str!("../docs/contract.md");
 const CONTRACT_VARIABLES: [&str; 14] = [
     "CONFQ_REDIS_URL",
     "CONFQ_DATABASE_URL",
@@ -26,6 +35,8 @@ const CONTRACT_VARIABLES: [&str; 14] = [
     "CONFQ_MAX_UPLOAD_BYTES",
     "CONFQ_LOG_FORMAT",
 ];
+/// Variables confq adds to the contract's; each must have a row in docs/contract.md.
+const EXTENDED_VARIABLES: [&str; 2] = ["CONFQ_STUCK_SECS", "CONFQ_WORKER_METRICS_BIND"];
 
 fn compose() -> Value {
     let mut value: Value = serde_yaml_ng::from_str(COMPOSE).expect("compose.yaml is valid YAML");
@@ -37,10 +48,15 @@ fn services(compose: &Value) -> &serde_yaml_ng::Mapping {
     compose["services"].as_mapping().expect("a services map")
 }
 
+/// One-shot services (`restart: "no"`, like `migrate`) are waited for with
+/// `service_completed_successfully`; every other service must say whether it is healthy.
 #[test]
-fn every_service_has_a_healthcheck() {
+fn every_long_running_service_has_a_healthcheck() {
     let compose = compose();
     for (name, service) in services(&compose) {
+        if service.get("restart").and_then(Value::as_str) == Some("no") {
+            continue;
+        }
         assert!(
             service.get("healthcheck").is_some(),
             "service {name:?} has no healthcheck"
@@ -120,8 +136,10 @@ fn every_confq_variable_is_in_the_contract() {
                 .filter(|key| key.starts_with("CONFQ_"))
             {
                 assert!(
-                    CONTRACT_VARIABLES.contains(&key),
-                    "{key} is not a contract variable"
+                    CONTRACT_VARIABLES.contains(&key)
+                        || (EXTENDED_VARIABLES.contains(&key)
+                            && CONTRACT_DOC.contains(&format!("| `{key}` |"))),
+                    "{key} is neither a contract variable nor documented in docs/contract.md"
                 );
                 seen.insert(key);
             }
@@ -186,4 +204,215 @@ fn every_volume_mount_point_exists_in_the_image_owned_by_its_user() {
             );
         }
     }
+}
+
+/// The API is published on every interface: compose refuses to start without a token.
+#[test]
+fn the_api_requires_a_token() {
+    let compose = compose();
+    let token = services(&compose)["api"]["environment"]["CONFQ_API_TOKEN"]
+        .as_str()
+        .unwrap();
+    assert_eq!(token, "${CONFQ_API_TOKEN:?set CONFQ_API_TOKEN}");
+}
+
+/// The worker's /metrics and /healthz listen on a container port that is exposed to the compose
+/// network (Prometheus scrapes it there) but not published (which would prevent --scale).
+#[test]
+fn the_worker_metrics_port_is_exposed_not_published() {
+    let compose = compose();
+    let worker = &services(&compose)["worker"];
+    let bind = worker["environment"]["CONFQ_WORKER_METRICS_BIND"]
+        .as_str()
+        .expect("the worker serves its metrics");
+    let port = bind.rsplit(':').next().unwrap();
+    let exposed: Vec<&str> = worker["expose"]
+        .as_sequence()
+        .expect("an expose list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(exposed, [port]);
+}
+
+/// A service's health check: the exec-form command and Docker's `timeout` for it.
+struct Check {
+    argv: Vec<String>,
+    timeout: Duration,
+}
+
+fn healthcheck(service: &str) -> Check {
+    let compose = compose();
+    let check = &services(&compose)[service]["healthcheck"];
+    let test: Vec<String> = check["test"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{service}: a healthcheck test list"))
+        .iter()
+        .map(|part| part.as_str().unwrap().to_owned())
+        .collect();
+    let argv = match test[0].as_str() {
+        "CMD" => test[1..].to_vec(),
+        "CMD-SHELL" => vec!["sh".to_owned(), "-c".to_owned(), test[1..].join(" ")],
+        other => panic!("{service}: unknown healthcheck form {other:?}"),
+    };
+    let timeout = check["timeout"].as_str().unwrap();
+    let seconds: u64 = timeout
+        .strip_suffix('s')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{service}: timeout {timeout:?} in seconds"));
+    Check {
+        argv,
+        timeout: Duration::from_secs(seconds),
+    }
+}
+
+impl Check {
+    /// Runs the command as Docker would: healthy means exit 0 within the timeout. `confq` is the
+    /// binary under test, with the deployment's settings.
+    fn passes(&self, env: &Env) -> bool {
+        let mut command = if self.argv[0] == "confq" {
+            env.command()
+        } else {
+            Command::new(&self.argv[0])
+        };
+        command
+            .args(&self.argv[1..])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot run {:?}: {error}", self.argv));
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.success();
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits (generously: debug builds on a loaded machine) until the check gives `expected`.
+    fn becomes(&self, env: &Env, expected: bool, what: &str) {
+        wait_for(Duration::from_secs(60), what, || {
+            (self.passes(env) == expected).then_some(())
+        });
+    }
+
+    /// The check against a live process, the same process frozen, thawed, and gone.
+    fn follows_the_life_of(&self, env: &Env, process: &mut Proc) {
+        let name = process.name.clone();
+        self.becomes(env, true, &format!("the check to pass on a live {name}"));
+        process.signal("STOP");
+        self.becomes(env, false, &format!("the check to fail on a frozen {name}"));
+        process.signal("CONT");
+        self.becomes(
+            env,
+            true,
+            &format!("the check to pass again on a thawed {name}"),
+        );
+        process.kill();
+        self.becomes(
+            env,
+            false,
+            &format!("the check to fail once {name} is gone"),
+        );
+    }
+}
+
+#[test]
+fn the_worker_healthcheck_follows_a_real_worker() {
+    let check = healthcheck("worker");
+    assert_eq!(check.argv, ["confq", "worker", "--check"]);
+    let mut env = Env::new("compose-worker");
+    env.set(
+        "CONFQ_WORKER_METRICS_BIND",
+        &format!("127.0.0.1:{}", free_port()),
+    );
+    env.migrate();
+    assert!(!check.passes(&env), "no worker is running yet");
+    let mut worker = env.worker(1, &[]);
+    check.follows_the_life_of(&env, &mut worker);
+}
+
+#[test]
+fn the_reaper_healthcheck_follows_a_real_reaper() {
+    let check = healthcheck("reaper");
+    assert_eq!(check.argv, ["confq", "reaper", "--check"]);
+    let mut env = Env::new("compose-reaper");
+    env.set("CONFQ_REAPER_INTERVAL_SECS", "1");
+    env.migrate();
+    assert!(!check.passes(&env), "no reaper has ever ticked");
+    let mut reaper = env.reaper();
+    check.follows_the_life_of(&env, &mut reaper);
+}
+
+/// The API's check is curl on its fixed container port; here the API listens on a free port, so
+/// only the port of the URL is changed.
+#[test]
+fn the_api_healthcheck_follows_a_real_api() {
+    let mut check = healthcheck("api");
+    let port = free_port();
+    let url = check
+        .argv
+        .iter_mut()
+        .find(|part| part.starts_with("http://127.0.0.1:8000/"))
+        .expect("the check asks the API on its container port");
+    *url = url.replace(":8000/", &format!(":{port}/"));
+    let mut env = Env::new("compose-api");
+    env.set("CONFQ_API_TOKEN", "compose-test-token");
+    env.migrate();
+    assert!(!check.passes(&env), "no API is running yet");
+    let bind = format!("127.0.0.1:{port}");
+    let mut api = env.spawn("api", &["api", "--bind", &bind]);
+    check.follows_the_life_of(&env, &mut api);
+}
+
+/// `redis-cli ping` against a private redis-server (the shared one must not be stopped): the
+/// command gets `-p PORT`, which in the container is the default 6379.
+#[test]
+fn the_redis_healthcheck_follows_a_real_redis() {
+    let mut check = healthcheck("redis");
+    assert_eq!(check.argv, ["redis-cli", "ping"]);
+    let port = free_port().to_string();
+    check.argv.splice(1..1, ["-p".to_owned(), port.clone()]);
+    let env = Env::new("compose-redis");
+    assert!(!check.passes(&env), "no redis-server on {port} yet");
+    let mut redis = redis_server(&port, env.dir.path(), env.dir.path().join("redis.log"));
+    check.follows_the_life_of(&env, &mut redis);
+}
+
+/// `pg_isready` against the test PostgreSQL (`PGHOST`/`PGPORT` stand for the container's
+/// defaults) passes, and against a port nothing listens on fails. The shared server is not
+/// stopped, so the frozen case is not run here.
+#[test]
+fn the_postgres_healthcheck_fails_without_a_server() {
+    let check = healthcheck("postgres");
+    assert_eq!(check.argv, ["sh", "-c", "pg_isready -U confq -d confq"]);
+    let run = |host: &str, port: &str| {
+        Command::new(&check.argv[0])
+            .args(&check.argv[1..])
+            .env("PGHOST", host)
+            .env("PGPORT", port)
+            .env("PGCONNECT_TIMEOUT", "3")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("pg_isready")
+            .success()
+    };
+    assert!(!run("127.0.0.1", &free_port().to_string()));
+    let url = std::env::var("CONFQ_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let rest = url.split('@').next_back().unwrap();
+    let host_port = rest.split('/').next().unwrap();
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "5432"));
+    assert!(
+        run(host, port),
+        "pg_isready against the test PostgreSQL at {host}:{port}"
+    );
 }

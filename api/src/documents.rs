@@ -2,6 +2,7 @@
 //! metrics (CONTRACT §4). `confq status` and `confq metrics --json` print exactly these.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use broker::{Broker, QueueName};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -105,7 +106,24 @@ pub struct MetricsDocument {
     pub recent_failures: Vec<RecentFailureDocument>,
     /// Depths and live workers per queue.
     pub queues: BTreeMap<String, QueueDepths>,
+    /// Runs `parsing` whose heartbeat is older than `CONFQ_STUCK_SECS` (default 300).
+    pub stuck_runs: u64,
+    /// Up to 10 of those runs' ids, the longest silent first.
+    pub stuck_run_ids: Vec<i64>,
+    /// The reaper's liveness.
+    pub reaper: ReaperDocument,
 }
+
+/// What the metrics show of the reaper.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ReaperDocument {
+    /// When a reaper last finished a tick (RFC 3339); null when none ever did.
+    #[schema(format = DateTime)]
+    pub last_tick: Option<String>,
+}
+
+/// The default of `CONFQ_STUCK_SECS`: the seed's "heartbeat older than 5 minutes".
+pub const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(300);
 
 /// Retry figures over all runs.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
@@ -156,21 +174,29 @@ pub struct QueueDepths {
     pub workers: u64,
 }
 
-/// The aggregate metrics of every known queue (and the default queue `ingest`).
+/// The aggregate metrics of every known queue (and the default queue `ingest`), with runs
+/// silent for [`DEFAULT_STUCK_AFTER`] counted as stuck.
 ///
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis or the database does not answer.
 pub async fn metrics(broker: &Broker, store: &Store) -> Result<MetricsDocument, ApiError> {
-    metrics_with(broker, store, &QueueName::default()).await
+    metrics_with(broker, store, &QueueName::default(), DEFAULT_STUCK_AFTER).await
 }
 
-/// [`metrics`], making sure `queue` is listed even before anything was enqueued on it.
-pub(crate) async fn metrics_with(
+/// [`metrics`], making sure `queue` is listed even before anything was enqueued on it, with runs
+/// whose heartbeat is older than `stuck_after` counted as stuck.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis or the database does not answer.
+pub async fn metrics_with(
     broker: &Broker,
     store: &Store,
     queue: &QueueName,
+    stuck_after: Duration,
 ) -> Result<MetricsDocument, ApiError> {
     let summary = store.metrics_summary().await?;
+    let stuck = store.stuck_runs(stuck_after).await?;
+    let last_tick = broker.last_reaper_tick().await?;
     let mut names = broker.queues().await?;
     if !names.contains(queue) {
         names.push(queue.clone());
@@ -202,5 +228,10 @@ pub(crate) async fn metrics_with(
             .map(Into::into)
             .collect(),
         queues,
+        stuck_runs: stuck.count,
+        stuck_run_ids: stuck.ids.into_iter().map(|id| id.0).collect(),
+        reaper: ReaperDocument {
+            last_tick: last_tick.map(timestamp),
+        },
     })
 }

@@ -53,6 +53,14 @@ pub fn install() {
     exporter();
 }
 
+/// The series this process recorded itself (task durations, the worker's task counters), without
+/// the cluster-wide scrape-time series: what `confq worker --metrics-bind` serves.
+pub fn render_own() -> String {
+    let exporter = exporter();
+    exporter.handle.run_upkeep();
+    exporter.handle.render()
+}
+
 /// Refreshes the scrape-time series and renders the text exposition.
 ///
 /// # Errors
@@ -71,6 +79,8 @@ pub async fn scrape(state: &AppState) -> Result<String, ApiError> {
 struct Snapshot {
     queues: Vec<(String, broker::QueueStats, u64)>,
     runs: std::collections::BTreeMap<String, i64>,
+    stuck_runs: u64,
+    reaper_last_tick: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Snapshot {
@@ -92,6 +102,12 @@ impl Snapshot {
         Ok(Self {
             queues,
             runs: state.store().runs_by_status().await?,
+            stuck_runs: state
+                .store()
+                .stuck_runs(state.config().stuck_after)
+                .await?
+                .count,
+            reaper_last_tick: state.broker().last_reaper_tick().await?,
         })
     }
 
@@ -128,6 +144,11 @@ impl Snapshot {
         }
         for (status, n) in &self.runs {
             metrics::gauge!("confq_runs", "status" => status.clone()).set(*n as f64);
+        }
+        metrics::gauge!("confq_stuck_runs").set(self.stuck_runs as f64);
+        if let Some(at) = self.reaper_last_tick {
+            metrics::gauge!("confq_reaper_last_tick_seconds")
+                .set(at.timestamp_millis() as f64 / 1000.0);
         }
     }
 }

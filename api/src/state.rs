@@ -28,6 +28,8 @@ pub struct ApiConfig {
     /// Uploads have no overall limit (a large archive on a slow link takes long), but a body
     /// that sends nothing for this long is cut off with 408 (`CONFQ_UPLOAD_IDLE_SECS`).
     pub upload_idle_timeout: Duration,
+    /// A `parsing` run whose heartbeat is older than this counts as stuck (`CONFQ_STUCK_SECS`).
+    pub stuck_after: Duration,
 }
 
 impl Default for ApiConfig {
@@ -42,6 +44,7 @@ impl Default for ApiConfig {
             sweep_older_than: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
             upload_idle_timeout: Duration::from_secs(30),
+            stuck_after: crate::documents::DEFAULT_STUCK_AFTER,
         }
     }
 }

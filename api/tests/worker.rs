@@ -92,7 +92,10 @@ async fn metrics_document_has_the_contract_shape() {
             "retry_stats",
             "avg_duration_seconds",
             "recent_failures",
-            "queues"
+            "queues",
+            "stuck_runs",
+            "stuck_run_ids",
+            "reaper"
         ]
     );
     assert_eq!(doc["status_counts"]["failed"], 1);

@@ -55,9 +55,14 @@ pub fn worker(prefix: &str, id: &WorkerId) -> String {
     format!("{prefix}:worker:{id}")
 }
 
+/// When a reaper last finished a tick (milliseconds since the Unix epoch).
+pub fn reaper_tick(prefix: &str) -> String {
+    format!("{prefix}:reaper:last_tick")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{QueueKeys, queues, worker, workers};
+    use super::{QueueKeys, queues, reaper_tick, worker, workers};
     use crate::names::{QueueName, WorkerId};
 
     #[test]
@@ -74,5 +79,6 @@ mod tests {
         assert_eq!(queues("confq"), "confq:queues");
         assert_eq!(workers("confq"), "confq:workers");
         assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");
+        assert_eq!(reaper_tick("confq"), "confq:reaper:last_tick");
     }
 }

@@ -12,6 +12,7 @@ mod names;
 mod outage;
 mod producer;
 mod reaper;
+mod reaper_beat;
 mod redact;
 mod scripts;
 mod stats;

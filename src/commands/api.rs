@@ -8,6 +8,7 @@ use crate::services;
 
 /// Serves the API until SIGTERM/SIGINT.
 pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
+    warn_if_open(settings, args);
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
     let storage = services::storage(settings)?;
@@ -22,6 +23,17 @@ pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
         }
     });
     serve(settings, args, services.broker, store, storage, stop).await
+}
+
+/// Warns, at start, when the API listens beyond loopback with no `CONFQ_API_TOKEN`: anyone who
+/// can reach the address may then upload, retry, requeue and purge.
+pub fn warn_if_open(settings: &Settings, args: &ApiArgs) {
+    if !args.bind.ip().is_loopback() && crate::settings::non_empty(&settings.api_token).is_none() {
+        tracing::warn!(
+            bind = %args.bind,
+            "the API listens on a non-loopback address without CONFQ_API_TOKEN: anyone who can reach it may upload, retry, requeue and purge; set CONFQ_API_TOKEN (or bind 127.0.0.1)"
+        );
+    }
 }
 
 /// Serves the API on `args.bind` until `stop`.
@@ -43,6 +55,7 @@ pub async fn serve(
         api_token: crate::settings::non_empty(&settings.api_token),
         protect_reads: args.protect_reads,
         upload_idle_timeout,
+        stuck_after: settings.stuck_after()?,
         ..api::ApiConfig::default()
     };
     let state = api::AppState::new(config, broker, store, storage);

@@ -11,6 +11,7 @@ use crate::services;
 
 /// Runs everything until SIGTERM/SIGINT, then stops the worker, the reaper and the API in turn.
 pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
+    api::warn_if_open(settings, args);
     let services = services::broker(settings, true).await?;
     let store = services::store(settings).await?;
     let storage = services::storage(settings)?;

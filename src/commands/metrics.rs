@@ -13,9 +13,11 @@ use crate::services;
 pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
-    let document = api::documents::metrics(&services.broker, &store)
-        .await
-        .map_err(|error| services::database_failure("compute metrics", &error))?;
+    let queue = broker::QueueName::default();
+    let document =
+        api::documents::metrics_with(&services.broker, &store, &queue, settings.stuck_after()?)
+            .await
+            .map_err(|error| services::database_failure("compute metrics", &error))?;
     let document =
         serde_json::to_value(document).map_err(|error| Failure::runtime(error.to_string()))?;
     if args.json {

@@ -24,7 +24,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Api(args) => api::run(&settings, &args).await,
         Command::Worker(args) => worker::run(&settings, &args).await,
-        Command::Reaper => reaper::run(&settings).await,
+        Command::Reaper(args) => reaper::run(&settings, &args).await,
         Command::Migrate => migrate::run(&settings).await,
         Command::Dev(args) => dev::run(&settings, &args).await,
         Command::Ingest(args) => ingest::run(&settings, &args).await,

@@ -1,25 +1,76 @@
-//! `confq worker`: a worker process that runs until SIGTERM/SIGINT (twice to stop at once).
+//! `confq worker`: a worker process that runs until SIGTERM/SIGINT (twice to stop at once), with
+//! its own `/metrics` and `/healthz` on `--metrics-bind`; `confq worker --check` probes them.
 
-use broker::Broker;
+use std::net::SocketAddr;
+
+use broker::{Broker, WorkerId};
 use entity::storage::Storage;
 use entity::store::Store;
 use tokio_util::sync::CancellationToken;
 use worker::{Runner, RunnerStats, Shutdown, WorkerConfig};
 
-use crate::cli::{Settings, WorkerArgs};
+use crate::cli::{Settings, WorkerCommand};
 use crate::exit::Failure;
-use crate::services;
+use crate::output::out;
+use crate::{probe, services, worker_metrics};
 
-/// Runs a worker until a signal stops it.
-pub async fn run(settings: &Settings, args: &WorkerArgs) -> Result<(), Failure> {
-    let config = settings.worker_config(args)?;
+/// Runs a worker until a signal stops it, or, with `--check`, probes the running one.
+pub async fn run(settings: &Settings, command: &WorkerCommand) -> Result<(), Failure> {
+    if command.check {
+        return check(command).await;
+    }
+    let config = settings.worker_config(&command.worker)?;
+    let metrics_bind = metrics_bind(command)?;
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
     let storage = services::storage(settings)?;
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().listen_for_signals());
-    spawn_worker(services.broker, store, storage, config, shutdown).await?;
+    let id = worker::registration::new_worker_id();
+    let stop_endpoint = CancellationToken::new();
+    let endpoint = match metrics_bind {
+        Some(addr) => Some(
+            worker_metrics::serve(
+                addr,
+                services.broker.clone(),
+                id.clone(),
+                stop_endpoint.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let result = run_worker(services.broker, store, storage, config, shutdown, id).await;
+    stop_endpoint.cancel();
+    if let Some(endpoint) = endpoint {
+        let _ = endpoint.await;
+    }
+    result.map(|_| ())
+}
+
+/// `confq worker --check`: exit 0 when the worker on `--metrics-bind` says it is healthy.
+async fn check(command: &WorkerCommand) -> Result<(), Failure> {
+    let addr = metrics_bind(command)?.ok_or_else(|| {
+        Failure::usage(
+            "confq worker --check asks the worker's /healthz: set --metrics-bind or CONFQ_WORKER_METRICS_BIND",
+        )
+    })?;
+    probe::healthz(addr).await?;
+    out!("worker on {addr} is healthy");
     Ok(())
+}
+
+/// `--metrics-bind` / `CONFQ_WORKER_METRICS_BIND`; empty counts as unset.
+fn metrics_bind(command: &WorkerCommand) -> Result<Option<SocketAddr>, Failure> {
+    crate::settings::non_empty(&command.metrics_bind)
+        .map(|text| {
+            text.parse().map_err(|error| {
+                Failure::usage(format!(
+                    "CONFQ_WORKER_METRICS_BIND (--metrics-bind) {text:?} is not an address like 0.0.0.0:9464: {error}"
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// Runs a worker (registered in Redis while it lives) until `shutdown`; returns its stats.
@@ -33,8 +84,20 @@ pub async fn spawn_worker(
     config: WorkerConfig,
     shutdown: Shutdown,
 ) -> Result<RunnerStats, Failure> {
-    let registry = worker::tasks::builtin(store, storage, config.archive_limits);
     let id = worker::registration::new_worker_id();
+    run_worker(broker, store, storage, config, shutdown, id).await
+}
+
+/// [`spawn_worker`] under a given worker id.
+async fn run_worker(
+    broker: Broker,
+    store: Store,
+    storage: Storage,
+    config: WorkerConfig,
+    shutdown: Shutdown,
+    id: WorkerId,
+) -> Result<RunnerStats, Failure> {
+    let registry = worker::tasks::builtin(store, storage, config.archive_limits);
     let runner = Runner::new(&broker, registry, config.clone(), id.clone())
         .await
         .map_err(|error| Failure::runtime(error.to_string()))?;

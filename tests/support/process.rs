@@ -128,3 +128,23 @@ pub fn have(program: &str) -> bool {
         .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
         .unwrap_or(false)
 }
+
+/// A throwaway `redis-server` on `127.0.0.1:port` (no persistence, files in `dir`), for tests
+/// that stop the server; the shared one must never be stopped.
+pub fn redis_server(port: &str, dir: &std::path::Path, log: PathBuf) -> Proc {
+    let mut command = Command::new("redis-server");
+    command
+        .args([
+            "--port",
+            port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir);
+    Proc::spawn(command, "redis-server", log)
+}

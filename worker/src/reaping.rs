@@ -1,5 +1,6 @@
 //! The `confq reaper` loop: each tick runs the broker's reaper (expired leases, orphans, due
-//! retries) over every known queue and then records expired ingestions on their run rows.
+//! retries) over every known queue, records the tick's time (the reaper's heartbeat) and then
+//! records expired ingestions on their run rows.
 //! Survives Redis and database outages with one log line per outage.
 
 use std::time::Duration;
@@ -79,5 +80,10 @@ pub async fn tick(broker: &Broker, queues: &[QueueName]) -> (ReapOutcome, Option
             "dropped dead letters past CONFQ_DEAD_MAX or CONFQ_DEAD_MAX_AGE_SECS"
         );
     }
+    // The reaper's heartbeat (`confq reaper --check`): only a tick that went through counts.
+    let error = match error {
+        None => broker.record_reaper_tick(chrono::Utc::now()).await.err(),
+        error => error,
+    };
     (outcome, error)
 }

@@ -195,14 +195,19 @@ impl Runner {
     }
 }
 
+/// Counts a finished task in `stats` and in `confq_worker_tasks_total{outcome}` (served by
+/// `confq worker --metrics-bind`).
 fn record(stats: &mut RunnerStats, done: Result<Outcome, tokio::task::JoinError>) {
-    match done {
-        Ok(Outcome::Succeeded) => stats.succeeded += 1,
-        Ok(Outcome::Retried) => stats.retried += 1,
-        Ok(Outcome::Failed) => stats.failed += 1,
-        Ok(Outcome::Released) => stats.released += 1,
+    let (count, outcome) = match done {
+        Ok(Outcome::Succeeded) => (&mut stats.succeeded, "succeeded"),
+        Ok(Outcome::Retried) => (&mut stats.retried, "retried"),
+        Ok(Outcome::Failed) => (&mut stats.failed, "failed"),
+        Ok(Outcome::Released) => (&mut stats.released, "released"),
         Err(error) => {
-            error!(%error, "a task panicked; its lease will expire and the reaper will redeliver it")
+            error!(%error, "a task panicked; its lease will expire and the reaper will redeliver it");
+            return;
         }
-    }
+    };
+    *count += 1;
+    metrics::counter!("confq_worker_tasks_total", "outcome" => outcome).increment(1);
 }

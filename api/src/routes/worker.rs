@@ -29,15 +29,22 @@ pub async fn status(
     Ok(Json(run.into()))
 }
 
-/// Runs per status, retry figures, recent failures and queue depths.
+/// Runs per status, retry figures, recent failures, queue depths, stuck runs and the reaper's
+/// last tick.
 #[utoipa::path(get, path = "/v1/worker/metrics", tag = "worker",
     responses(
         (status = 200, description = "The aggregate metrics", body = MetricsDocument),
         (status = 503, description = "Redis or the database does not answer", body = ErrorBody),
     ))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Json<MetricsDocument>, ApiError> {
-    let document =
-        documents::metrics_with(state.broker(), state.store(), &state.config().queue).await?;
+    let config = state.config();
+    let document = documents::metrics_with(
+        state.broker(),
+        state.store(),
+        &config.queue,
+        config.stuck_after,
+    )
+    .await?;
     Ok(Json(document))
 }
 

@@ -15,6 +15,7 @@ mod results;
 mod run;
 mod runs;
 mod stats;
+mod stuck;
 mod summary;
 mod write;
 
@@ -29,6 +30,7 @@ pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
 pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};
 pub use run::{NewRun, Run, RunMetrics};
+pub use stuck::{STUCK_IDS, StuckRuns};
 pub use summary::{MetricsSummary, RECENT_FAILURES, RecentFailure, RetryStats};
 
 /// A handle on the database (a connection pool); cheap to clone.
