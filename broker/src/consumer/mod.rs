@@ -183,7 +183,7 @@ impl Consumer {
                     )
                     .await;
                     if let Err(error) = moved {
-                        warn!(queue = %q, %error, "could not dead-letter a malformed element; the reaper will");
+                        warn!(queue = %q, error = %crate::report::Chain(&error), "could not dead-letter a malformed element; the reaper will");
                     }
                 }
             }

@@ -30,7 +30,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::AlreadyComplete`] for a complete run, [`StoreError::NotFound`].
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn begin_attempt(
         &self,
         id: RunId,
@@ -98,7 +98,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn complete(
         &self,
         id: RunId,
@@ -113,7 +113,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn fail(
         &self,
         id: RunId,
@@ -136,7 +136,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn schedule_retry(
         &self,
         id: RunId,
@@ -167,7 +167,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing is written).
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn release_attempt(&self, id: RunId, fence: Fence) -> Result<(), StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         let model = fenced(&txn, id, fence).await?;
@@ -191,7 +191,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Db`].
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn expire_attempt(
         &self,
         id: RunId,
@@ -248,7 +248,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFailed`] unless the run is failed, [`StoreError::NotFound`].
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn reset_for_retry(&self, id: RunId, task_id: Uuid) -> Result<Run, StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         let model = lock_run(&txn, id).await?;
