@@ -9,6 +9,7 @@ mod private_redis;
 mod progress;
 mod services;
 mod settings;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -37,7 +37,7 @@ pub async fn spawn_worker(
     let id = worker::registration::new_worker_id();
     let runner = Runner::new(&broker, registry, config.clone(), id.clone())
         .await
-        .map_err(|error| Failure::runtime(error.to_string()))?;
+        .map_err(|error| Failure::of(&error))?;
     let announced = CancellationToken::new();
     let announcer = tokio::spawn(worker::registration::announce(
         broker,
@@ -49,5 +49,5 @@ pub async fn spawn_worker(
     let stats = runner.run(shutdown).await;
     announced.cancel();
     let _ = announcer.await;
-    stats.map_err(|error| Failure::runtime(error.to_string()))
+    stats.map_err(|error| Failure::of(&error))
 }
