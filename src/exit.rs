@@ -61,3 +61,23 @@ impl From<anyhow::Error> for Failure {
         Self::of(error.as_ref())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+
+    #[test]
+    fn a_failure_names_each_cause_once_without_secrets() {
+        let root = std::io::Error::other("connection refused");
+        let error = anyhow::Error::new(root)
+            .context("cannot reach postgres://app:s3cret@db/confq?password=hunter2");
+        let failure = Failure::from(error);
+        assert_eq!(failure.code, 1);
+        assert_eq!(
+            failure.message,
+            "cannot reach postgres://app:***@db/confq?password=***: connection refused"
+        );
+        let caused = Failure::caused("could not enqueue", &std::io::Error::other("timed out"));
+        assert_eq!(caused.message, "could not enqueue: timed out");
+    }
+}

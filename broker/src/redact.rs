@@ -81,14 +81,7 @@ fn hide_parameters(text: &str) -> String {
         out.push_str(before);
         out.push('=');
         if is_secret(&before[name_start..]) {
-            let value_end = after
-                .find(|c: char| {
-                    matches!(
-                        c,
-                        '&' | '#' | ';' | ',' | '"' | '\'' | ')' | '>' | ']' | '}'
-                    ) || c.is_whitespace()
-                })
-                .unwrap_or(after.len());
+            let value_end = value_end(after);
             if value_end > 0 {
                 out.push_str(MASK);
             }
@@ -99,6 +92,25 @@ fn hide_parameters(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where a parameter's value ends: at a separator, a quote, whitespace, or a `: ` that joins the
+/// next cause of an error chain.
+fn value_end(value: &str) -> usize {
+    let mut chars = value.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let ends_clause = c == ':' && chars.peek().is_none_or(|(_, next)| next.is_whitespace());
+        if ends_clause
+            || c.is_whitespace()
+            || matches!(
+                c,
+                '&' | '#' | ';' | ',' | '"' | '\'' | ')' | '>' | ']' | '}'
+            )
+        {
+            return i;
+        }
+    }
+    value.len()
 }
 
 /// Whether a parameter named `name` carries a secret.
@@ -215,5 +227,8 @@ mod tests {
     fn redacting_twice_changes_nothing_more() {
         let once = redact("postgres://u:p@h/db?token=t and password=x");
         assert_eq!(redact(&once), once);
+        let chain = "cannot reach h/db?password=x: refused";
+        assert_eq!(redact(chain), "cannot reach h/db?password=***: refused");
+        assert_eq!(redact(&redact(chain)), redact(chain));
     }
 }
