@@ -89,6 +89,17 @@ pub struct Settings {
         default_value_t = 5.0
     )]
     pub reaper_interval_secs: f64,
+    /// Dead letters kept per queue; the oldest are dropped first.
+    #[arg(long, global = true, env = "CONFQ_DEAD_MAX", default_value_t = broker::DEFAULT_DEAD_MAX)]
+    pub dead_max: usize,
+    /// Dead letters older than this many seconds are dropped (on every reaper tick too).
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_DEAD_MAX_AGE_SECS",
+        default_value_t = broker::DEFAULT_DEAD_MAX_AGE.as_secs_f64()
+    )]
+    pub dead_max_age_secs: f64,
     /// When set, every mutating HTTP endpoint requires `Authorization: Bearer <token>`.
     #[arg(long, global = true, env = "CONFQ_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
@@ -151,6 +162,9 @@ pub struct ApiArgs {
     /// Require the API token for reads too.
     #[arg(long)]
     pub protect_reads: bool,
+    /// Seconds an upload body may send nothing before it is cut off with 408.
+    #[arg(long, env = "CONFQ_UPLOAD_IDLE_SECS", default_value_t = 30.0)]
+    pub upload_idle_secs: f64,
 }
 
 /// Arguments of `confq worker`.

@@ -13,8 +13,8 @@ mod terminal;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -49,12 +49,11 @@ fn main() -> ExitCode {
 /// line the contract asks for, with exit code 2.
 fn usage_error(error: &clap::Error) -> ExitCode {
     match error.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = error.print();
             ExitCode::SUCCESS
         }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => missing_command(error),
         _ => {
             // clap's first paragraph, folded onto one line: its indented continuation lines name
             // the missing argument or the possible values.
@@ -74,4 +73,31 @@ fn usage_error(error: &clap::Error) -> ExitCode {
             exit::Failure::usage(format!("{what} — see 'confq --help'")).report()
         }
     }
+}
+
+/// `confq` or `confq dead` alone: a usage error (exit 2) naming the commands it can take.
+fn missing_command(error: &clap::Error) -> ExitCode {
+    let rendered = error.render().to_string();
+    let usage = rendered
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Usage: "))
+        .unwrap_or("confq");
+    let path: Vec<&str> = usage
+        .split_whitespace()
+        .take_while(|word| !word.starts_with(['[', '<']))
+        .collect();
+    let mut command = cli::Cli::command();
+    for name in path.iter().skip(1) {
+        match command.find_subcommand(name) {
+            Some(sub) => command = sub.clone(),
+            None => break,
+        }
+    }
+    let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+    let path = path.join(" ");
+    exit::Failure::usage(format!(
+        "'{path}' needs a command: {} — see '{path} --help'",
+        names.join(", ")
+    ))
+    .report()
 }

@@ -1,13 +1,13 @@
 //! Connects the pieces a command needs: the broker (with a private Redis fallback where the
 //! contract allows it), the run store (migrated unless `--no-migrate`) and the upload storage.
 
-use broker::{Broker, BrokerError};
+use broker::{Broker, BrokerConfig, BrokerError};
 use entity::storage::Storage;
 use entity::store::Store;
 
 use crate::cli::Settings;
 use crate::exit::Failure;
-use crate::private_redis::PrivateRedis;
+use crate::private_redis::{self, PrivateRedis};
 
 /// The connected dependencies of a command.
 pub struct Services {
@@ -17,7 +17,9 @@ pub struct Services {
     pub private_redis: Option<PrivateRedis>,
 }
 
-/// Connects to Redis; with `allow_private`, starts a private `redis-server` when none answers.
+/// Connects to Redis. When none answers at `CONFQ_REDIS_URL`, uses the private `redis-server` that
+/// a `confq dev` or `confq ingest` of the same data dir is running (saying so in one line); failing
+/// that, with `allow_private`, starts one.
 ///
 /// # Errors
 /// One clear line naming the URL and what to do.
@@ -28,7 +30,13 @@ pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services
             broker,
             private_redis: None,
         }),
-        Err(error) if allow_private && is_unreachable(&error) && redis_server_on_path() => {
+        Err(error) if is_unreachable(&error) => {
+            if let Some(found) = recorded_private(settings, &config).await {
+                return Ok(found);
+            }
+            if !(allow_private && redis_server_on_path()) {
+                return Err(unreachable(&settings.redis_url, &error));
+            }
             let private = PrivateRedis::start(&settings.data_dir).await?;
             eprintln!(
                 "confq: no Redis answered at {}; started a private redis-server at {} (data in {})",
@@ -36,7 +44,7 @@ pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services
                 private.url,
                 settings.data_dir.join("redis").display()
             );
-            let config = broker::BrokerConfig {
+            let config = BrokerConfig {
                 redis_url: private.url.clone(),
                 ..config
             };
@@ -53,6 +61,26 @@ pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services
         ))),
         Err(error) => Err(unreachable(&settings.redis_url, &error)),
     }
+}
+
+/// The private Redis recorded in the data dir, connected, if one is recorded and answers.
+async fn recorded_private(settings: &Settings, config: &BrokerConfig) -> Option<Services> {
+    let url = private_redis::recorded_url(&settings.data_dir)?;
+    let config = BrokerConfig {
+        redis_url: url.clone(),
+        ..config.clone()
+    };
+    let broker = Broker::connect(config).await.ok()?;
+    eprintln!(
+        "confq: no Redis answered at {}; using the private redis-server at {} of data dir {}",
+        broker::redact::redact(&settings.redis_url),
+        url,
+        settings.data_dir.display()
+    );
+    Some(Services {
+        broker,
+        private_redis: None,
+    })
 }
 
 fn is_unreachable(error: &BrokerError) -> bool {

@@ -43,8 +43,19 @@ impl Settings {
             reaper_interval: seconds("CONFQ_REAPER_INTERVAL_SECS", self.reaper_interval_secs)?,
             max_retries: self.max_retries,
             backoff: self.backoff()?,
+            dead_max_len: self.dead_max()?,
+            dead_max_age: seconds("CONFQ_DEAD_MAX_AGE_SECS", self.dead_max_age_secs)?,
             ..BrokerConfig::default()
         })
+    }
+
+    fn dead_max(&self) -> Result<usize, Failure> {
+        match self.dead_max {
+            0 => Err(Failure::usage(
+                "CONFQ_DEAD_MAX must be at least 1 (dead letters kept per queue)",
+            )),
+            n => Ok(n),
+        }
     }
 
     /// The retry policy of workers.
@@ -117,7 +128,11 @@ pub fn queue(name: &str) -> Result<QueueName, Failure> {
         .map_err(|error| Failure::usage(format!("invalid queue name {name:?}: {error}")))
 }
 
-fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
+/// A positive number of seconds from the setting `name`.
+///
+/// # Errors
+/// A usage failure naming the setting when the value is zero, negative or not finite.
+pub fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|duration| !duration.is_zero())

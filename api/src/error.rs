@@ -33,6 +33,9 @@ pub enum ApiError {
     /// The resource is not in a state that allows this: 409.
     #[error("{0}")]
     Conflict(String),
+    /// The upload body stopped arriving for longer than the idle timeout; nothing was kept: 408.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The upload is larger than the limit; nothing was kept: 413.
     #[error("upload exceeds the limit of {limit} bytes")]
     TooLarge {
@@ -71,6 +74,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -215,6 +219,10 @@ fn read_failure(source: std::io::Error) -> ApiError {
             Some(hit) => ApiError::TooLarge { limit: hit.0 },
             None => ApiError::BadRequest("the upload is too large".to_owned()),
         },
+        std::io::ErrorKind::TimedOut => ApiError::RequestTimeout(
+            "the upload stalled: no data arrived within the idle timeout; nothing was kept"
+                .to_owned(),
+        ),
         _ => ApiError::BadRequest(
             "reading the upload failed: the request body was cut short or malformed".to_owned(),
         ),

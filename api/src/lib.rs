@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 pub use crate::error::{ApiError, log_server_errors};
@@ -44,7 +44,9 @@ pub fn app(state: AppState) -> Router {
                     .saturating_add(routes::uploads::MULTIPART_SLACK),
             )
             .unwrap_or(usize::MAX),
-        ));
+        ))
+        // A client that stops sending mid-body holds a connection only this long.
+        .layer(RequestBodyTimeoutLayer::new(config.upload_idle_timeout));
     let rest = Router::new()
         .route(
             "/v1/worker/runs/{run_id}/status",

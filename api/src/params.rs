@@ -2,7 +2,7 @@
 //!
 //! Fields arrive as text so every malformed value gets our own `{"error"}` message.
 
-use broker::QueueName;
+use broker::{DeadCursor, QueueName};
 use entity::store::{MAX_LIMIT, Page, RunStatus};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -64,7 +64,8 @@ pub struct DeadQuery {
     /// Page size, 1–1000 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
-    /// The `next` cursor of the previous page (empty = first page).
+    /// The `next` cursor of the previous page (empty = first page): the sequence number of the
+    /// last dead letter shown, so dead letters that arrive or leave in between shift nothing.
     #[param(pattern = "^[0-9]{0,18}$")]
     pub after: Option<String>,
 }
@@ -102,6 +103,14 @@ pub(crate) fn page(limit_raw: Option<&str>, after: Option<&str>) -> Result<Page,
         Some(_) => return Err(ApiError::BadRequest("invalid cursor `after`".to_owned())),
     };
     Ok(Page { limit, after })
+}
+
+/// `after=` of the dead-letter list: absent or empty → first page; an old offset cursor or
+/// anything else this API did not hand out → 400 saying so.
+pub(crate) fn dead_cursor(raw: Option<&str>) -> Result<Option<DeadCursor>, ApiError> {
+    raw.filter(|a| !a.is_empty())
+        .map(|a| DeadCursor::parse(a).map_err(|e| ApiError::BadRequest(e.to_string())))
+        .transpose()
 }
 
 /// `status=` → a run status, or 400 naming the accepted values.

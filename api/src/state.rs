@@ -25,6 +25,9 @@ pub struct ApiConfig {
     pub sweep_older_than: Duration,
     /// Time limit of every request but uploads.
     pub request_timeout: Duration,
+    /// Uploads have no overall limit (a large archive on a slow link takes long), but a body
+    /// that sends nothing for this long is cut off with 408 (`CONFQ_UPLOAD_IDLE_SECS`).
+    pub upload_idle_timeout: Duration,
 }
 
 impl Default for ApiConfig {
@@ -38,6 +41,7 @@ impl Default for ApiConfig {
             sweep_interval: Duration::from_secs(30),
             sweep_older_than: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            upload_idle_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -19,9 +19,7 @@ redis.call('HINCRBY', KEYS[6], 'failed', 1)
 redis.call('HINCRBY', KEYS[6], 'failed:timeout', 1)
 local delay = tonumber(ARGV[4])
 if delay < 0 then
-  redis.call('ZADD', KEYS[5], now, ARGV[5])
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. (now - tonumber(ARGV[7])))
-  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[6]) + 1))
+  dead_add(KEYS[5], ARGV[5], now, tonumber(ARGV[6]), tonumber(ARGV[7]))
   redis.call('HINCRBY', KEYS[6], 'dead_lettered', 1)
 else
   redis.call('ZADD', KEYS[4], now + delay, ARGV[3])

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// Dead letters kept per queue unless configured (`CONFQ_DEAD_MAX`).
+pub const DEFAULT_DEAD_MAX: usize = 10_000;
+/// Age past which dead letters are dropped unless configured (`CONFQ_DEAD_MAX_AGE_SECS`): 7 days.
+pub const DEFAULT_DEAD_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// How the broker talks to Redis and times leases, retries and dead letters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerConfig {
@@ -23,7 +28,7 @@ pub struct BrokerConfig {
     pub jitter: f64,
     /// Dead letters kept per queue (oldest dropped first).
     pub dead_max_len: usize,
-    /// Dead letters older than this are dropped.
+    /// Dead letters older than this are dropped (when one arrives, and on every reaper tick).
     pub dead_max_age: Duration,
     /// How long one blocking fetch waits on an empty queue.
     pub block_timeout: Duration,
@@ -40,8 +45,8 @@ impl Default for BrokerConfig {
             max_retries: 3,
             backoff: [60, 180, 600].map(Duration::from_secs).to_vec(),
             jitter: 0.10,
-            dead_max_len: 10_000,
-            dead_max_age: Duration::from_secs(7 * 24 * 3600),
+            dead_max_len: DEFAULT_DEAD_MAX,
+            dead_max_age: DEFAULT_DEAD_MAX_AGE,
             block_timeout: Duration::from_secs(1),
         }
     }

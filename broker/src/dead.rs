@@ -1,5 +1,10 @@
 //! Dead letters: a zset per queue of JSON records (reason, last error, the raw element),
-//! scored by the time they died; list, requeue one or all, purge.
+//! scored by a sequence number that grows with the time they died (`cursor`); list page by page,
+//! requeue one or all, purge.
+
+mod cursor;
+
+pub use cursor::{DeadCursor, DeadCursorError};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -63,6 +68,15 @@ pub struct DeadLetter {
     pub envelope: Option<Envelope>,
 }
 
+/// One page of dead letters, newest first.
+#[derive(Debug, Clone)]
+pub struct DeadPage {
+    /// The dead letters of the page.
+    pub items: Vec<DeadLetter>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<DeadCursor>,
+}
+
 /// Dead-letter operations of every queue.
 #[derive(Debug, Clone)]
 pub struct DeadLetters {
@@ -74,25 +88,45 @@ impl DeadLetters {
         Self { broker }
     }
 
-    /// Dead letters of `q`, newest first.
+    /// Up to `limit` dead letters of `q` older than `after` (all, without it), newest first.
+    /// A dead letter that arrives or leaves between two pages shifts no other: each one present
+    /// throughout a walk is listed exactly once.
     ///
     /// # Errors
-    /// `Redis` when the command fails.
+    /// `Redis` when a command fails.
     pub async fn list(
         &self,
         q: &QueueName,
-        offset: usize,
+        after: Option<DeadCursor>,
         limit: usize,
-    ) -> Result<Vec<DeadLetter>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let stop = offset.saturating_add(limit) - 1;
-        let rows = self.rows(q, offset, stop as isize).await?;
-        Ok(rows
+    ) -> Result<DeadPage> {
+        let keys = self.broker.queue_keys(q);
+        let mut con = self.broker.connection();
+        scripts::upgrade_dead(&mut con, &keys).await?;
+        let max = after.map_or_else(|| "+inf".to_owned(), DeadCursor::exclusive_bound);
+        let mut rows: Vec<(String, f64)> = redis::cmd("ZRANGE")
+            .arg(&keys.dead)
+            .arg(max)
+            .arg("-inf")
+            .arg("BYSCORE")
+            .arg("REV")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(limit.saturating_add(1))
+            .arg("WITHSCORES")
+            .query_async(&mut con)
+            .await?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = rows
+            .last()
+            .filter(|_| more)
+            .map(|(_, score)| DeadCursor::from_score(*score));
+        let items = rows
             .into_iter()
             .map(|(member, score)| letter(q, member, score))
-            .collect())
+            .collect();
+        Ok(DeadPage { items, next })
     }
 
     /// Puts the newest dead letter of task `id` back on pending with attempt 0 (a fresh budget).
@@ -100,7 +134,7 @@ impl DeadLetters {
     /// # Errors
     /// `Redis` when a command fails.
     pub async fn requeue(&self, q: &QueueName, id: &TaskId) -> Result<bool> {
-        for (member, score) in self.rows(q, 0, -1).await? {
+        for (member, score) in self.all_rows(q).await? {
             let dl = letter(q, member.clone(), score);
             if let (Some(envelope), true) = (dl.envelope, dl.task_id.as_ref() == Some(id)) {
                 return self.requeue_member(q, &member, envelope).await;
@@ -116,7 +150,7 @@ impl DeadLetters {
     pub async fn requeue_all(&self, q: &QueueName) -> Result<usize> {
         let mut count = 0;
         // oldest first, so the queue keeps their original order
-        for (member, score) in self.rows(q, 0, -1).await?.into_iter().rev() {
+        for (member, score) in self.all_rows(q).await?.into_iter().rev() {
             if let Some(envelope) = letter(q, member.clone(), score).envelope {
                 count += usize::from(self.requeue_member(q, &member, envelope).await?);
             }
@@ -140,11 +174,12 @@ impl DeadLetters {
         Ok(count)
     }
 
-    async fn rows(&self, q: &QueueName, start: usize, stop: isize) -> Result<Vec<(String, f64)>> {
+    /// Every record of `q` with its score, newest first.
+    async fn all_rows(&self, q: &QueueName) -> Result<Vec<(String, f64)>> {
         let rows: Vec<(String, f64)> = redis::cmd("ZRANGE")
             .arg(&self.broker.queue_keys(q).dead)
-            .arg(start)
-            .arg(stop)
+            .arg(0)
+            .arg(-1)
             .arg("REV")
             .arg("WITHSCORES")
             .query_async(&mut self.broker.connection())
@@ -171,7 +206,7 @@ impl DeadLetters {
 }
 
 fn letter(q: &QueueName, member: String, score: f64) -> DeadLetter {
-    let dead_at = DateTime::from_timestamp_millis(score as i64).unwrap_or_default();
+    let dead_at = DeadCursor::from_score(score).dead_at();
     let record = serde_json::from_str::<DeadRecord>(&member).unwrap_or_else(|_| DeadRecord {
         reason: "unreadable dead-letter record".to_owned(),
         last_error: None,

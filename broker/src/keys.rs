@@ -17,7 +17,7 @@ pub struct QueueKeys {
     pub unleased: String,
     /// Zset: element → due time (ms).
     pub delayed: String,
-    /// Zset: dead-letter record (JSON) → time it died (ms).
+    /// Zset: dead-letter record (JSON) → sequence number (ms it died × 1000 + n, `dead_lib.lua`).
     pub dead: String,
     /// Hash of counters: processed, failed, retried, expired, dead_lettered.
     pub stats: String,

@@ -19,9 +19,9 @@ mod stats;
 mod workers;
 
 pub use crate::broker::Broker;
-pub use crate::config::{BrokerConfig, backoff_delay};
+pub use crate::config::{BrokerConfig, DEFAULT_DEAD_MAX, DEFAULT_DEAD_MAX_AGE, backoff_delay};
 pub use crate::consumer::Consumer;
-pub use crate::dead::{DeadLetter, DeadLetters};
+pub use crate::dead::{DeadCursor, DeadCursorError, DeadLetter, DeadLetters, DeadPage};
 pub use crate::delivery::{Delivery, LeaseToken};
 pub use crate::envelope::{ENVELOPE_VERSION, Envelope, EnvelopeError, LAST_ERROR, LAST_ERROR_TYPE};
 pub use crate::error::{BrokerError, Result};

@@ -1,10 +1,11 @@
 //! The reaper: fails expired leases (error type `timeout`), requeues orphans, promotes due
-//! delayed tasks. Each step is one atomic script, so several reapers can run at once.
+//! delayed tasks, applies the dead-letter caps. Each step is one atomic script, so several
+//! reapers can run at once.
 
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tracing::{error, instrument, warn};
+use tracing::{error, info, instrument, warn};
 
 use crate::broker::Broker;
 use crate::config::{backoff_delay, millis};
@@ -45,6 +46,8 @@ pub struct ReapOutcome {
     pub orphans_requeued: usize,
     /// Due delayed elements moved to pending.
     pub promoted: usize,
+    /// Dead letters dropped by the caps (age, count) with no new arrival.
+    pub dead_trimmed: usize,
 }
 
 /// Periodic repair of the queues it is given.
@@ -99,6 +102,8 @@ impl Reaper {
         outcome.orphans_requeued +=
             scripts::requeue_orphans(&mut self.broker.connection(), k, grace).await?;
         outcome.promoted += self.promote_due(k).await?;
+        let cap = dead::cap(&self.broker);
+        outcome.dead_trimmed += scripts::trim_dead(&mut self.broker.connection(), k, cap).await?;
         Ok(())
     }
 
@@ -195,6 +200,12 @@ fn log_outcome(outcome: &ReapOutcome) {
     for t in &outcome.expired {
         warn!(queue = %t.queue, task.id = %t.envelope.id, attempt = t.envelope.attempt,
               dead_lettered = t.dead_lettered, retry_in = ?t.retry_in, "lease expired");
+    }
+    if outcome.dead_trimmed > 0 {
+        info!(
+            count = outcome.dead_trimmed,
+            "dropped dead letters past the caps"
+        );
     }
     if outcome.orphans_requeued > 0 {
         warn!(

@@ -7,7 +7,9 @@ use std::time::Duration;
 use broker::redact::redact;
 use broker::{BrokerConfig, BrokerError, WorkerInfo};
 use chrono::Utc;
-use common::{broker, broker_with, cleanup, fast_config, queue, redis_url, task, worker};
+use common::{
+    broker, broker_with, cleanup, dead_letters, fast_config, queue, redis_url, task, worker,
+};
 
 #[tokio::test]
 async fn a_requeued_dead_letter_goes_back_intact_with_a_fresh_budget() {
@@ -21,7 +23,7 @@ async fn a_requeued_dead_letter_goes_back_intact_with_a_fresh_budget() {
     c.dead_letter(&d, "unknown task confq.nope").await.unwrap();
 
     let dl = b.dead_letters();
-    let listed = dl.list(&queue(), 0, 10).await.unwrap();
+    let listed = dl.list(&queue(), None, 10).await.unwrap().items;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].reason, "unknown task confq.nope");
     assert_eq!(listed[0].envelope.as_ref(), Some(&e));
@@ -31,7 +33,7 @@ async fn a_requeued_dead_letter_goes_back_intact_with_a_fresh_budget() {
         "unknown id"
     );
     assert!(dl.requeue(&queue(), &e.id).await.unwrap());
-    assert!(dl.list(&queue(), 0, 10).await.unwrap().is_empty());
+    assert!(dl.list(&queue(), None, 10).await.unwrap().items.is_empty());
 
     let back = c.fetch(1).await.unwrap().remove(0);
     assert_eq!(back.envelope.id, e.id);
@@ -53,8 +55,12 @@ async fn dead_letters_are_paginated_requeued_in_bulk_and_purged() {
         c.dead_letter(&d, "boom").await.unwrap();
     }
     let dl = b.dead_letters();
-    assert_eq!(dl.list(&queue(), 0, 2).await.unwrap().len(), 2);
-    assert_eq!(dl.list(&queue(), 4, 2).await.unwrap().len(), 1);
+    let first = dl.list(&queue(), None, 2).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+    let second = dl.list(&queue(), first.next, 2).await.unwrap();
+    let third = dl.list(&queue(), second.next, 2).await.unwrap();
+    assert_eq!((second.items.len(), third.items.len()), (2, 1));
+    assert_eq!(third.next, None, "the last page says so");
     assert_eq!(dl.requeue_all(&queue()).await.unwrap(), 5);
     assert_eq!(b.stats(&queue()).await.unwrap().pending, 5);
     for d in c.fetch(5).await.unwrap() {
@@ -80,7 +86,7 @@ async fn dead_letters_are_capped_by_count() {
     for d in c.fetch(5).await.unwrap() {
         c.dead_letter(&d, "x").await.unwrap();
     }
-    let kept = b.dead_letters().list(&queue(), 0, 10).await.unwrap();
+    let kept = dead_letters(&b).await;
     let args: Vec<u64> = kept
         .iter()
         .map(|d| d.envelope.as_ref().unwrap().args["i"].as_u64().unwrap())
@@ -105,7 +111,7 @@ async fn dead_letters_older_than_the_max_age_are_dropped() {
     c.dead_letter(&ds[0], "old").await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.dead_letter(&ds[1], "new").await.unwrap();
-    let kept = b.dead_letters().list(&queue(), 0, 10).await.unwrap();
+    let kept = dead_letters(&b).await;
     assert_eq!(
         kept.iter().map(|d| d.reason.as_str()).collect::<Vec<_>>(),
         ["new"]
@@ -164,4 +170,15 @@ async fn an_unreachable_redis_fails_fast_without_leaking_the_password() {
     let text = format!("{err} {err:?}");
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains(&redact("redis://u:hunter2@127.0.0.1:1")));
+}
+
+#[tokio::test]
+async fn a_list_of_cluster_node_urls_is_refused_today() {
+    // docs/broker.md: one node only until Redis Cluster support lands (issue 12).
+    let config = BrokerConfig {
+        redis_url: format!("{},redis://127.0.0.1:6380", redis_url()),
+        ..BrokerConfig::default()
+    };
+    let err = broker::Broker::connect(config).await.unwrap_err();
+    assert!(matches!(err, BrokerError::Config(_)), "{err:?}");
 }

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use broker::{BrokerError, Envelope};
-use common::{broker, cleanup, queue, raw, task, worker};
+use common::{broker, cleanup, dead_letters, queue, raw, task, worker};
 use redis::AsyncCommands;
 
 #[tokio::test]
@@ -132,7 +132,7 @@ async fn malformed_elements_are_dead_lettered_and_the_consumer_keeps_going() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].envelope.args["i"], 1);
 
-    let dead = b.dead_letters().list(&queue(), 0, 10).await.unwrap();
+    let dead = dead_letters(&b).await;
     let mut reasons: Vec<String> = dead.iter().map(|d| d.reason.clone()).collect();
     reasons.sort();
     assert_eq!(reasons.len(), 4);
@@ -220,7 +220,7 @@ async fn non_utf8_elements_are_dead_lettered_by_their_exact_bytes() {
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let got = c.fetch(10).await.unwrap();
     assert_eq!(got.len(), 1, "the valid task still comes out");
-    let dead = b.dead_letters().list(&queue(), 0, 10).await.unwrap();
+    let dead = dead_letters(&b).await;
     assert_eq!(dead.len(), 1);
     assert!(dead[0].reason.contains("not UTF-8"), "{}", dead[0].reason);
     let stats = b.stats(&queue()).await.unwrap();

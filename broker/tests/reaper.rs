@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use broker::{BrokerConfig, Envelope};
 use chrono::Utc;
-use common::{broker, broker_with, cleanup, fast_config, queue, raw, redis_url, task, worker};
+use common::{
+    broker, broker_with, cleanup, dead_letters, fast_config, queue, raw, redis_url, task, worker,
+};
 use redis::AsyncCommands;
 
 /// Long enough that a loaded machine never lets one lapse by accident; waits pass it by 10 %.
@@ -196,7 +198,7 @@ async fn retries_exhausted_go_to_the_dead_letters_with_the_reason() {
     assert_eq!(outcomes[1].envelope.attempt, 2);
     assert!(c.fetch(1).await.unwrap().is_empty());
 
-    let dead = b.dead_letters().list(&queue(), 0, 10).await.unwrap();
+    let dead = dead_letters(&b).await;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].task_id, Some(e.id));
     assert!(

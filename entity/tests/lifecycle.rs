@@ -4,7 +4,7 @@
 mod common;
 
 use entity::StoreError;
-use entity::store::{RunMetrics, RunStatus};
+use entity::store::{Delivered, RunMetrics, RunStatus};
 use uuid::Uuid;
 
 #[tokio::test]
@@ -318,5 +318,83 @@ async fn a_delivery_never_lowers_the_retry_count() {
         s.begin_attempt(run.id, Uuid::now_v7(), 0).await.unwrap();
         let row = s.run(run.id).await.unwrap().unwrap();
         assert_eq!(row.retry_count, 2, "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_that_only_records_a_verdict_is_not_counted_as_a_retry() {
+    for db in common::backends().await {
+        let s = &db.store;
+        let run = s.create_run(common::new_run("rerun.tgz")).await.unwrap();
+        let begin = |attempt, retries| {
+            s.begin_delivery(run.id, Uuid::now_v7(), Delivered { attempt, retries })
+        };
+        let first = begin(3, 3).await.unwrap();
+        // Its verdict was refused; the re-run is delivery 4 after the same 3 retries.
+        let second = begin(4, 3).await.unwrap();
+        assert_eq!(
+            (first.retry_count, second.retry_count),
+            (3, 3),
+            "{}",
+            db.name
+        );
+        assert_eq!(second.started_at, first.started_at, "the first start stays");
+        let row = s.run(run.id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.retry_count, row.started_at),
+            (3, Some(first.started_at))
+        );
+        assert_ne!(first.fence, second.fence);
+    }
+}
+
+#[tokio::test]
+async fn an_exhausted_expiry_shows_its_own_error_and_what_the_run_reached() {
+    for db in common::backends().await {
+        let s = &db.store;
+        let (run, fence) = common::started_run(s, "expired.tgz").await;
+        s.schedule_retry(
+            run.id,
+            fence,
+            "Transient error (retry 0): storage down",
+            "storage down\ncaused by: connection refused",
+            1,
+        )
+        .await
+        .unwrap();
+        let fence = s.begin_attempt(run.id, Uuid::now_v7(), 1).await.unwrap();
+        s.write_results(run.id, fence, common::files(2, 3, 1))
+            .await
+            .unwrap();
+        let message = "Failed after 1 retries: lease expired";
+        assert!(s.expire_attempt(run.id, 1, 1, true, message).await.unwrap());
+        let failed = s.run(run.id).await.unwrap().unwrap();
+        assert_eq!(failed.error_message.as_deref(), Some(message));
+        assert_eq!(
+            failed.error_traceback.as_deref(),
+            Some(message),
+            "{}: never the earlier attempt's traceback",
+            db.name
+        );
+        let metrics = failed.metrics.unwrap();
+        assert_eq!(
+            (
+                metrics.files_parsed,
+                metrics.stanzas_created,
+                metrics.parse_errors,
+                metrics.retry_count
+            ),
+            (2, 6, 0, 1),
+            "{}",
+            db.name
+        );
+        let wall = failed.completed_at.unwrap() - failed.started_at.unwrap();
+        let wall = wall.num_microseconds().unwrap() as f64 / 1e6;
+        assert!(metrics.duration_seconds > 0.0, "{metrics:?}");
+        assert!(
+            (metrics.duration_seconds - wall).abs() < 1e-5,
+            "{}: {metrics:?} vs {wall}",
+            db.name
+        );
     }
 }

@@ -36,10 +36,13 @@ pub async fn serve(
     storage: entity::storage::Storage,
     stop: CancellationToken,
 ) -> Result<(), Failure> {
+    let upload_idle_timeout =
+        crate::settings::seconds("CONFQ_UPLOAD_IDLE_SECS", args.upload_idle_secs)?;
     let config = api::ApiConfig {
         max_upload_bytes: settings.max_upload_bytes,
         api_token: crate::settings::non_empty(&settings.api_token),
         protect_reads: args.protect_reads,
+        upload_idle_timeout,
         ..api::ApiConfig::default()
     };
     let state = api::AppState::new(config, broker, store, storage);

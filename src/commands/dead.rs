@@ -22,11 +22,12 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
     match &args.command {
         DeadCommand::List(list) => {
             let mut items = Vec::new();
+            let mut after = None;
             loop {
-                let page = dead.list(&queue, items.len(), PAGE).await.map_err(failed)?;
-                let last = page.len() < PAGE;
-                items.extend(page);
-                if last {
+                let page = dead.list(&queue, after, PAGE).await.map_err(failed)?;
+                items.extend(page.items);
+                after = page.next;
+                if after.is_none() {
                     break;
                 }
             }

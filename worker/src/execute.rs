@@ -10,7 +10,7 @@ use tracing::{Instrument, Span, error, info, warn};
 
 use crate::failure::TaskFailure;
 use crate::heartbeat::{self, HeartbeatConfig, Progress};
-use crate::retry::{Decision, RetryPolicy};
+use crate::retry::{Decision, RetryPolicy, marked_as_rerun, retries_before};
 use crate::task::{LeaseHandle, Registry, TaskContext};
 
 /// How a delivery ended, as the runner counts it.
@@ -136,9 +136,10 @@ impl Execution {
 
     async fn fail(&self, ctx: &TaskContext, failure: TaskFailure) -> Outcome {
         let envelope = &self.delivery.envelope;
+        let retries = retries_before(envelope);
         let decision = self
             .retry
-            .decide(failure.class, envelope.attempt, envelope.max_retries);
+            .decide(failure.class, retries, envelope.max_retries);
         let hooks = ctx.hooks();
         match decision {
             Decision::Retry {
@@ -164,19 +165,19 @@ impl Execution {
             Decision::GiveUp { error_type } => {
                 error!(error = %failure.message, error_type, "task failed for good");
                 if let Some(hooks) = &hooks
-                    && let Err(unrecorded) =
-                        hooks.failed(&failure, error_type, envelope.attempt).await
+                    && let Err(unrecorded) = hooks.failed(&failure, error_type, retries).await
                 {
                     // The verdict could not be written (say the database is down): dead-lettering
                     // now would leave the run `parsing` for ever. Run again later instead; the
-                    // next attempt reaches the same verdict and records it.
+                    // next attempt reaches the same verdict and records it. That run is marked as
+                    // not being a retry, so the verdict counts the same retries as this one.
                     let delay = self.retry.final_record_delay();
                     warn!(error = %unrecorded.message, delay_secs = delay.as_secs_f64(),
                           "could not record the final failure; the task runs again so that it can be");
                     self.settle(
                         self.consumer
                             .retry_later_as(
-                                &self.delivery,
+                                &marked_as_rerun(&self.delivery),
                                 delay,
                                 failure.class.as_str(),
                                 &failure.message,

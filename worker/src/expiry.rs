@@ -7,6 +7,7 @@ use entity::StoreError;
 use entity::store::{RunId, Store};
 use tracing::{info, warn};
 
+use crate::retry::retries_before;
 use crate::tasks::parse_upload::{NAME, ParseUploadArgs};
 
 /// Records every expired ingestion on its run row. Returns the expiries it could not record
@@ -50,11 +51,19 @@ async fn record_one(store: &Store, expired: &ExpiredTask) -> Result<(), StoreErr
         warn!(task.id = %expired.envelope.id, "expired ingestion names no known run");
         return Ok(());
     };
-    let retries = expired.envelope.attempt;
-    let message = expiry_message(expired.dead_lettered, retries);
-    let retry_count = i32::try_from(retries).unwrap_or(i32::MAX);
     // The envelope was bumped by the reaper: the delivery that expired had one attempt less.
-    let expired_delivery = retries.saturating_sub(1);
+    let expired_delivery = expired.envelope.attempt.saturating_sub(1);
+    // Retries before the delivery that expired: its retry_count while it ran.
+    let retries = retries_before(&expired.envelope).saturating_sub(1);
+    let message = expiry_message(expired.dead_lettered, retries);
+    // Exhausted: it ends like the transient path, with the retries it used. Otherwise one more
+    // retry is scheduled.
+    let retry_count = if expired.dead_lettered {
+        retries
+    } else {
+        retries.saturating_add(1)
+    };
+    let retry_count = i32::try_from(retry_count).unwrap_or(i32::MAX);
     if store
         .expire_attempt(
             run,
@@ -70,7 +79,8 @@ async fn record_one(store: &Store, expired: &ExpiredTask) -> Result<(), StoreErr
     Ok(())
 }
 
-/// The `error_message` of a run whose lease expired.
+/// The `error_message` (and `error_traceback`) of a run whose lease expired on a delivery that
+/// `retries` retries preceded: worded like a transient failure's.
 pub fn expiry_message(exhausted: bool, retries: u32) -> String {
     let what = "lease expired: the worker stopped renewing it (timeout)";
     if exhausted {
@@ -102,6 +112,6 @@ mod tests {
             expiry_message(true, 3),
             "Failed after 3 retries: lease expired: the worker stopped renewing it (timeout)"
         );
-        assert!(expiry_message(false, 1).starts_with("Transient error (retry 1): "));
+        assert!(expiry_message(false, 0).starts_with("Transient error (retry 0): "));
     }
 }

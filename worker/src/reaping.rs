@@ -7,7 +7,7 @@ use std::time::Duration;
 use broker::{Broker, BrokerError, ExpiredTask, Outage, QueueName, ReapOutcome};
 use entity::store::Store;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::expiry::record_expiries;
 
@@ -72,5 +72,12 @@ pub async fn tick(broker: &Broker, queues: &[QueueName]) -> (ReapOutcome, Option
             all.push(queue.clone());
         }
     }
-    broker.reaper(all).tick_partial().await
+    let (outcome, error) = broker.reaper(all).tick_partial().await;
+    if outcome.dead_trimmed > 0 {
+        info!(
+            count = outcome.dead_trimmed,
+            "dropped dead letters past CONFQ_DEAD_MAX or CONFQ_DEAD_MAX_AGE_SECS"
+        );
+    }
+    (outcome, error)
 }

@@ -147,9 +147,10 @@ async fn corrupt_archive_fails_at_once_without_retry() {
     let dead = harness
         .broker
         .dead_letters()
-        .list(&harness.queue, 0, 10)
+        .list(&harness.queue, None, 10)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].task_id.as_ref(), Some(&envelope.id));
     harness.cleanup().await;

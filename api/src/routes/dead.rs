@@ -1,4 +1,5 @@
-//! Dead letters: list (offset-paginated, newest first), requeue one, purge.
+//! Dead letters: list (newest first, a sequence cursor that inserts and removals do not shift),
+//! requeue one, purge.
 
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -15,7 +16,7 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/v1/worker/dead", tag = "dead letters", params(DeadQuery),
     responses(
         (status = 200, description = "A page of dead letters", body = DeadLetterPage),
-        (status = 400, description = "Bad `queue`, `limit` or `after`", body = ErrorBody),
+        (status = 400, description = "Bad `queue`, `limit` or `after` (an old offset cursor too)", body = ErrorBody),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -24,24 +25,16 @@ pub async fn list(
     let q = query(q)?;
     let queue = params::queue(q.queue.as_deref(), &state.config().queue)?;
     let limit = params::limit(q.limit.as_deref())?;
-    // The cursor is an offset into the newest-first list: new dead letters shift it (documented).
-    let offset = match q.after.as_deref().filter(|a| !a.is_empty()) {
-        None => 0,
-        Some(a) => a
-            .parse::<usize>()
-            .map_err(|_| ApiError::BadRequest("invalid cursor `after`".to_owned()))?,
-    };
+    let after = params::dead_cursor(q.after.as_deref())?;
     let size = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut letters = state
+    let page = state
         .broker()
         .dead_letters()
-        .list(&queue, offset, size + 1)
+        .list(&queue, after, size)
         .await?;
-    let next = (letters.len() > size).then(|| (offset + size).to_string());
-    letters.truncate(size);
     Ok(Json(DeadLetterPage {
-        items: letters.into_iter().map(Into::into).collect(),
-        next,
+        items: page.items.into_iter().map(Into::into).collect(),
+        next: page.next.map(|cursor| cursor.to_string()),
     }))
 }
 

@@ -73,10 +73,7 @@ pub async fn upload(
         from_multipart(&state, request, query.filename).await?
     } else {
         let filename = display_name(query.filename.as_deref());
-        let body = request
-            .into_body()
-            .into_data_stream()
-            .map_err(std::io::Error::other);
+        let body = request.into_body().into_data_stream().map_err(body_error);
         let object = state
             .storage()
             .put_stream(StreamReader::new(body), state.config().max_upload_bytes)
@@ -147,7 +144,7 @@ async fn from_multipart(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             std::io::Error::new(std::io::ErrorKind::FileTooLarge, LimitHit(max))
         } else {
-            std::io::Error::other(e)
+            body_error(e)
         }
     });
     let object = state
@@ -167,9 +164,36 @@ async fn from_multipart(
 fn multipart_error(e: &axum::extract::multipart::MultipartError, max: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge { limit: max }
+    } else if is_idle_timeout(e) {
+        ApiError::from(StorageError::Read {
+            source: std::io::Error::from(std::io::ErrorKind::TimedOut),
+        })
     } else {
         ApiError::BadRequest(format!("invalid multipart body: {}", e.body_text()))
     }
+}
+
+/// A failed read of the request body as an I/O error; the idle timeout becomes `TimedOut`, which
+/// answers 408.
+fn body_error(e: impl std::error::Error + Send + Sync + 'static) -> std::io::Error {
+    let kind = if is_idle_timeout(&e) {
+        std::io::ErrorKind::TimedOut
+    } else {
+        std::io::ErrorKind::Other
+    };
+    std::io::Error::new(kind, e)
+}
+
+/// Whether the body read failed because the client sent nothing for the idle timeout.
+fn is_idle_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// Creates the run and enqueues its task. If Redis fails after the row exists, the client gets

@@ -1,8 +1,11 @@
 //! Every Lua script, loaded once, and one typed wrapper per script (keys always go in KEYS):
-//! here the scripts of a lease holder and producers, in `reap` those of the reaper and admin.
+//! here the scripts of a lease holder and producers, in `reap` those of the reaper and admin, in
+//! `dead` the dead-letter upkeep. Scripts that write a dead-letter zset start with `dead_lib.lua`.
 
+mod dead;
 mod reap;
 
+pub(crate) use dead::{trim_dead, upgrade_dead};
 pub(crate) use reap::{Reap, expired, promote_due, reap_expired, requeue_dead, requeue_orphans};
 
 use std::sync::LazyLock;
@@ -18,6 +21,15 @@ macro_rules! script {
         static $name: LazyLock<Script> =
             LazyLock::new(|| Script::new(include_str!(concat!("../../lua/", $file))));
     };
+    // The script's own file after the shared dead-letter functions (one home for the sequence).
+    ($name:ident, dead_lib, $file:literal) => {
+        static $name: LazyLock<Script> = LazyLock::new(|| {
+            Script::new(concat!(
+                include_str!("../../lua/dead_lib.lua"),
+                include_str!(concat!("../../lua/", $file))
+            ))
+        });
+    };
 }
 
 script!(CLAIM, "claim.lua");
@@ -26,14 +38,16 @@ script!(EXTEND_LEASE, "extend_lease.lua");
 script!(ACK, "ack.lua");
 script!(ACK_MANY, "ack_many.lua");
 script!(RETRY_LATER, "retry_later.lua");
-script!(DEAD_LETTER, "dead_letter.lua");
+script!(DEAD_LETTER, dead_lib, "dead_letter.lua");
 script!(RELEASE, "release.lua");
 script!(ENQUEUE_IN, "enqueue_in.lua");
 script!(PROMOTE_DUE, "promote_due.lua");
 script!(EXPIRED, "expired.lua");
-script!(REAP_EXPIRED, "reap_expired.lua");
+script!(REAP_EXPIRED, dead_lib, "reap_expired.lua");
 script!(REQUEUE_ORPHANS, "requeue_orphans.lua");
 script!(REQUEUE_DEAD, "requeue_dead.lua");
+script!(TRIM_DEAD, dead_lib, "trim_dead.lua");
+script!(UPGRADE_DEAD, dead_lib, "upgrade_dead.lua");
 
 /// Limits of a dead-letter zset, passed to the scripts that add to it.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use broker::{Broker, BrokerConfig, Envelope, QueueName, WorkerId};
+use broker::{Broker, BrokerConfig, DeadLetter, Envelope, QueueName, WorkerId};
 use serde_json::json;
 
 pub fn redis_url() -> String {
@@ -46,6 +46,12 @@ pub fn queue() -> QueueName {
 pub fn task(i: usize) -> Envelope {
     let args = json!({"i": i}).as_object().cloned().unwrap_or_default();
     Envelope::new("confq.noop", args)
+}
+
+/// The newest (up to 100) dead letters of the default queue.
+pub async fn dead_letters(b: &Broker) -> Vec<DeadLetter> {
+    let page = b.dead_letters().list(&queue(), None, 100).await;
+    page.expect("list dead letters").items
 }
 
 pub fn worker() -> WorkerId {

@@ -1,4 +1,6 @@
-//! State changes of a run: attempts, heartbeats, completion, failure, retries, lease expiry.
+//! State changes of a running attempt: heartbeats, completion, failure, retries, release; and
+//! the API's retry of a failed run. Beginning an attempt is in `begin.rs`, lease expiry in
+//! `expiry.rs`.
 //!
 //! Every change from a worker carries the [`Fence`] of its attempt; a change whose fence is
 //! not the run's current `attempt` (or whose run is no longer `parsing`) writes nothing.
@@ -21,56 +23,6 @@ use crate::StoreError;
 use crate::ingestion_run::{ActiveModel, Column, Entity, Model};
 
 impl Store {
-    /// Starts an attempt: status `parsing`, `attempt + 1` (the returned fence), `started_at` the
-    /// first time, a fresh heartbeat. `delivery_attempt` is the broker's attempt number of the
-    /// delivery (the envelope's `attempt`), which lets `expire_attempt` tell a late record of an
-    /// older delivery's expiry from a current one. It also counts the retries that came before
-    /// this delivery, so `retry_count` is raised to it: a retry the database could not record when
-    /// it happened (an outage, or a lease expiry recorded after the redelivery began) still shows.
-    ///
-    /// # Errors
-    /// [`StoreError::AlreadyComplete`] for a complete run, [`StoreError::NotFound`].
-    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
-    pub async fn begin_attempt(
-        &self,
-        id: RunId,
-        task_id: Uuid,
-        delivery_attempt: u32,
-    ) -> Result<Fence, StoreError> {
-        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
-        let model = lock_run(&txn, id).await?;
-        let from = status_of(&model)?;
-        if from == RunStatus::Complete {
-            return Err(StoreError::AlreadyComplete(id));
-        }
-        let at = now();
-        let attempt = model.attempt + 1;
-        let delivery = i32::try_from(delivery_attempt).unwrap_or(i32::MAX);
-        let retries = model.retry_count.max(delivery);
-        let mut am = model.clone().into_active_model();
-        am.status = Set(RunStatus::Parsing.as_str().to_owned());
-        am.attempt = Set(attempt);
-        am.retry_count = Set(retries);
-        am.task_id = Set(Some(task_id));
-        am.delivery_attempt = Set(delivery);
-        am.started_at = Set(model.started_at.or(Some(at)));
-        am.last_heartbeat = Set(Some(at));
-        am.completed_at = Set(None);
-        save(
-            &txn,
-            am,
-            Delta {
-                from: Some(from),
-                to: Some(RunStatus::Parsing),
-                retries: Some((model.retry_count, retries)),
-                ..Delta::default()
-            },
-        )
-        .await?;
-        txn.commit().await.map_err(StoreError::db("commit"))?;
-        Ok(Fence(i64::from(attempt)))
-    }
-
     /// Proves the attempt is alive (`last_heartbeat = now`).
     ///
     /// # Errors
@@ -182,67 +134,6 @@ impl Store {
         txn.commit().await.map_err(StoreError::db("commit"))
     }
 
-    /// For the reaper, when a lease expired: bumps `attempt` (so the lost attempt's later writes
-    /// are fenced out) and sets `retrying`, or `failed` with `error_type` `timeout` when
-    /// `exhausted`. Returns false (and changes nothing) unless the run is stored/parsing/retrying,
-    /// or when a later delivery than `expired_delivery` (the broker's attempt number of the
-    /// delivery whose lease expired) has begun already: that attempt is live and must not be
-    /// fenced out by a late record.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Db`].
-    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
-    pub async fn expire_attempt(
-        &self,
-        id: RunId,
-        expired_delivery: u32,
-        retry_count: i32,
-        exhausted: bool,
-        message: &str,
-    ) -> Result<bool, StoreError> {
-        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
-        let model = lock_run(&txn, id).await?;
-        let from = status_of(&model)?;
-        if !matches!(
-            from,
-            RunStatus::Stored | RunStatus::Parsing | RunStatus::Retrying
-        ) {
-            return Ok(false);
-        }
-        if i64::from(model.delivery_attempt) > i64::from(expired_delivery) {
-            return Ok(false);
-        }
-        let to = if exhausted {
-            RunStatus::Failed
-        } else {
-            RunStatus::Retrying
-        };
-        let delta = Delta {
-            from: Some(from),
-            to: Some(to),
-            retries: Some((model.retry_count, retry_count)),
-            ..Delta::default()
-        };
-        let attempt = model.attempt + 1;
-        let mut am = model.into_active_model();
-        am.attempt = Set(attempt);
-        am.status = Set(to.as_str().to_owned());
-        am.retry_count = Set(retry_count);
-        am.error_message = Set(Some(visible(message)));
-        if exhausted {
-            let metrics = RunMetrics {
-                retry_count: i64::from(retry_count),
-                error_type: Some("timeout".to_owned()),
-                ..RunMetrics::default()
-            };
-            am.metrics = Set(Some(to_json(&metrics)?));
-            am.completed_at = Set(Some(now()));
-        }
-        save(&txn, am, delta).await?;
-        txn.commit().await.map_err(StoreError::db("commit"))?;
-        Ok(true)
-    }
-
     /// API retry of a failed run: back to `stored` with a new task id; `retry_count` is kept and
     /// `attempt` bumped so nothing of an older attempt can still write.
     ///
@@ -316,7 +207,7 @@ pub(crate) async fn fenced(
     Ok(model)
 }
 
-async fn save(
+pub(super) async fn save(
     txn: &DatabaseTransaction,
     mut am: ActiveModel,
     delta: Delta,
@@ -330,6 +221,6 @@ async fn save(
     Ok(saved)
 }
 
-fn to_json(metrics: &RunMetrics) -> Result<serde_json::Value, StoreError> {
+pub(super) fn to_json(metrics: &RunMetrics) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(metrics).map_err(|err| StoreError::Corrupt(format!("metrics: {err}")))
 }

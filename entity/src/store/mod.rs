@@ -3,7 +3,9 @@
 //! Each state change is one transaction that first locks the run row (a no-op `UPDATE`, which
 //! on SQLite also takes the write lock up front) and then keeps `run_stats` in step.
 
+mod begin;
 mod connect;
+mod expiry;
 mod ids;
 mod lifecycle;
 mod listing;
@@ -21,6 +23,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+pub use begin::{Begun, Delivered};
 pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
 pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};

@@ -32,7 +32,8 @@ pub struct RunMetrics {
     pub files_parsed: i64,
     /// Stanzas written.
     pub stanzas_created: i64,
-    /// Wall time of the last attempt.
+    /// Wall-clock seconds from the run's first start to its end, across all attempts and the
+    /// waits between them (for every terminal status).
     pub duration_seconds: f64,
     /// Files with a parse error.
     pub parse_errors: i64,
@@ -123,4 +124,10 @@ impl TryFrom<ingestion_run::Model> for Run {
 pub(crate) fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Seconds from `start` to `end` (0 when `end` is earlier).
+pub(crate) fn seconds_between(start: DateTime<Utc>, end: DateTime<Utc>) -> f64 {
+    let micros = (end - start).num_microseconds().unwrap_or(i64::MAX).max(0);
+    micros as f64 / 1e6
 }

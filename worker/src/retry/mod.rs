@@ -8,7 +8,10 @@ use rand::Rng;
 
 use crate::failure::FailureClass;
 
+mod count;
 mod overrides;
+
+pub use count::{UNRECORDED_VERDICTS, marked_as_rerun, retries_before};
 
 /// How one failure class is retried.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,9 +82,10 @@ impl RetryPolicy {
         }
     }
 
-    /// Decides what follows a failure of `class` on delivery `attempt` (0 for the first try).
-    /// `max_retries` from the envelope overrides the configured count.
-    pub fn decide(&self, class: FailureClass, attempt: u32, max_retries: Option<u32>) -> Decision {
+    /// Decides what follows a failure of `class` on a delivery that `retries` retries preceded
+    /// (0 for the first try; see [`retries_before`]). `max_retries` from the envelope overrides
+    /// the configured count.
+    pub fn decide(&self, class: FailureClass, retries: u32, max_retries: Option<u32>) -> Decision {
         let (policy, exhausted_type) = match class {
             FailureClass::Permanent => (&self.permanent, "permanent"),
             FailureClass::Transient => (&self.transient, "transient_exhausted"),
@@ -89,12 +93,12 @@ impl RetryPolicy {
             FailureClass::Timeout => (&self.transient, "timeout"),
         };
         let limit = max_retries.unwrap_or(policy.max_retries);
-        if !policy.retry || attempt >= limit {
+        if !policy.retry || retries >= limit {
             return Decision::GiveUp {
                 error_type: exhausted_type,
             };
         }
-        let retry_number = attempt + 1;
+        let retry_number = retries + 1;
         Decision::Retry {
             retry_number,
             delay: self.delay(policy, retry_number),

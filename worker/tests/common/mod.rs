@@ -218,9 +218,10 @@ impl Harness {
     pub async fn dead_letters(&self) -> Vec<broker::DeadLetter> {
         self.broker
             .dead_letters()
-            .list(&self.queue, 0, 100)
+            .list(&self.queue, None, 100)
             .await
             .expect("dead letters")
+            .items
     }
 
     /// Deletes every key under this harness's prefix.

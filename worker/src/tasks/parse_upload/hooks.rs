@@ -1,9 +1,12 @@
 //! The run row's side of the runner's bookkeeping: heartbeats, retries and final failures are
 //! written to `ingestion_runs`, fenced by the attempt this delivery began.
 
-use entity::store::{Fence, Run, RunId, RunMetrics, Store};
+use std::sync::Arc;
+
+use entity::store::{Fence, RunId, Store};
 use futures::future::BoxFuture;
 
+use super::tally::Tally;
 use crate::failure::TaskFailure;
 use crate::hooks::RunHooks;
 
@@ -12,20 +15,28 @@ pub struct IngestHooks {
     store: Store,
     run: RunId,
     fence: Fence,
+    tally: Arc<Tally>,
 }
 
 impl IngestHooks {
-    /// Hooks for `run` at attempt `fence`.
-    pub fn new(store: Store, run: &Run, fence: Fence) -> Self {
+    /// Hooks for `run` at attempt `fence`, reporting what `tally` reached when it fails.
+    pub fn new(store: Store, run: RunId, fence: Fence, tally: Arc<Tally>) -> Self {
         Self {
             store,
-            run: run.id,
+            run,
             fence,
+            tally,
         }
     }
 }
 
-/// The run's `error_message` for a final failure.
+/// The run's `error_message` when a failure will be retried: `retries` is the retry count of the
+/// attempt that failed (the seed's first failure reads "Transient error (retry 0): …").
+pub fn retry_message(failure: &TaskFailure, retries: u32) -> String {
+    format!("Transient error (retry {retries}): {}", failure.message)
+}
+
+/// The run's `error_message` for a final failure after `retries` retries.
 pub fn final_message(failure: &TaskFailure, error_type: &str, retries: u32) -> String {
     match error_type {
         "permanent" => format!("Permanent error: {}", failure.message),
@@ -58,13 +69,16 @@ impl RunHooks for IngestHooks {
         retry_number: u32,
     ) -> BoxFuture<'a, Result<(), TaskFailure>> {
         Box::pin(async move {
-            let message = format!(
-                "Transient error (retry {retry_number}): {}",
-                failure.message
-            );
-            let retries = i32::try_from(retry_number).unwrap_or(i32::MAX);
+            let message = retry_message(failure, retry_number.saturating_sub(1));
+            let retry_count = i32::try_from(retry_number).unwrap_or(i32::MAX);
             self.store
-                .schedule_retry(self.run, self.fence, &message, &failure.traceback, retries)
+                .schedule_retry(
+                    self.run,
+                    self.fence,
+                    &message,
+                    &failure.traceback,
+                    retry_count,
+                )
                 .await
                 .map_err(|error| TaskFailure::transient(&error))
         })
@@ -85,14 +99,7 @@ impl RunHooks for IngestHooks {
                 ))
             });
             let message = final_message(failure, error_type, retries);
-            let metrics = RunMetrics {
-                files_parsed: 0,
-                stanzas_created: 0,
-                duration_seconds: 0.0,
-                parse_errors: 0,
-                retry_count: i64::from(retries),
-                error_type: Some(error_type.to_owned()),
-            };
+            let metrics = self.tally.metrics(retries, Some(error_type));
             self.store
                 .fail(self.run, self.fence, &message, &failure.traceback, metrics)
                 .await
@@ -103,7 +110,7 @@ impl RunHooks for IngestHooks {
 
 #[cfg(test)]
 mod tests {
-    use super::final_message;
+    use super::{final_message, retry_message};
     use crate::failure::{FailureClass, TaskFailure};
 
     #[test]
@@ -116,6 +123,12 @@ mod tests {
         assert_eq!(
             final_message(&failure, "permanent", 0),
             "Permanent error: Connection timeout"
+        );
+        let storage = TaskFailure::message(FailureClass::Transient, "Storage retrieval failed");
+        assert_eq!(
+            retry_message(&storage, 0),
+            "Transient error (retry 0): Storage retrieval failed",
+            "the seed's first transient failure"
         );
     }
 }

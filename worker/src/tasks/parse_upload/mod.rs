@@ -5,14 +5,14 @@ mod classify;
 mod error;
 mod hooks;
 mod read;
+mod tally;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use broker::TaskId;
 use entity::StoreError;
 use entity::storage::Storage;
-use entity::store::{NewRun, Run, RunId, RunMetrics, RunSource, RunStatus, Store};
+use entity::store::{Delivered, NewRun, Run, RunId, RunSource, RunStatus, Store};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use splunk::archive::Limits;
@@ -22,7 +22,9 @@ pub use classify::classify;
 pub use error::IngestError;
 
 use crate::failure::TaskFailure;
+use crate::retry::retries_before;
 use crate::task::{TaskContext, TaskResult, TypedTask};
+use tally::Tally;
 
 /// The registered name of the ingestion task.
 pub const NAME: &str = "ingest.parse_upload";
@@ -97,29 +99,29 @@ impl Ingestor {
         fail::fail_point!("ingest.before_begin_attempt");
         // A worker paused past its lease must not begin an attempt over its successor's.
         ctx.renew_lease().await.map_err(IngestError::Lease)?;
-        let fence = match self
+        let delivered = Delivered {
+            attempt: ctx.envelope.attempt,
+            retries: retries_before(&ctx.envelope),
+        };
+        // The retry count and first start are read in the transaction that takes the fence: a
+        // lease expiry recorded since the row was read above is counted, a later one fences us.
+        let begun = match self
             .store
-            .begin_attempt(run.id, task_id.0, ctx.envelope.attempt)
+            .begin_delivery(run.id, task_id.0, delivered)
             .await
         {
-            Ok(fence) => fence,
+            Ok(begun) => begun,
             Err(StoreError::AlreadyComplete(_)) => return Ok(()),
             Err(error) => return Err(error.into()),
         };
+        let fence = begun.fence;
+        let tally = Arc::new(Tally::new(begun.started_at));
         ctx.set_hooks(Arc::new(hooks::IngestHooks::new(
             self.store.clone(),
-            &run,
+            run.id,
             fence,
+            tally.clone(),
         )));
-        // The row read above may predate a lease expiry recorded since (the reaper moves the task
-        // in Redis before it writes the run): read the retry count under our fence, which any
-        // later expiry would take from us.
-        let retry_count = self
-            .store
-            .run(run.id)
-            .await?
-            .map_or(run.retry_count, |current| current.retry_count);
-        let started = Instant::now();
         // Tests inject a database outage here (the pool timed out); compiled out of release builds.
         fail::fail_point!("ingest.before_read", |_| {
             Err(IngestError::Store(StoreError::Db {
@@ -144,19 +146,23 @@ impl Ingestor {
             .filter(|file| file.parse_error.is_some())
             .count();
         let files_parsed = files.len();
+        tally.parsed(files_parsed, parse_errors);
         let written = ctx
             .progress
             .while_pending(self.store.write_results(run.id, fence, files))
             .await?;
         ctx.progress.tick();
-        let metrics = RunMetrics {
-            files_parsed: count(files_parsed),
-            stanzas_created: i64::try_from(written.stanzas).unwrap_or(i64::MAX),
-            duration_seconds: started.elapsed().as_secs_f64(),
-            parse_errors: count(parse_errors),
-            retry_count: i64::from(retry_count),
-            error_type: None,
-        };
+        tally.written(written.stanzas);
+        // Tests fail or stall the attempt here, after its results are written; compiled out of
+        // release builds.
+        fail::fail_point!("ingest.before_complete", |_| {
+            Err(IngestError::Store(StoreError::Db {
+                action: "complete the run (injected fault)",
+                source: sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
+            }))
+        });
+        let retry_count = u32::try_from(begun.retry_count).unwrap_or(0);
+        let metrics = tally.metrics(retry_count, None);
         self.store.complete(run.id, fence, metrics).await?;
         info!(
             files = files_parsed,
@@ -194,8 +200,4 @@ impl Ingestor {
             }
         }
     }
-}
-
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }

@@ -1,0 +1,87 @@
+//! What an ingestion attempt reached, for the run's metrics however it ends: the files and
+//! stanzas it got to, and the wall-clock time since the run's first start (all attempts).
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Utc};
+use entity::store::RunMetrics;
+
+/// Counts of one attempt, shared by the task (which fills them) and its hooks (which report
+/// them when the attempt fails).
+#[derive(Debug)]
+pub struct Tally {
+    started_at: DateTime<Utc>,
+    files_parsed: AtomicI64,
+    parse_errors: AtomicI64,
+    stanzas_created: AtomicI64,
+}
+
+impl Tally {
+    /// An empty tally of a run first started at `started_at`.
+    pub fn new(started_at: DateTime<Utc>) -> Self {
+        Self {
+            started_at,
+            files_parsed: AtomicI64::new(0),
+            parse_errors: AtomicI64::new(0),
+            stanzas_created: AtomicI64::new(0),
+        }
+    }
+
+    /// The archive was read: `files` files parsed, `parse_errors` of them with an error.
+    pub fn parsed(&self, files: usize, parse_errors: usize) {
+        self.files_parsed.store(count(files), Ordering::Relaxed);
+        self.parse_errors
+            .store(count(parse_errors), Ordering::Relaxed);
+    }
+
+    /// The results were written: `stanzas` stanzas stored.
+    pub fn written(&self, stanzas: u64) {
+        let stanzas = i64::try_from(stanzas).unwrap_or(i64::MAX);
+        self.stanzas_created.store(stanzas, Ordering::Relaxed);
+    }
+
+    /// The run's metrics now, after `retry_count` retries, ending with `error_type`.
+    pub fn metrics(&self, retry_count: u32, error_type: Option<&str>) -> RunMetrics {
+        let elapsed = (Utc::now() - self.started_at)
+            .num_microseconds()
+            .unwrap_or(i64::MAX)
+            .max(0);
+        RunMetrics {
+            files_parsed: self.files_parsed.load(Ordering::Relaxed),
+            stanzas_created: self.stanzas_created.load(Ordering::Relaxed),
+            duration_seconds: elapsed as f64 / 1e6,
+            parse_errors: self.parse_errors.load(Ordering::Relaxed),
+            retry_count: i64::from(retry_count),
+            error_type: error_type.map(str::to_owned),
+        }
+    }
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn metrics_report_what_was_reached_and_the_time_since_the_first_start() {
+        let tally = Tally::new(chrono::Utc::now() - chrono::Duration::seconds(930));
+        tally.parsed(15, 2);
+        let failed = tally.metrics(3, Some("transient_exhausted"));
+        assert_eq!(
+            (
+                failed.files_parsed,
+                failed.parse_errors,
+                failed.stanzas_created
+            ),
+            (15, 2, 0)
+        );
+        assert!(failed.duration_seconds >= 930.0, "{failed:?}");
+        assert_eq!(failed.retry_count, 3);
+        tally.written(234);
+        let done = tally.metrics(1, None);
+        assert_eq!((done.stanzas_created, done.error_type), (234, None));
+    }
+}
