@@ -10,6 +10,7 @@ mod probe;
 mod progress;
 mod services;
 mod settings;
+mod terminal;
 mod worker_metrics;
 
 use std::process::ExitCode;

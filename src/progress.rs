@@ -30,7 +30,11 @@ impl Progress {
                 .map(|run| {
                     let bar = multi.add(ProgressBar::new_spinner());
                     bar.set_style(style.clone());
-                    bar.set_prefix(format!("{} {}", run.id, run.filename));
+                    bar.set_prefix(format!(
+                        "{} {}",
+                        run.id,
+                        crate::terminal::escape(&run.filename)
+                    ));
                     bar.enable_steady_tick(Duration::from_millis(120));
                     (run.id, bar)
                 })
@@ -51,7 +55,8 @@ impl Progress {
         if !self.enabled {
             return;
         }
-        let message = describe(run);
+        // Names and messages come from producers and tasks: escaped for the terminal.
+        let message = crate::terminal::escape(&describe(run));
         if let Some(bar) = self.bars.get(&run.id) {
             bar.set_message(message);
             return;
@@ -61,7 +66,8 @@ impl Progress {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if self.plain && last.insert(run.id, run.status) != Some(run.status) {
-            eprintln!("run {} ({}): {message}", run.id, run.filename);
+            let filename = crate::terminal::escape(&run.filename);
+            eprintln!("run {} ({filename}): {message}", run.id);
         }
     }
 

@@ -40,7 +40,7 @@ pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services
             let private = PrivateRedis::start(&settings.data_dir).await?;
             eprintln!(
                 "confq: no Redis answered at {}; started a private redis-server at {} (data in {})",
-                worker::redact::redact(&settings.redis_url),
+                broker::redact::redact(&settings.redis_url),
                 private.url,
                 settings.data_dir.join("redis").display()
             );
@@ -73,7 +73,7 @@ async fn recorded_private(settings: &Settings, config: &BrokerConfig) -> Option<
     let broker = Broker::connect(config).await.ok()?;
     eprintln!(
         "confq: no Redis answered at {}; using the private redis-server at {} of data dir {}",
-        worker::redact::redact(&settings.redis_url),
+        broker::redact::redact(&settings.redis_url),
         url,
         settings.data_dir.display()
     );
@@ -96,7 +96,7 @@ fn redis_server_on_path() -> bool {
 fn unreachable(url: &str, error: &BrokerError) -> Failure {
     Failure::runtime(format!(
         "Redis is not reachable at {}: {} — start redis-server or set CONFQ_REDIS_URL",
-        worker::redact::redact(url),
+        broker::redact::redact(url),
         root_cause(error)
     ))
 }
@@ -118,7 +118,7 @@ pub async fn store(settings: &Settings) -> Result<Store, Failure> {
     let store = Store::connect(&url).await.map_err(|error| {
         Failure::runtime(format!(
             "the database is not reachable at {}: {} — check CONFQ_DATABASE_URL",
-            worker::redact::redact(&url),
+            broker::redact::redact(&url),
             root_cause(&error)
         ))
     })?;
@@ -153,7 +153,7 @@ pub fn storage(settings: &Settings) -> Result<Storage, Failure> {
     Storage::from_url(&url).map_err(|error| {
         Failure::usage(format!(
             "invalid CONFQ_STORAGE_URL {}: {error}",
-            worker::redact::redact(&url)
+            broker::redact::redact(&url)
         ))
     })
 }

@@ -1,8 +1,8 @@
 //! `ApiError`: every failure a handler reports, mapped to a status code and `{"error": "…"}`.
 //!
 //! 4xx carry a message meant for the client. 5xx carry a generic message; their cause chain
-//! rides in a response extension to [`log_server_errors`], which logs it once with the
-//! request id and puts the id into the body.
+//! (each cause once, credentials redacted: [`broker::report`]) rides in a response extension to
+//! [`log_server_errors`], which logs it once with the request id and puts the id into the body.
 
 use std::error::Error as StdError;
 
@@ -112,16 +112,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `error: cause: cause…`, the way 5xx are logged.
+/// `error: cause: cause…`, the way 5xx are logged: each cause once, credentials redacted.
 fn cause_chain(error: &dyn StdError) -> String {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    chain
+    broker::report::one_line(error)
 }
 
 /// Middleware: logs each 5xx once with its cause chain and request id, and names the request

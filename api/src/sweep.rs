@@ -180,7 +180,7 @@ impl Sweeper {
                 Ok(_) => failing = false,
                 Err(e) if !failing => {
                     failing = true;
-                    tracing::warn!(error = %e, cause = ?std::error::Error::source(&e).map(ToString::to_string), "sweep of unqueued runs failed; will retry");
+                    tracing::warn!(error = %broker::report::Chain(&e), "sweep of unqueued runs failed; will retry");
                 }
                 Err(_) => {}
             }

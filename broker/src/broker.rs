@@ -15,7 +15,7 @@ use crate::keys::{self, QueueKeys};
 use crate::names::{QueueName, WorkerId};
 use crate::producer::Producer;
 use crate::reaper::Reaper;
-use crate::redact::redact_url;
+use crate::redact::redact;
 use crate::stats::QueueStats;
 use crate::workers::WorkerRegistry;
 
@@ -33,7 +33,7 @@ pub struct Broker {
 impl std::fmt::Debug for Broker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Broker")
-            .field("redis_url", &redact_url(&self.config.redis_url))
+            .field("redis_url", &redact(&self.config.redis_url))
             .field("key_prefix", &self.config.key_prefix)
             .finish_non_exhaustive()
     }
@@ -44,10 +44,10 @@ impl Broker {
     ///
     /// # Errors
     /// `Config` for an invalid URL or prefix; `Unreachable` (URL redacted) when Redis does not answer.
-    #[instrument(skip_all, err(level = "debug"), fields(url = %redact_url(&config.redis_url)))]
+    #[instrument(skip_all, err(level = "debug"), fields(url = %redact(&config.redis_url)))]
     pub async fn connect(config: BrokerConfig) -> Result<Self> {
         validate(&config)?;
-        let url = redact_url(&config.redis_url);
+        let url = redact(&config.redis_url);
         let client = Client::open(config.redis_url.as_str())
             .map_err(|e| BrokerError::Config(format!("invalid Redis URL {url}: {e}")))?;
         let unreachable = |source| BrokerError::Unreachable {

@@ -18,7 +18,7 @@ pub const LAST_ERROR_TYPE: &str = "last_error_type";
 #[non_exhaustive]
 pub enum EnvelopeError {
     /// The element is not JSON at all.
-    #[error("element is not JSON: {0}")]
+    #[error("element is not JSON")]
     NotJson(#[source] serde_json::Error),
     /// The element is JSON but not an object.
     #[error("element is not a JSON object")]
@@ -210,7 +210,10 @@ pub(crate) fn decode_element(bytes: Vec<u8>) -> Result<(String, Envelope), (Vec<
     })?;
     match Envelope::parse(&raw) {
         Ok(envelope) => Ok((raw, envelope)),
-        Err(error) => Err((raw.into_bytes(), format!("malformed element: {error}"))),
+        Err(error) => Err((
+            raw.into_bytes(),
+            format!("malformed element: {}", crate::report::one_line(&error)),
+        )),
     }
 }
 

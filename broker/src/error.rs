@@ -8,14 +8,14 @@ use crate::names::TaskId;
 #[non_exhaustive]
 pub enum BrokerError {
     /// A Redis command failed.
-    #[error("redis command failed: {source}")]
+    #[error("redis command failed")]
     Redis {
         /// The redis-rs error.
         #[source]
         source: redis::RedisError,
     },
     /// Redis did not answer when connecting (the URL has its password hidden).
-    #[error("Redis is not reachable at {url}: {source}")]
+    #[error("Redis is not reachable at {url}")]
     Unreachable {
         /// The redacted URL.
         url: String,

@@ -38,7 +38,7 @@ impl Outage {
     pub fn failed(&mut self, error: &BrokerError) -> Duration {
         if self.since.is_none() {
             self.since = Some(Instant::now());
-            warn!(loop_name = self.what, error = %error, "Redis unavailable; retrying with backoff");
+            warn!(loop_name = self.what, error = %crate::report::Chain(error), "Redis unavailable; retrying with backoff");
         }
         let pause = self.next;
         self.next = (self.next * 2).min(self.max);

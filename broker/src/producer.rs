@@ -29,7 +29,7 @@ impl Producer {
     ///
     /// # Errors
     /// `Redis` when the push fails.
-    #[instrument(name = "broker.enqueue", skip_all, err, fields(queue = %q, task.id = %e.id))]
+    #[instrument(name = "broker.enqueue", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue(&self, q: &QueueName, e: &Envelope) -> Result<()> {
         self.enqueue_many(q, std::slice::from_ref(e)).await
     }
@@ -57,7 +57,7 @@ impl Producer {
     ///
     /// # Errors
     /// `Redis` when the command fails.
-    #[instrument(name = "broker.enqueue_in", skip_all, err, fields(queue = %q, task.id = %e.id))]
+    #[instrument(name = "broker.enqueue_in", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue_in(&self, q: &QueueName, e: &Envelope, delay: Duration) -> Result<()> {
         let mut con = self.broker.connection();
         scripts::enqueue_in(
@@ -75,7 +75,7 @@ impl Producer {
     ///
     /// # Errors
     /// `Redis` when the command fails.
-    #[instrument(name = "broker.enqueue_at", skip_all, err, fields(queue = %q, task.id = %e.id))]
+    #[instrument(name = "broker.enqueue_at", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue_at(&self, q: &QueueName, e: &Envelope, at: DateTime<Utc>) -> Result<()> {
         redis::pipe()
             .zadd(

@@ -67,7 +67,7 @@ impl Reaper {
     ///
     /// # Errors
     /// `Redis` when a script fails (work done before the failure stays done).
-    #[instrument(name = "broker.reap", skip_all, err)]
+    #[instrument(name = "broker.reap", skip_all, err(Debug))]
     pub async fn tick(&self) -> Result<ReapOutcome> {
         match self.tick_partial().await {
             (outcome, None) => Ok(outcome),
@@ -122,7 +122,7 @@ impl Reaper {
                     .failed(&e)
                     .min(interval.max(Duration::from_millis(100))),
                 Err(e) => {
-                    error!(error = %e, "reaper pass failed");
+                    error!(error = %crate::report::Chain(&e), "reaper pass failed");
                     interval
                 }
             };

@@ -1,47 +1,234 @@
-//! Hiding passwords in connection URLs before they reach an error or a log line.
+//! The one redaction function of confq: hides credentials in any text (a URL, an error chain, a
+//! log line) before it is printed, logged or stored.
+//!
+//! Two forms are hidden: the password of a URL's user-info (`scheme://user:pass@host`) and the
+//! value of a secret-named parameter (`?password=…`, `&X-Amz-Signature=…`, `token=…` in a
+//! connection string). The user name stays visible, so an operator can still tell which account
+//! was used.
 
-/// Returns `url` with the password of its user-info replaced by `***`
-/// (`redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`).
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest_start = scheme_end + 3;
-    let rest = &url[rest_start..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
-    };
-    let user_info = &authority[..at];
-    let user = match user_info.find(':') {
-        Some(colon) => &user_info[..colon],
-        None => user_info,
-    };
-    format!("{}{}:***@{}", &url[..rest_start], user, &rest[at + 1..])
+/// Parameter names whose value is a secret (compared without case, `-` read as `_`); a name that
+/// ends in `_` plus one of these (`aws_secret_access_key`, `x_amz_signature`) is one too.
+const SECRET_NAMES: &[&str] = &[
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "access_key",
+    "secret_key",
+    "secret_access_key",
+    "sig",
+    "signature",
+    "api_key",
+    "apikey",
+    "auth",
+    "credential",
+    "credentials",
+    "private_key",
+];
+
+/// What replaces a hidden secret.
+const MASK: &str = "***";
+
+/// Returns `text` with every URL password and every secret-named parameter value replaced by
+/// `***` (`postgres://app:s3cret@db/confq?sslpassword=x` → `postgres://app:***@db/confq?sslpassword=***`).
+pub fn redact(text: &str) -> String {
+    hide_parameters(&hide_user_info(text))
+}
+
+/// `scheme://user:password@host` → `scheme://user:***@host`, for every URL in `text`.
+fn hide_user_info(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let (head, tail) = rest.split_at(pos + 3);
+        out.push_str(head);
+        // The authority ends at the path, query, fragment, whitespace or a quote; the user-info
+        // ends at its last '@' (an unescaped '@' in a password is still hidden).
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..=colon]);
+                out.push_str(MASK);
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `name=value` → `name=***` wherever `name` is a secret and starts a word: in a URL query
+/// (`?`/`&`/`;`) or a key/value connection string (`host=db password=x`).
+fn hide_parameters(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(eq) = rest.find('=') {
+        let (before, after) = (&rest[..eq], &rest[eq + 1..]);
+        let name_start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+            .map_or(0, |i| {
+                i + before[i..].chars().next().map_or(1, char::len_utf8)
+            });
+        out.push_str(before);
+        out.push('=');
+        if is_secret(&before[name_start..]) {
+            let value_end = value_end(after);
+            if value_end > 0 {
+                out.push_str(MASK);
+            }
+            rest = &after[value_end..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where a parameter's value ends: at a separator, a quote, whitespace, or a `: ` that joins the
+/// next cause of an error chain.
+fn value_end(value: &str) -> usize {
+    let mut chars = value.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let ends_clause = c == ':' && chars.peek().is_none_or(|(_, next)| next.is_whitespace());
+        if ends_clause
+            || c.is_whitespace()
+            || matches!(
+                c,
+                '&' | '#' | ';' | ',' | '"' | '\'' | ')' | '>' | ']' | '}'
+            )
+        {
+            return i;
+        }
+    }
+    value.len()
+}
+
+/// Whether a parameter named `name` carries a secret.
+fn is_secret(name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let name = name.to_ascii_lowercase().replace(['-', '.'], "_");
+    SECRET_NAMES.iter().any(|secret| {
+        name == *secret
+            || name
+                .strip_suffix(secret)
+                .is_some_and(|prefix| prefix.ends_with('_'))
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::redact;
 
     #[test]
-    fn password_is_hidden() {
+    fn password_in_user_info_is_hidden() {
         assert_eq!(
-            redact_url("redis://user:s3cr3t@host:6379/0"),
+            redact("redis://user:s3cr3t@host:6379/0"),
             "redis://user:***@host:6379/0"
         );
-        assert_eq!(redact_url("redis://:pw@h"), "redis://:***@h");
-        assert_eq!(redact_url("rediss://token@h/1"), "rediss://token:***@h/1");
+        assert_eq!(redact("redis://:pw@h"), "redis://:***@h");
+        assert_eq!(
+            redact("connect postgres://app:s3cret@db:5432/confq failed"),
+            "connect postgres://app:***@db:5432/confq failed"
+        );
+        assert_eq!(
+            redact("redis://u:p@ss@h:1?db=0"),
+            "redis://u:***@h:1?db=0",
+            "an unescaped '@' in the password"
+        );
     }
 
     #[test]
-    fn url_without_credentials_is_unchanged() {
+    fn every_url_of_a_text_is_redacted() {
+        let text = "redis://:pw@h:6379 and s3://bucket/x and postgres://u:p@h/db";
         assert_eq!(
-            redact_url("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
+            redact(text),
+            "redis://:***@h:6379 and s3://bucket/x and postgres://u:***@h/db"
         );
-        assert_eq!(redact_url("not a url"), "not a url");
-        assert_eq!(redact_url("redis://h/path@x"), "redis://h/path@x");
+    }
+
+    #[test]
+    fn secret_query_parameters_are_hidden() {
+        assert_eq!(
+            redact("postgres://db/confq?user=app&password=s3cret&sslmode=require"),
+            "postgres://db/confq?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("redis://h:6379?Token=abc#frag"),
+            "redis://h:6379?Token=***#frag"
+        );
+        assert_eq!(
+            redact(
+                "GET https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA1&X-Amz-Signature=f00d failed"
+            ),
+            "GET https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=*** failed"
+        );
+        for name in [
+            "passwd",
+            "pass",
+            "secret",
+            "access_key",
+            "secret_access_key",
+            "aws_secret_access_key",
+            "sig",
+            "signature",
+            "api_key",
+            "api-key",
+        ] {
+            assert_eq!(
+                redact(&format!("s3://b/p?{name}=hunter2&region=eu")),
+                format!("s3://b/p?{name}=***&region=eu"),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_strings_and_both_forms_at_once_are_hidden() {
+        assert_eq!(
+            redact("host=db user=app password=s3cret dbname=confq"),
+            "host=db user=app password=*** dbname=confq"
+        );
+        assert_eq!(
+            redact("postgres://app:one@db/c?password=two"),
+            "postgres://app:***@db/c?password=***"
+        );
+    }
+
+    #[test]
+    fn text_without_credentials_is_unchanged() {
+        for text in [
+            "redis://127.0.0.1:6379",
+            "redis://postgres@127.0.0.1:6379",
+            "no url here",
+            "file:///tmp/x",
+            "a://",
+            "redis://h/path@x",
+            "s3://bucket/prefix?region=eu-west-1&bypass=1&passage=2",
+            "a = b, key=value, x==y, =, password=",
+            "",
+        ] {
+            assert_eq!(redact(text), text);
+        }
+    }
+
+    #[test]
+    fn redacting_twice_changes_nothing_more() {
+        let once = redact("postgres://u:p@h/db?token=t and password=x");
+        assert_eq!(redact(&once), once);
+        let chain = "cannot reach h/db?password=x: refused";
+        assert_eq!(redact(chain), "cannot reach h/db?password=***: refused");
+        assert_eq!(redact(&redact(chain)), redact(chain));
     }
 }

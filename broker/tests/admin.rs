@@ -4,7 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use broker::{BrokerConfig, BrokerError, WorkerInfo, redact_url};
+use broker::redact::redact;
+use broker::{BrokerConfig, BrokerError, WorkerInfo};
 use chrono::Utc;
 use common::{
     broker, broker_with, cleanup, dead_letters, fast_config, queue, redis_url, task, worker,
@@ -168,7 +169,7 @@ async fn an_unreachable_redis_fails_fast_without_leaking_the_password() {
     assert!(err.is_transient());
     let text = format!("{err} {err:?}");
     assert!(!text.contains("hunter2"), "{text}");
-    assert!(text.contains(&redact_url("redis://u:hunter2@127.0.0.1:1")));
+    assert!(text.contains(&redact("redis://u:hunter2@127.0.0.1:1")));
 }
 
 #[tokio::test]

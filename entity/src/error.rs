@@ -9,7 +9,7 @@ use crate::store::{Fence, RunId};
 #[non_exhaustive]
 pub enum StoreError {
     /// The database refused or failed the statement.
-    #[error("database error while trying to {action}: {source}")]
+    #[error("database error while trying to {action}")]
     Db {
         /// What the store was doing.
         action: &'static str,
@@ -26,7 +26,7 @@ pub enum StoreError {
         reason: String,
     },
     /// Serialising the migration lock failed (SQLite lock file).
-    #[error("cannot take the migration lock {path}: {source}")]
+    #[error("cannot take the migration lock {path}")]
     MigrationLock {
         /// The lock file.
         path: String,
@@ -137,7 +137,7 @@ pub enum StorageError {
     /// The storage URL is not `file://…` or `s3://bucket/prefix`.
     #[error("invalid storage URL {url}: {reason}")]
     InvalidUrl {
-        /// The URL as given (storage URLs carry no secrets; credentials come from AWS_* variables).
+        /// The URL with any credentials redacted (credentials belong in AWS_* variables).
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -149,14 +149,14 @@ pub enum StorageError {
         key: String,
     },
     /// The storage backend failed (network, disk, permissions).
-    #[error("storage unavailable: {source}")]
+    #[error("storage unavailable")]
     Unavailable {
         /// The backend's error.
         #[source]
         source: object_store::Error,
     },
     /// Reading the upload stream failed.
-    #[error("reading the upload failed: {source}")]
+    #[error("reading the upload failed")]
     Read {
         /// The reader's error.
         #[source]

@@ -2,6 +2,7 @@
 
 pub mod conf_file;
 pub mod error;
+pub mod filename;
 pub mod ingestion_run;
 pub mod run_stats;
 pub mod stanza;

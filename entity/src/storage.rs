@@ -51,7 +51,7 @@ impl Storage {
     /// [`StorageError::InvalidUrl`] for another scheme or an unusable directory.
     pub fn from_url(url: &str) -> Result<Storage, StorageError> {
         let invalid = |reason: String| StorageError::InvalidUrl {
-            url: url.to_owned(),
+            url: broker::redact::redact(url),
             reason,
         };
         let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
@@ -93,7 +93,7 @@ impl Storage {
     /// # Errors
     /// [`StorageError::TooLarge`] past `max_bytes` and [`StorageError::Empty`] for no bytes —
     /// in both cases nothing is kept; [`StorageError::Unavailable`], [`StorageError::Read`].
-    #[instrument(skip_all, err)]
+    #[instrument(skip_all, err(Debug))]
     pub async fn put_stream<R: AsyncRead + Unpin + Send>(
         &self,
         mut reader: R,

@@ -60,6 +60,9 @@ pub async fn serve(
     };
     let state = api::AppState::new(config, broker, store, storage);
     api::serve(state, args.bind, stop).await.map_err(|error| {
-        Failure::runtime(format!("cannot serve the API on {}: {error}", args.bind))
+        Failure::caused(
+            format_args!("cannot serve the API on {}", args.bind),
+            &error,
+        )
     })
 }

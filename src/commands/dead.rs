@@ -17,9 +17,8 @@ pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
     let queue = settings::queue(&args.queue)?;
     let services = services::broker(settings, false).await?;
     let dead = services.broker.dead_letters();
-    let failed = |error: broker::BrokerError| {
-        Failure::runtime(format!("dead-letter operation failed: {error}"))
-    };
+    let failed =
+        |error: broker::BrokerError| Failure::caused("dead-letter operation failed", &error);
     match &args.command {
         DeadCommand::List(list) => {
             let mut items = Vec::new();

@@ -57,7 +57,7 @@ pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
             shutdown.graceful.cancel();
             stop_background.cancel();
             let _ = worker.await;
-            return result.map_err(|error| Failure::runtime(error.to_string()))?;
+            return result.map_err(|error| Failure::of(&error))?;
         }
     }
     info!("stopping");

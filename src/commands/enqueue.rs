@@ -35,7 +35,7 @@ pub async fn run(settings: &Settings, args: &EnqueueArgs) -> Result<(), Failure>
         Some(delay) => producer.enqueue_in(&queue, &envelope, delay).await,
         None => producer.enqueue(&queue, &envelope).await,
     };
-    pushed.map_err(|error| Failure::runtime(format!("could not enqueue: {error}")))?;
+    pushed.map_err(|error| Failure::caused("could not enqueue", &error))?;
     out!("{}", envelope.id);
     Ok(())
 }

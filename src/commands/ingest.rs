@@ -87,18 +87,20 @@ async fn submit(
 ) -> Result<Run, Failure> {
     let file = tokio::fs::File::open(path)
         .await
-        .map_err(|error| Failure::runtime(format!("cannot open {}: {error}", path.display())))?;
+        .map_err(|error| Failure::caused(format_args!("cannot open {}", path.display()), &error))?;
     let stored = storage
         .put_stream(file, settings.max_upload_bytes)
         .await
-        .map_err(|error| Failure::runtime(format!("cannot store {}: {error}", path.display())))?;
+        .map_err(|error| {
+            Failure::caused(format_args!("cannot store {}", path.display()), &error)
+        })?;
     let mut envelope = Envelope::new(worker::tasks::parse_upload::NAME, Map::new());
     let filename = path.file_name().map_or_else(
         || path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     );
     let new = NewRun {
-        filename,
+        filename: entity::filename::display_name(Some(&filename)),
         object_key: stored.key,
         size_bytes: i64::try_from(stored.size_bytes).unwrap_or(i64::MAX),
         sha256: stored.sha256,
@@ -108,13 +110,13 @@ async fn submit(
     let run = store
         .create_run(new)
         .await
-        .map_err(|error| Failure::runtime(format!("cannot create the run: {error}")))?;
+        .map_err(|error| Failure::caused("cannot create the run", &error))?;
     envelope.args.insert("run_id".into(), json!(run.id.0));
     broker
         .producer()
         .enqueue(&worker::config::default_queue(), &envelope)
         .await
-        .map_err(|error| Failure::runtime(format!("cannot enqueue run {}: {error}", run.id)))?;
+        .map_err(|error| Failure::caused(format_args!("cannot enqueue run {}", run.id), &error))?;
     Ok(run)
 }
 
@@ -180,7 +182,9 @@ async fn wait_for(store: &Store, runs: &[Run], json: bool) -> Result<Vec<Run>, F
             let latest = store
                 .run(run.id)
                 .await
-                .map_err(|error| Failure::runtime(format!("cannot read run {}: {error}", run.id)))?
+                .map_err(|error| {
+                    Failure::caused(format_args!("cannot read run {}", run.id), &error)
+                })?
                 .ok_or_else(|| Failure::runtime(format!("run {} vanished", run.id)))?;
             progress.update(&latest);
             current.push(latest);

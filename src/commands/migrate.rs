@@ -14,7 +14,7 @@ pub async fn run(settings: &Settings) -> Result<(), Failure> {
     services::store(&settings).await?;
     out!(
         "migrations applied to {}",
-        worker::redact::redact(&settings.database_url())
+        broker::redact::redact(&settings.database_url())
     );
     Ok(())
 }

@@ -1,14 +1,23 @@
-//! Plain aligned tables and key/value listings for human output.
+//! Plain aligned tables and key/value listings for human output. Every cell is escaped for the
+//! terminal ([`crate::terminal::escape`]): task names, file names and messages come from
+//! producers.
 
 use serde_json::Value;
 
-/// Renders `rows` under `headers` with columns padded to their widest cell.
+use crate::terminal::escape;
+
+/// Renders `rows` under `headers` with columns padded to their widest cell, control characters
+/// escaped.
 pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| escape(cell)).collect())
+        .collect();
     let mut widths: Vec<usize> = headers
         .iter()
         .map(|header| header.chars().count())
         .collect();
-    for row in rows {
+    for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -37,16 +46,17 @@ pub fn key_values(value: &Value) -> String {
     let width = object.keys().map(|key| key.len()).max().unwrap_or(0);
     object
         .iter()
-        .map(|(key, value)| format!("{key:<width$}  {}", cell(value)))
+        .map(|(key, value)| format!("{:<width$}  {}", escape(key), cell(value)))
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-/// A JSON value as a table cell: strings bare, null as `-`, the rest as compact JSON.
+/// A JSON value as a table cell: strings bare (control characters escaped), null as `-`, the
+/// rest as compact JSON.
 pub fn cell(value: &Value) -> String {
     match value {
         Value::Null => "-".into(),
-        Value::String(text) => text.clone(),
+        Value::String(text) => escape(text),
         other => other.to_string(),
     }
 }
@@ -65,6 +75,14 @@ mod tests {
             ],
         );
         assert_eq!(table, "id  status\n1   complete\n22  failed");
+    }
+
+    #[test]
+    fn control_characters_in_cells_are_escaped() {
+        let table = render(&["task"], &[vec!["evil\u{1b}[31m".into()]]);
+        assert_eq!(table, "task\nevil\\u{1b}[31m");
+        let text = key_values(&serde_json::json!({"filename": "a\u{7}b"}));
+        assert_eq!(text, "filename  a\\u{7}b");
     }
 
     #[test]

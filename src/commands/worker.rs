@@ -100,7 +100,7 @@ async fn run_worker(
     let registry = worker::tasks::builtin(store, storage, config.archive_limits);
     let runner = Runner::new(&broker, registry, config.clone(), id.clone())
         .await
-        .map_err(|error| Failure::runtime(error.to_string()))?;
+        .map_err(|error| Failure::of(&error))?;
     let announced = CancellationToken::new();
     let announcer = tokio::spawn(worker::registration::announce(
         broker,
@@ -112,5 +112,5 @@ async fn run_worker(
     let stats = runner.run(shutdown).await;
     announced.cancel();
     let _ = announcer.await;
-    stats.map_err(|error| Failure::runtime(error.to_string()))
+    stats.map_err(|error| Failure::of(&error))
 }

@@ -5,9 +5,9 @@
 #[non_exhaustive]
 pub enum WorkerError {
     /// The broker failed in a way the worker cannot wait out.
-    #[error("broker: {0}")]
+    #[error("the queue broker failed")]
     Broker(#[source] broker::BrokerError),
     /// The run store failed.
-    #[error("database: {0}")]
+    #[error("the run store failed")]
     Store(#[source] entity::StoreError),
 }

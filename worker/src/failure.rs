@@ -37,7 +37,8 @@ impl fmt::Display for FailureClass {
 pub struct TaskFailure {
     /// Permanent, transient or timeout.
     pub class: FailureClass,
-    /// What went wrong, in one line, with credentials redacted.
+    /// What went wrong, in one line (the whole cause chain, `outer: cause: root`), with
+    /// credentials redacted.
     pub message: String,
     /// The full cause chain, one cause per line, with credentials redacted.
     pub traceback: String,
@@ -67,8 +68,8 @@ impl TaskFailure {
     fn from_error(class: FailureClass, error: &(dyn StdError + 'static)) -> Self {
         Self {
             class,
-            message: crate::redact::redact(&error.to_string()),
-            traceback: crate::redact::redact(&cause_chain(error)),
+            message: broker::report::one_line(error),
+            traceback: cause_chain(error),
         }
     }
 }
@@ -79,16 +80,10 @@ impl fmt::Display for TaskFailure {
     }
 }
 
-/// Renders an error and all its sources, one per line (`caused by: …`).
+/// Renders an error and all its sources, one per line (`caused by: …`), each cause once and
+/// with credentials redacted (see [`broker::report`]).
 pub fn cause_chain(error: &(dyn StdError + 'static)) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        out.push_str("\ncaused by: ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
+    broker::report::traceback(error)
 }
 
 #[cfg(test)]
@@ -103,7 +98,7 @@ mod tests {
     fn traceback_lists_every_cause() {
         let error = Outer(std::io::Error::other("inner broke"));
         let failure = TaskFailure::transient(&error);
-        assert_eq!(failure.message, "outer failed");
+        assert_eq!(failure.message, "outer failed: inner broke");
         assert_eq!(failure.traceback, "outer failed\ncaused by: inner broke");
         assert_eq!(failure.class, FailureClass::Transient);
     }

@@ -150,7 +150,7 @@ async fn renew_until_done(
                 return;
             }
             Err(error) => {
-                warn!(error = %crate::redact::redact(&error.to_string()), "could not renew the lease; will retry");
+                warn!(error = %broker::report::Chain(&error), "could not renew the lease; will retry");
                 continue;
             }
         }

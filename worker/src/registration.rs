@@ -49,7 +49,7 @@ pub async fn announce(
             last_seen: Utc::now(),
         };
         if let Err(error) = registry.register(&info, ENTRY_TTL).await {
-            warn!(error = %crate::redact::redact(&error.to_string()), "could not refresh the worker registration");
+            warn!(error = %broker::report::Chain(&error), "could not refresh the worker registration");
         }
         tokio::select! {
             () = stop.cancelled() => break,
@@ -57,6 +57,6 @@ pub async fn announce(
         }
     }
     if let Err(error) = registry.deregister(&id).await {
-        warn!(error = %crate::redact::redact(&error.to_string()), "could not deregister the worker");
+        warn!(error = %broker::report::Chain(&error), "could not deregister the worker");
     }
 }

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
 use broker::{Envelope, TaskId};
+use entity::filename::display_name;
 use entity::store::{NewRun, RunSource};
 use entity::{StorageError, StoredObject};
 use futures::TryStreamExt;
@@ -17,7 +18,6 @@ use crate::state::AppState;
 
 /// The task every upload enqueues.
 pub const PARSE_UPLOAD: &str = "ingest.parse_upload";
-const MAX_FILENAME: usize = 255;
 /// Room for multipart boundaries and headers around the file itself.
 pub(crate) const MULTIPART_SLACK: u64 = 64 * 1024;
 
@@ -72,7 +72,7 @@ pub async fn upload(
     let (filename, object) = if is_multipart(&request) {
         from_multipart(&state, request, query.filename).await?
     } else {
-        let filename = display_name(query.filename);
+        let filename = display_name(query.filename.as_deref());
         let body = request.into_body().into_data_stream().map_err(body_error);
         let object = state
             .storage()
@@ -139,7 +139,7 @@ async fn from_multipart(
         ));
     }
     let given = name.filter(|n| !n.is_empty());
-    let filename = display_name(given.or(field.file_name().map(str::to_owned)));
+    let filename = display_name(given.as_deref().or(field.file_name()));
     let bytes = field.map_err(move |e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             std::io::Error::new(std::io::ErrorKind::FileTooLarge, LimitHit(max))
@@ -194,22 +194,6 @@ fn is_idle_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
         cause = error.source();
     }
     false
-}
-
-/// The name shown for a run: control characters replaced, at most 255 characters, `upload`
-/// when none is given. It is display only: storage keys never derive from it.
-fn display_name(name: Option<String>) -> String {
-    let name: String = name
-        .unwrap_or_default()
-        .chars()
-        .map(|c| if c.is_control() { '_' } else { c })
-        .take(MAX_FILENAME)
-        .collect();
-    if name.is_empty() {
-        "upload".to_owned()
-    } else {
-        name
-    }
 }
 
 /// Creates the run and enqueues its task. If Redis fails after the row exists, the client gets

@@ -22,7 +22,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the lease is no longer ours; `Redis` when the command fails.
-    #[instrument(name = "broker.extend_lease", skip_all, err, fields(task.id = %d.envelope.id))]
+    #[instrument(name = "broker.extend_lease", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn extend_lease(&self, d: &Delivery) -> Result<()> {
         let lease = millis(self.broker.config().lease);
         let ok = scripts::extend_lease(
@@ -40,7 +40,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
-    #[instrument(name = "broker.ack", skip_all, err, fields(task.id = %d.envelope.id))]
+    #[instrument(name = "broker.ack", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn ack(&self, d: &Delivery) -> Result<()> {
         let ok = scripts::ack(
             &mut self.broker.connection(),
@@ -90,7 +90,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    #[instrument(name = "broker.retry_later", skip_all, err, fields(task.id = %d.envelope.id, error_type))]
+    #[instrument(name = "broker.retry_later", skip_all, err(Debug), fields(task.id = %d.envelope.id, error_type))]
     pub async fn retry_later_as(
         &self,
         d: &Delivery,
@@ -126,7 +126,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    #[instrument(name = "broker.dead_letter", skip_all, err, fields(task.id = %d.envelope.id, error_type))]
+    #[instrument(name = "broker.dead_letter", skip_all, err(Debug), fields(task.id = %d.envelope.id, error_type))]
     pub async fn dead_letter_as(&self, d: &Delivery, error_type: &str, reason: &str) -> Result<()> {
         let record = DeadRecord::new(&d.raw, Some(&d.envelope), reason).to_json();
         let cap = dead::cap(&self.broker);
@@ -147,7 +147,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    #[instrument(name = "broker.release", skip_all, err, fields(task.id = %d.envelope.id))]
+    #[instrument(name = "broker.release", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn release(&self, d: &Delivery) -> Result<()> {
         let ok = scripts::release(
             &mut self.broker.connection(),

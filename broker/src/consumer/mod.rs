@@ -83,7 +83,7 @@ impl Consumer {
             // Tasks already leased must reach the caller, or they would sit unrun until their
             // lease expired and count a timeout they never had. The error shows on the next call.
             Err(error) if !out.is_empty() => {
-                warn!(%error, claimed = out.len(), "fetch failed part-way; returning what was claimed");
+                warn!(error = %crate::report::Chain(&error), claimed = out.len(), "fetch failed part-way; returning what was claimed");
                 Ok(out)
             }
             Err(error) => Err(error),
@@ -183,7 +183,7 @@ impl Consumer {
                     )
                     .await;
                     if let Err(error) = moved {
-                        warn!(queue = %q, %error, "could not dead-letter a malformed element; the reaper will");
+                        warn!(queue = %q, error = %crate::report::Chain(&error), "could not dead-letter a malformed element; the reaper will");
                     }
                 }
             }

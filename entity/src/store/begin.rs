@@ -62,7 +62,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::AlreadyComplete`] for a complete run, [`StoreError::NotFound`].
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn begin_delivery(
         &self,
         id: RunId,

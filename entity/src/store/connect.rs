@@ -50,7 +50,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Db`] when a migration fails, [`StoreError::MigrationLock`] when the lock
     /// file cannot be taken.
-    #[instrument(skip_all, err)]
+    #[instrument(skip_all, err(Debug))]
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.db.get_database_backend() {
             sea_orm::DbBackend::Postgres => self.migrate_postgres().await,
@@ -185,33 +185,14 @@ fn prepare_sqlite(url: &str) -> Result<(String, Option<PathBuf>), StoreError> {
 
 fn invalid(url: &str, reason: &str) -> StoreError {
     StoreError::InvalidUrl {
-        url: redacted(url),
+        url: broker::redact::redact(url),
         reason: reason.to_owned(),
-    }
-}
-
-/// The URL with any password replaced by `***`, safe for messages and logs.
-pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) => "<unparsable URL>".to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacted_url_hides_the_password() {
-        let shown = redacted("postgres://confq:s3cret@db:5432/confq");
-        assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(shown.contains("confq:***@db"), "{shown}");
-    }
 
     #[test]
     fn sqlite_url_gets_mode_rwc_and_a_lock_file() {

@@ -33,7 +33,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Db`].
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn expire_attempt(
         &self,
         id: RunId,

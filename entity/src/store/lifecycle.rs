@@ -50,7 +50,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn complete(
         &self,
         id: RunId,
@@ -65,7 +65,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn fail(
         &self,
         id: RunId,
@@ -88,7 +88,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing changes).
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn schedule_retry(
         &self,
         id: RunId,
@@ -119,7 +119,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing is written).
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn release_attempt(&self, id: RunId, fence: Fence) -> Result<(), StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         let model = fenced(&txn, id, fence).await?;
@@ -139,7 +139,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFailed`] unless the run is failed, [`StoreError::NotFound`].
-    #[instrument(skip_all, err, fields(run.id = %id))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id))]
     pub async fn reset_for_retry(&self, id: RunId, task_id: Uuid) -> Result<Run, StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         let model = lock_run(&txn, id).await?;

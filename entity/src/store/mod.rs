@@ -25,7 +25,6 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 pub use begin::{Begun, Delivered};
-pub use connect::redacted;
 pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
 pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};
@@ -37,7 +36,7 @@ pub use summary::{MetricsSummary, RECENT_FAILURES, RecentFailure, RetryStats};
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// The URL as given, for the dedicated migration connection; never logged (see `redacted`).
+    /// The URL as given, for the dedicated migration connection; never logged unredacted (see `broker::redact`).
     url: Arc<str>,
     /// SQLite: the file serialising concurrent migrations.
     lock_path: Option<PathBuf>,
@@ -53,7 +52,7 @@ impl Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("url", &connect::redacted(&self.url))
+            .field("url", &broker::redact::redact(&self.url))
             .finish_non_exhaustive()
     }
 }

@@ -43,7 +43,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Db`] when the insert fails (e.g. a task id already used by another run).
-    #[instrument(skip_all, err)]
+    #[instrument(skip_all, err(Debug))]
     pub async fn create_run(&self, new: NewRun) -> Result<Run, StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         let model = Entity::insert(active(&new))
@@ -67,7 +67,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Db`] when the database fails.
-    #[instrument(skip_all, err, fields(task.id = %task_id))]
+    #[instrument(skip_all, err(Debug), fields(task.id = %task_id))]
     pub async fn create_run_for_task(&self, task_id: Uuid, new: NewRun) -> Result<Run, StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         let mut model = active(&new);

@@ -26,7 +26,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing is written).
-    #[instrument(skip_all, err, fields(run.id = %id, files = files.len()))]
+    #[instrument(skip_all, err(Debug), fields(run.id = %id, files = files.len()))]
     pub async fn write_results(
         &self,
         id: RunId,

@@ -22,18 +22,18 @@ pub enum IngestError {
     #[error("missing required data: the archive holds no .conf or .meta file")]
     NoConfFiles,
     /// The run store failed.
-    #[error("database: {0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
     /// The object storage failed.
-    #[error("storage: {0}")]
+    #[error("storage retrieval failed")]
     Storage(#[from] StorageError),
     /// The archive could not be read.
-    #[error("archive: {0}")]
+    #[error("archive")]
     Archive(#[from] ArchiveError),
     /// The delivery could not confirm its lease (lost to another delivery, or Redis away).
     #[error("{}", .0.message)]
     Lease(crate::failure::TaskFailure),
     /// The parsing thread died.
-    #[error("the parser thread failed: {0}")]
+    #[error("the parser thread failed")]
     Parser(#[source] tokio::task::JoinError),
 }

@@ -188,7 +188,8 @@ impl Ingestor {
                     return Err(IngestError::ObjectMissing { key: object });
                 }
                 let new = NewRun {
-                    filename,
+                    // A producer's name, sanitised as an upload's is.
+                    filename: entity::filename::display_name(Some(&filename)),
                     object_key: object,
                     size_bytes: 0,
                     sha256: String::new(),
