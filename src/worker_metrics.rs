@@ -73,7 +73,7 @@ async fn healthz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
     let live = match tokio::time::timeout(REDIS_TIMEOUT, registry.live()).await {
         Ok(Ok(live)) => live,
         Ok(Err(error)) => {
-            let error = worker::redact::redact(&error.to_string());
+            let error = broker::report::one_line(&error);
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("cannot read the worker registry: {error}\n"),

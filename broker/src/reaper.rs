@@ -145,7 +145,8 @@ impl Reaper {
             let (raw, next, dead, reason) = match decode_element(bytes) {
                 Ok((raw, e)) => {
                     let next = e.failed(TIMEOUT, "lease expired before the task finished");
-                    let dead = next.attempt > next.max_retries.unwrap_or(config.max_retries);
+                    // Re-runs that only recorded a verdict are not retries (see `retries`).
+                    let dead = next.retries() > next.max_retries.unwrap_or(config.max_retries);
                     let reason = "retries exhausted (last error: timeout)".to_owned();
                     (raw.into_bytes(), Some(next), dead, reason)
                 }
@@ -154,7 +155,7 @@ impl Reaper {
             let delay = next
                 .as_ref()
                 .filter(|_| !dead)
-                .map(|n| backoff_delay(config, n.attempt));
+                .map(|n| backoff_delay(config, n.retries()));
             let new_raw = next
                 .as_ref()
                 .map_or_else(|| raw.clone(), |n| n.to_json().into_bytes());

@@ -218,6 +218,47 @@ async fn retries_exhausted_go_to_the_dead_letters_with_the_reason() {
 }
 
 #[tokio::test]
+async fn a_rerun_to_record_a_verdict_does_not_count_as_a_retry_when_its_lease_expires() {
+    let b = broker_with(short_lease()).await;
+    // The fourth delivery, but one earlier delivery only re-ran to record a verdict: two retries
+    // are used, so with max_retries 3 an expiry now is retry 3, not exhaustion.
+    let mut e = task(1);
+    e.max_retries = Some(3);
+    e.attempt = 3;
+    e.extra
+        .insert(broker::UNRECORDED_VERDICTS.to_owned(), 1.into());
+    b.producer().enqueue(&queue(), &e).await.unwrap();
+    let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let reaper = b.reaper(vec![queue()]);
+    c.fetch(1).await.unwrap().remove(0);
+    tokio::time::sleep(PAST_LEASE).await;
+    let expired = reaper.tick().await.unwrap().expired.remove(0);
+    assert!(!expired.dead_lettered, "dead-lettered one retry early");
+    assert_eq!(
+        (expired.envelope.attempt, expired.envelope.retries()),
+        (4, 3)
+    );
+    // The next expiry is past the budget.
+    let again = wait_for_delivery(&c).await;
+    assert_eq!(again.envelope.retries(), 3);
+    tokio::time::sleep(PAST_LEASE).await;
+    let expired = reaper.tick().await.unwrap().expired.remove(0);
+    assert!(expired.dead_lettered);
+    cleanup(&b).await;
+}
+
+/// Fetches until the delayed retry (zero backoff in the fast config) has been promoted.
+async fn wait_for_delivery(c: &broker::Consumer) -> broker::Delivery {
+    for _ in 0..100 {
+        if let Some(d) = c.fetch(1).await.unwrap().pop() {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the retry was never delivered");
+}
+
+#[tokio::test]
 async fn several_reapers_at_once_do_no_double_work() {
     let b = broker_with(short_lease()).await;
     let n = 200;

@@ -206,7 +206,7 @@ impl Execution {
                 warn!("late settlement refused: the lease had moved on");
             }
             Err(error) => {
-                error!(error = %crate::redact::redact(&error.to_string()), "could not settle the task; its lease will expire and it will be redelivered");
+                error!(error = %broker::report::Chain(&error), "could not settle the task; its lease will expire and it will be redelivered");
             }
         }
     }

@@ -27,13 +27,13 @@ pub async fn record_expiries(store: &Store, expired: Vec<ExpiredTask>) -> Vec<Ex
                 unrecorded.push(task);
             }
             Err(error) => {
-                warn!(task.id = %task.envelope.id, error = %crate::redact::redact(&error.to_string()),
+                warn!(task.id = %task.envelope.id, error = %broker::report::Chain(&error),
                       "could not record a lease expiry on its run; giving up on it");
             }
         }
     }
     if let Some(error) = last_error {
-        warn!(pending = unrecorded.len(), error = %crate::redact::redact(&error.to_string()),
+        warn!(pending = unrecorded.len(), error = %broker::report::Chain(&error),
               "could not record lease expiries on their runs; will retry");
     }
     unrecorded

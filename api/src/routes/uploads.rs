@@ -255,6 +255,6 @@ async fn discard(state: &AppState, key: &str) {
     if let Err(e) = state.storage().delete(key).await
         && !matches!(e, StorageError::NotFound { .. })
     {
-        tracing::warn!(object.key = key, error = %e, "could not delete the object of a run that was not created");
+        tracing::warn!(object.key = key, error = %broker::report::Chain(&e), "could not delete the object of a run that was not created");
     }
 }

@@ -8,10 +8,9 @@ use rand::Rng;
 
 use crate::failure::FailureClass;
 
-mod count;
 mod overrides;
 
-pub use count::{UNRECORDED_VERDICTS, marked_as_rerun, retries_before};
+pub use broker::{UNRECORDED_VERDICTS, marked_as_rerun, retries_before};
 
 /// How one failure class is retried.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,22 +1,30 @@
 //! How many retries a delivery has used. The envelope's `attempt` counts every earlier delivery;
-//! a delivery that ran again only because the database refused its final verdict is counted
-//! apart (envelope field `unrecorded_verdicts`), since it is not a retry: the run that reaches
-//! its verdict on the 4th try reads "Failed after 3 retries" however often recording it failed.
+//! a delivery that ran again only because its final verdict could not be recorded (the database
+//! refused it) is counted apart, in the envelope field `unrecorded_verdicts`, since it is not a
+//! retry: a task that reaches its verdict on the 4th try reads "Failed after 3 retries" however
+//! often recording it failed, and the reaper dead-letters an expired lease by the same count.
 
-use broker::{Delivery, Envelope};
 use serde_json::Value;
+
+use crate::delivery::Delivery;
+use crate::envelope::Envelope;
 
 /// Envelope field: deliveries that ran again only to record a final verdict.
 pub const UNRECORDED_VERDICTS: &str = "unrecorded_verdicts";
 
-/// The retries made before this delivery: its `attempt` less the re-runs to record a verdict.
-pub fn retries_before(envelope: &Envelope) -> u32 {
-    envelope
-        .attempt
-        .saturating_sub(unrecorded_verdicts(envelope))
+impl Envelope {
+    /// The retries made before this delivery: `attempt` less the re-runs to record a verdict.
+    pub fn retries(&self) -> u32 {
+        self.attempt.saturating_sub(unrecorded_verdicts(self))
+    }
 }
 
-/// `delivery` marked as one more re-run to record a verdict, for [`broker::Consumer::retry_later_as`]
+/// The retries made before `envelope`'s delivery ([`Envelope::retries`]).
+pub fn retries_before(envelope: &Envelope) -> u32 {
+    envelope.retries()
+}
+
+/// `delivery` marked as one more re-run to record a verdict, for [`crate::Consumer::retry_later_as`]
 /// (which keeps the envelope's other fields and adds one to `attempt`).
 pub fn marked_as_rerun(delivery: &Delivery) -> Delivery {
     let mut rerun = delivery.clone();
