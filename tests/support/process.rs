@@ -118,13 +118,3 @@ pub fn free_port() -> u16 {
         .expect("a free port")
         .port()
 }
-
-/// Whether `program` can be found on PATH (or is an existing path).
-pub fn have(program: &str) -> bool {
-    if program.contains('/') {
-        return std::path::Path::new(program).exists();
-    }
-    std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
-}
