@@ -19,3 +19,13 @@ pub fn size<T: std::str::FromStr>(name: &str, full: T, quick: T) -> T {
 pub fn text(name: &str, full: &str, quick: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| if self::quick() { quick } else { full }.to_owned())
 }
+
+/// `median M (runs: a, b, c)` of rates, each rounded to a whole number.
+pub fn median_and_runs(mut rates: Vec<f64>) -> String {
+    rates.sort_by(f64::total_cmp);
+    let runs: Vec<String> = rates.iter().map(|rate| format!("{rate:.0}")).collect();
+    match rates.get(rates.len() / 2) {
+        Some(median) => format!("median {median:.0} (runs: {})", runs.join(", ")),
+        None => "no runs".to_owned(),
+    }
+}
