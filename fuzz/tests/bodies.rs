@@ -1,5 +1,6 @@
 //! The fuzz bodies on stable, in CI: the examples, and deterministic truncations and byte flips
-//! of them (a seed corpus, not a fuzzer; cargo-fuzz does the searching, see docs/parser.md).
+//! of them (a seed corpus, not a fuzzer; cargo-fuzz does the searching, see docs/parser.md), and
+//! every input a fuzzer crashed on (`tests/crashes/<target>-<what>`).
 
 const ARCHIVES: [&[u8]; 2] = [
     include_bytes!("../../examples/splunk-apps.tgz"),
@@ -56,4 +57,26 @@ fn parse_conf_survives_conf_text_and_its_mutations() {
     for archive in ARCHIVES {
         splunk_fuzz::parse_conf(archive);
     }
+}
+
+/// Inputs the fuzzers crashed on (`fuzz/artifacts/…`, copied here): each must now pass.
+#[test]
+fn past_fuzzer_crashes_pass() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/crashes");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(dir).expect("tests/crashes") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default();
+        let input = std::fs::read(&path).expect("read the crash input");
+        if name.starts_with("read_archive-") {
+            splunk_fuzz::read_archive(&input);
+        } else {
+            splunk_fuzz::parse_conf(&input);
+        }
+        replayed += 1;
+    }
+    assert!(replayed > 0, "no crash inputs in {dir}");
 }
