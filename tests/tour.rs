@@ -37,10 +37,7 @@ fn json(env: &Env, args: &[&str]) -> Value {
 
 #[test]
 fn readme_tour_works_with_no_redis_at_the_configured_url() {
-    assert!(
-        support::have("redis-server"),
-        "this test needs redis-server on PATH (apt-get install redis-server)"
-    );
+    testenv::need(testenv::deps::redis_server());
     let mut env = Env::new("tour");
     // Nothing listens here: the tour's commands must find the private server of the data dir.
     env.redis_url = format!("redis://127.0.0.1:{}", free_port());

@@ -2,7 +2,7 @@
 //! archive, run status, the metrics document and the Prometheus scrape, against the local Redis
 //! (random key prefix, deleted afterwards) and SQLite in a temp dir.
 //! `BENCH_N` (default 2000) requests per read route, `BENCH_UPLOADS` (default 200) uploads,
-//! `BENCH_C` (default 16) requests in flight.
+//! `BENCH_C` (default 16) requests in flight. `CONFQ_BENCH_QUICK=1` (CI): 40 and 10 requests.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -16,13 +16,6 @@ use futures::StreamExt;
 use tower::ServiceExt;
 
 const EXAMPLE: &[u8] = include_bytes!("../../examples/splunk-apps.tgz");
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 async fn measure(
     state: &AppState,
@@ -67,9 +60,9 @@ fn ms(d: Duration) -> f64 {
 #[tokio::main]
 async fn main() {
     let (n, uploads, c) = (
-        env("BENCH_N", 2000),
-        env("BENCH_UPLOADS", 200),
-        env("BENCH_C", 16),
+        testenv::bench::size("BENCH_N", 2000, 40),
+        testenv::bench::size("BENCH_UPLOADS", 200, 10),
+        testenv::bench::size("BENCH_C", 16, 4),
     );
     let dir = tempfile::tempdir().unwrap();
     let prefix = format!("confq-api-bench-{}", uuid::Uuid::new_v4().simple());

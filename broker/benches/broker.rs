@@ -1,6 +1,7 @@
 //! Broker throughput benchmark (plain main, not a test): enqueue `BENCH_N` `confq.noop` envelopes,
 //! drain them with `BENCH_C` tasks in flight through fetch + claim + batched ack, and print jobs/s,
 //! enqueue→start latency (p50/p99) and Redis CPU per job. Uses `CONFQ_REDIS_URL` (default local).
+//! `CONFQ_BENCH_QUICK=1` (CI): N = 1,000.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,17 +12,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
-    let n = env_usize("BENCH_N", 100_000);
-    let c = env_usize("BENCH_C", 16).max(1);
+    let n = testenv::bench::size("BENCH_N", 100_000, 1_000);
+    let c = testenv::bench::size("BENCH_C", 16, 16).max(1);
     let config = BrokerConfig {
         redis_url: std::env::var("CONFQ_REDIS_URL")
             .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),

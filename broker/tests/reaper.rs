@@ -250,7 +250,7 @@ async fn a_rerun_to_record_a_verdict_does_not_count_as_a_retry_when_its_lease_ex
 /// Fetches until the delayed retry (zero backoff in the fast config) has been promoted.
 async fn wait_for_delivery(c: &broker::Consumer) -> broker::Delivery {
     for _ in 0..100 {
-        if let Some(d) = c.fetch(1).await.unwrap().pop() {
+        if let Some(d) = c.fetch(1).await.expect("fetch").pop() {
             return d;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -2,6 +2,8 @@
 //!
 //! `cargo bench -p entity --no-run`, then run the printed binary. PostgreSQL is measured when
 //! `CONFQ_TEST_POSTGRES_URL` is set (a scratch database is created and dropped).
+//! `BENCH_RUNS` (1,000,000) runs for the summary; `CONFQ_BENCH_QUICK=1` (CI): 1,000 runs and one
+//! timing of each figure.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::time::{Duration, Instant};
@@ -9,8 +11,6 @@ use std::time::{Duration, Instant};
 use entity::Store;
 use entity::store::{NewConfFile, NewRun, NewStanza, RunSource};
 use sea_orm::{ConnectionTrait, Database, DbBackend};
-
-const RUNS: u64 = 1_000_000;
 
 #[tokio::main]
 async fn main() {
@@ -87,7 +87,7 @@ async fn write_rate(label: &str, store: &Store) {
         .expect("run");
     let mut times = Vec::new();
     let mut settings = 0;
-    for _ in 0..7 {
+    for _ in 0..testenv::bench::size("BENCH_WRITES", 7, 1) {
         let fence = store
             .begin_attempt(run.id, uuid::Uuid::now_v7(), 0)
             .await
@@ -112,16 +112,17 @@ async fn write_rate(label: &str, store: &Store) {
 }
 
 async fn summary_time(label: &str, store: &Store) {
+    let runs: u64 = testenv::bench::size("BENCH_RUNS", 1_000_000, 1_000);
     let conn = store.connection();
     let start = Instant::now();
-    conn.execute_unprepared(&generate_sql(conn.get_database_backend()))
+    conn.execute_unprepared(&generate_sql(conn.get_database_backend(), runs))
         .await
         .expect("generate runs");
     conn.execute_unprepared(RECOUNT)
         .await
         .expect("recount stats");
     println!(
-        "{label}: generated {RUNS} runs in {:.1} s",
+        "{label}: generated {runs} runs in {:.1} s",
         start.elapsed().as_secs_f64()
     );
     if conn.get_database_backend() == DbBackend::Postgres {
@@ -130,11 +131,11 @@ async fn summary_time(label: &str, store: &Store) {
             .expect("analyze");
     }
     let mut times = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..testenv::bench::size("BENCH_SUMMARIES", 20, 1) {
         let start = Instant::now();
         let summary = store.metrics_summary().await.expect("summary");
         times.push(start.elapsed());
-        assert_eq!(summary.status_counts.values().sum::<i64>() as u64, RUNS + 1);
+        assert_eq!(summary.status_counts.values().sum::<i64>() as u64, runs + 1);
     }
     times.sort();
     let start = Instant::now();
@@ -142,7 +143,7 @@ async fn summary_time(label: &str, store: &Store) {
         .await
         .expect("scan");
     println!(
-        "{label}: metrics_summary at {RUNS} runs: median {:.2} ms, max {:.2} ms (a full GROUP BY scan instead: {:.0} ms)",
+        "{label}: metrics_summary at {runs} runs: median {:.2} ms, max {:.2} ms (a full GROUP BY scan instead: {:.0} ms)",
         ms(times[times.len() / 2]),
         ms(times[times.len() - 1]),
         ms(start.elapsed())
@@ -153,17 +154,17 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// One million runs: a status mix with retries, durations in metrics, failures with completion times.
-fn generate_sql(backend: DbBackend) -> String {
+/// `runs` runs: a status mix with retries, durations in metrics, failures with completion times.
+fn generate_sql(backend: DbBackend, runs: u64) -> String {
     let (series, now, json) = match backend {
         DbBackend::Postgres => (
-            format!("SELECT g AS n FROM generate_series(1, {RUNS}) AS g"),
+            format!("SELECT g AS n FROM generate_series(1, {runs}) AS g"),
             "now()",
             "jsonb_build_object('files_parsed', 1, 'stanzas_created', 2, 'duration_seconds', (n % 10) * 0.5, 'parse_errors', 0, 'retry_count', n % 4, 'error_type', CASE WHEN n % 7 = 0 THEN 'permanent' END)",
         ),
         _ => (
             format!(
-                "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {RUNS}) SELECT n FROM s"
+                "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {runs}) SELECT n FROM s"
             ),
             "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')",
             "json_object('files_parsed', 1, 'stanzas_created', 2, 'duration_seconds', (n % 10) * 0.5, 'parse_errors', 0, 'retry_count', n % 4, 'error_type', CASE WHEN n % 7 = 0 THEN 'permanent' END)",

@@ -9,9 +9,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use testenv::Missing;
+
 use crate::common::{Report, Size, exclusive};
+use crate::support::Env;
 use crate::support::archive::{Tar, generated_tgz, gzip};
-use crate::support::{Env, have};
 
 /// Peak RSS allowed to the worker (one task at a time): the 64 MiB member cap held once or
 /// twice, plus a debug build's overhead.
@@ -182,10 +184,13 @@ fn corpus(env: &Env, size: Size) -> Vec<Case> {
         b'a',
     );
     cases.push(failed("100 MB single line", line, "exceeds the"));
-    if let Some(zip) = zip_bomb(&dir, size.pick(100, 1_024) << 20) {
+    let zip = testenv::optional(
+        "the zip bomb case",
+        Missing::tool("zip", "apt-get install zip"),
+    );
+    if zip.is_some() {
+        let zip = zip_bomb(&dir, size.pick(100, 1_024) << 20).expect("zip builds the bomb");
         cases.push(failed("zip bomb", zip, "exceeds the"));
-    } else {
-        println!("hostile: zip bomb skipped (no zip CLI)");
     }
 
     // 100,000 members are allowed; one more is over the cap.
@@ -210,9 +215,6 @@ fn corpus(env: &Env, size: Size) -> Vec<Case> {
 
 /// A zip whose one `.conf` member inflates to `size` zero bytes (`zip` CLI over a sparse file).
 fn zip_bomb(dir: &Path, size: u64) -> Option<String> {
-    if !have("zip") {
-        return None;
-    }
     let root = dir.join("zip-src");
     std::fs::create_dir_all(root.join("app/default")).ok()?;
     std::fs::File::create(root.join("app/default/props.conf"))
@@ -234,10 +236,8 @@ fn zip_bomb(dir: &Path, size: u64) -> Option<String> {
 }
 
 fn run(size: Size) {
-    if !have("gzip") {
-        println!("skipped: the gzip CLI builds the big members of the hostile corpus");
-        return;
-    }
+    // The gzip CLI builds the big members of the corpus.
+    testenv::need(Missing::tool("gzip", "apt-get install gzip"));
     let _turn = exclusive();
     let mut env = Env::new("chaos-hostile");
     env.set("CONFQ_LEASE_SECS", "30")

@@ -1,12 +1,15 @@
 //! Private servers the outage scenarios may stop and start at will: `redis-server` (AOF on),
 //! a PostgreSQL cluster (`initdb`/`pg_ctl`, as the `postgres` user when run as root) and
-//! `moto_server` (S3). Each helper returns `None` with a printed reason when its tool is missing.
+//! `moto_server` (S3). A missing tool fails the test, naming how to install it (`testenv::need`);
+//! the scenarios that need PostgreSQL or moto are `#[ignore]`d for that reason.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{Proc, free_port, have, wait_for};
+use testenv::{Missing, deps, need};
+
+use crate::support::{Proc, free_port, wait_for};
 
 /// A private Redis with `appendonly yes`, `appendfsync everysec`, its files in `dir`.
 pub struct PrivateRedis {
@@ -17,11 +20,8 @@ pub struct PrivateRedis {
 }
 
 impl PrivateRedis {
-    pub fn start(dir: &Path) -> Option<Self> {
-        if !have("redis-server") {
-            println!("skipped: redis-server is not on PATH");
-            return None;
-        }
+    pub fn start(dir: &Path) -> Self {
+        need(deps::redis_server());
         std::fs::create_dir_all(dir).expect("redis dir");
         let mut redis = Self {
             port: free_port(),
@@ -30,7 +30,7 @@ impl PrivateRedis {
             starts: 0,
         };
         redis.restart();
-        Some(redis)
+        redis
     }
 
     pub fn url(&self) -> String {
@@ -116,32 +116,33 @@ fn postgres_bin_dirs() -> Vec<PathBuf> {
 }
 
 impl PrivatePostgres {
-    pub fn start(dir: &Path) -> Option<Self> {
-        let Some(bin) = postgres_bin_dirs()
-            .into_iter()
-            .find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
-        else {
-            println!("skipped: no initdb/pg_ctl in /usr/local/bin or /usr/lib/postgresql/*/bin");
-            return None;
-        };
+    /// Fails the test when `initdb`/`pg_ctl` (or, as root, `runuser`) is missing.
+    pub fn start(dir: &Path) -> Self {
+        let bin = need(
+            postgres_bin_dirs()
+                .into_iter()
+                .find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
+                .ok_or_else(|| Missing {
+                    what: "initdb and pg_ctl in /usr/local/bin or /usr/lib/postgresql/*/bin".into(),
+                    how: "apt-get install postgresql".into(),
+                }),
+        );
         let as_postgres = is_root();
-        if as_postgres && !have("runuser") {
-            println!("skipped: running as root and runuser is missing, initdb would refuse");
-            return None;
+        if as_postgres {
+            // initdb refuses to run as root: it runs as the postgres user.
+            need(Missing::tool("runuser", "apt-get install util-linux"));
         }
         std::fs::create_dir_all(dir).expect("pg dir");
-        if as_postgres
-            && !Command::new("chown")
+        if as_postgres {
+            let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
                 .arg(dir)
-                .status()
-                .is_ok_and(|status| status.success())
-        {
-            println!(
-                "skipped: cannot give {} to the postgres user",
+                .status();
+            assert!(
+                status.is_ok_and(|status| status.success()),
+                "cannot give {} to the postgres user",
                 dir.display()
             );
-            return None;
         }
         let postgres = Self {
             port: free_port(),
@@ -156,19 +157,14 @@ impl PrivatePostgres {
                 &["-D", &data, "-A", "trust", "-U", "postgres", "--no-sync"],
             )
             .output()
-            .ok()?;
-        if !output.status.success() {
-            println!(
-                "skipped: initdb failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            return None;
-        }
-        if !postgres.start_server() {
-            println!("skipped: pg_ctl start failed");
-            return None;
-        }
-        Some(postgres)
+            .expect("run initdb");
+        assert!(
+            output.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(postgres.start_server(), "pg_ctl start failed");
+        postgres
     }
 
     pub fn url(&self) -> String {
@@ -240,17 +236,12 @@ pub struct Moto {
 }
 
 impl Moto {
-    pub fn start(dir: &Path, bucket: &str) -> Option<Self> {
-        if !have("moto_server") {
-            println!("skipped: moto_server is not on PATH (pip install 'moto[server]')");
-            return None;
-        }
-        if !have("curl") {
-            println!("skipped: curl is needed to create the bucket");
-            return None;
-        }
+    /// Fails the test when `moto_server` or `curl` (which creates the bucket) is missing.
+    pub fn start(dir: &Path, bucket: &str) -> Self {
+        let program = need(deps::moto_server());
+        need(deps::curl());
         let port = free_port();
-        let mut command = Command::new("moto_server");
+        let mut command = Command::new(program);
         command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
         let server = Proc::spawn(command, "moto_server", dir.join("moto.log"));
         let moto = Self { port, server };
@@ -258,14 +249,12 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(200));
             moto.curl(&["-X", "PUT", &format!("{}/{bucket}", moto.endpoint())])
         });
-        if !ready {
-            println!(
-                "skipped: moto_server did not answer: {}",
-                moto.server.log_text()
-            );
-            return None;
-        }
-        Some(moto)
+        assert!(
+            ready,
+            "moto_server did not answer: {}",
+            moto.server.log_text()
+        );
+        moto
     }
 
     pub fn endpoint(&self) -> String {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 #[allow(unused_imports)]
-pub use process::{Proc, free_port, have, redis_server};
+pub use process::{Proc, free_port, redis_server};
 
 /// The shared Redis of the test machine (overridable).
 pub fn redis_url() -> String {

@@ -119,16 +119,6 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Whether `program` can be found on PATH (or is an existing path).
-pub fn have(program: &str) -> bool {
-    if program.contains('/') {
-        return std::path::Path::new(program).exists();
-    }
-    std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
-}
-
 /// A throwaway `redis-server` on `127.0.0.1:port` (no persistence, files in `dir`), for tests
 /// that stop the server; the shared one must never be stopped.
 pub fn redis_server(port: &str, dir: &std::path::Path, log: PathBuf) -> Proc {

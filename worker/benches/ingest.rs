@@ -13,6 +13,9 @@
 //! database's server; a scratch `confq_bench_<random>` database is created and dropped). Redis:
 //! `CONFQ_REDIS_URL` (default local), under a random key prefix deleted afterwards. Peak RSS is
 //! `VmHWM`, reset (`/proc/self/clear_refs`) after generation and upload so it covers ingestion.
+//!
+//! `CONFQ_BENCH_QUICK=1` (CI) runs the three cases one after the other, small: 2 apps of 40
+//! stanzas, 2 MiB of payload, 3 MB of conf.
 
 #[path = "ingest/bed.rs"]
 mod bed;
@@ -34,13 +37,6 @@ pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 const MB: f64 = 1e6;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// What went into the generated archives.
 #[derive(Default)]
 struct Generated {
@@ -59,13 +55,21 @@ struct Generated {
 
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
-    let case = std::env::var("BENCH_CASE").unwrap_or_else(|_| "set".into());
-    let db = match std::env::var("BENCH_DB").as_deref() {
-        Ok("postgres") => Db::Postgres,
-        _ => Db::Sqlite,
-    };
+    let cases = testenv::bench::text("BENCH_CASE", "set", "set,big,conf");
+    for case in cases.split(',') {
+        let db = match std::env::var("BENCH_DB").as_deref() {
+            Ok("postgres") => Db::Postgres,
+            _ => Db::Sqlite,
+        };
+        one_case(case.trim(), db).await?;
+    }
+    Ok(())
+}
+
+/// Generates, uploads and ingests one case's archives; prints its summary line.
+async fn one_case(case: &str, db: Db) -> Result<(), Failure> {
     let dir = tempfile::tempdir()?;
-    let generated = match case.as_str() {
+    let generated = match case {
         "set" => generate_set(dir.path()).await?,
         "big" => generate_big(dir.path()).await?,
         "conf" | "conf100" => generate_conf(dir.path()).await?,
@@ -124,8 +128,8 @@ async fn main() -> Result<(), Failure> {
 
 /// `BENCH_APPS` archives, one app of `BENCH_STANZAS` stanzas and a small lookup each.
 async fn generate_set(dir: &Path) -> Result<Generated, Failure> {
-    let apps: usize = env_or("BENCH_APPS", 50);
-    let scale = env_or("BENCH_STANZAS", 400.0) / 400.0;
+    let apps: usize = testenv::bench::size("BENCH_APPS", 50, 2);
+    let scale = testenv::bench::size("BENCH_STANZAS", 400.0, 40.0) / 400.0;
     let mut generated = Generated::default();
     for a in 0..apps {
         let path = dir.join(format!("TA-bench-{a:02}.tgz"));
@@ -149,7 +153,7 @@ async fn generate_set(dir: &Path) -> Result<Generated, Failure> {
 
 /// One app of ~4,000 stanzas plus `BENCH_PAYLOAD_MIB` of payload: half CSV, half binary.
 async fn generate_big(dir: &Path) -> Result<Generated, Failure> {
-    let payload: u64 = env_or("BENCH_PAYLOAD_MIB", 1024u64) << 20;
+    let payload: u64 = testenv::bench::size("BENCH_PAYLOAD_MIB", 1024u64, 2) << 20;
     let path = dir.join("TA-big.tgz");
     let mut generated = Generated::default();
     let mut tgz = Tgz::create(&path).await?;
@@ -174,7 +178,7 @@ async fn generate_big(dir: &Path) -> Result<Generated, Failure> {
 
 /// One archive of apps (~2.5 MB of conf each) until `BENCH_CONF_MB` MB of conf text.
 async fn generate_conf(dir: &Path) -> Result<Generated, Failure> {
-    let target = env_or("BENCH_CONF_MB", 100.0) * MB;
+    let target = testenv::bench::size("BENCH_CONF_MB", 100.0, 3.0) * MB;
     let path = dir.join("TA-conf.tgz");
     let mut generated = Generated::default();
     let mut tgz = Tgz::create(&path).await?;

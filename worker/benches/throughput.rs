@@ -6,6 +6,7 @@
 //! `cargo bench -p worker --bench throughput`. `BENCH_TASKS` (default 100,000) tasks per case,
 //! `BENCH_CONCURRENCY` (default `1,16,128`), `BENCH_REPEAT` (default 3; the median is printed).
 //! Redis: `CONFQ_REDIS_URL` (default local), under a random key prefix deleted afterwards.
+//! `CONFQ_BENCH_QUICK=1` (CI): 500 tasks, C = 1 and 16, once.
 
 use std::time::{Duration, Instant};
 
@@ -15,13 +16,6 @@ use worker::{Registry, Runner, Shutdown, WorkerConfig, registration};
 
 /// Any failure: the bench stops and prints it.
 type Failure = Box<dyn std::error::Error + Send + Sync>;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Enqueues `n` noop tasks, runs one `Runner` at `concurrency` until all are acknowledged, and
 /// returns the tasks per second from the runner's start.
@@ -69,10 +63,9 @@ async fn one_case(
 
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
-    let n: u64 = env_or("BENCH_TASKS", 100_000);
-    let repeat: usize = env_or("BENCH_REPEAT", 3);
-    let levels: Vec<usize> = std::env::var("BENCH_CONCURRENCY")
-        .unwrap_or_else(|_| "1,16,128".into())
+    let n: u64 = testenv::bench::size("BENCH_TASKS", 100_000, 500);
+    let repeat: usize = testenv::bench::size("BENCH_REPEAT", 3, 1);
+    let levels: Vec<usize> = testenv::bench::text("BENCH_CONCURRENCY", "1,16,128", "1,16")
         .split(',')
         .filter_map(|c| c.trim().parse().ok())
         .collect();
@@ -90,15 +83,9 @@ async fn main() -> Result<(), Failure> {
         for _ in 0..repeat {
             rates.push(one_case(&broker, &queue, n, concurrency).await?);
         }
-        rates.sort_by(f64::total_cmp);
         println!(
-            "worker throughput: C={concurrency} N={n} median {:.0} tasks/s (runs: {})",
-            rates[rates.len() / 2],
-            rates
-                .iter()
-                .map(|r| format!("{r:.0}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "worker throughput: C={concurrency} N={n} tasks/s: {}",
+            testenv::bench::median_and_runs(rates)
         );
     }
     delete_keys(&prefix).await

@@ -56,13 +56,11 @@ impl TestApp {
         Self::on(config, broker, prefix, None).await
     }
 
-    /// SQLite, plus PostgreSQL when `CONFQ_TEST_POSTGRES_URL` is set.
+    /// SQLite, plus PostgreSQL when `CONFQ_TEST_POSTGRES_URL` is set (under CI it must be).
     pub async fn backends(config: ApiConfig) -> Vec<Self> {
         let mut apps = vec![Self::with(config.clone()).await];
-        if let Some(admin) = std::env::var("CONFQ_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
+        let postgres = testenv::optional("the PostgreSQL variant", testenv::deps::postgres_url());
+        if let Some(admin) = postgres {
             let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
             let broker = broker_at(&redis_url(), &prefix).await;
             apps.push(Self::on(config, broker, prefix, Some(admin)).await);
@@ -255,7 +253,7 @@ impl PrivateRedis {
             .unwrap()
             .port();
         let dir = tempfile::tempdir().unwrap();
-        let child = Command::new("redis-server")
+        let child = Command::new(testenv::need(testenv::deps::redis_server()))
             .args([
                 "--port",
                 &port.to_string(),
@@ -269,7 +267,7 @@ impl PrivateRedis {
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .spawn()
-            .expect("redis-server on PATH");
+            .expect("spawn redis-server");
         let url = format!("redis://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {

@@ -109,7 +109,7 @@ impl PrivateRedis {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("redis-server")
+        let child = Command::new(testenv::need(testenv::deps::redis_server()))
             .args([
                 "--port",
                 &self.port.to_string(),
@@ -123,7 +123,7 @@ impl PrivateRedis {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server on PATH");
+            .expect("spawn redis-server");
         self.child = Some(child);
         wait_for_port(self.port, self.dir.path());
     }

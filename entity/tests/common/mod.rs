@@ -41,11 +41,10 @@ pub async fn sqlite() -> TestDb {
     }
 }
 
-/// A fresh, unmigrated PostgreSQL database, when `CONFQ_TEST_POSTGRES_URL` is set.
+/// A fresh, unmigrated PostgreSQL database, when `CONFQ_TEST_POSTGRES_URL` is set (under CI it
+/// must be: see `testenv::optional`).
 pub async fn postgres() -> Option<TestDb> {
-    let admin = std::env::var("CONFQ_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
+    let admin = testenv::optional("the PostgreSQL variant", testenv::deps::postgres_url())?;
     let name = format!("confq_test_{}", uuid::Uuid::new_v4().simple());
     let conn = Database::connect(admin.as_str())
         .await
