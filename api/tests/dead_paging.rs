@@ -5,32 +5,8 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use broker::{Envelope, WorkerId};
 use common::TestApp;
-use serde_json::{Value, json};
-
-/// Dead-letters tasks numbered `range`, one at a time (the last is the newest).
-async fn kill(t: &TestApp, range: std::ops::Range<u64>) -> Vec<String> {
-    let envelopes: Vec<Envelope> = range
-        .map(|i| Envelope::new("confq.noop", json!({"i": i}).as_object().unwrap().clone()))
-        .collect();
-    let queue = t.queue();
-    t.broker
-        .producer()
-        .enqueue_many(&queue, &envelopes)
-        .await
-        .unwrap();
-    let consumer = t
-        .broker
-        .consumer(vec![queue], WorkerId::new("paging-test"))
-        .await
-        .unwrap();
-    for _ in 0..envelopes.len() {
-        let d = consumer.fetch(1).await.unwrap().remove(0);
-        consumer.dead_letter(&d, "boom").await.unwrap();
-    }
-    envelopes.iter().map(|e| e.id.to_string()).collect()
-}
+use serde_json::Value;
 
 fn numbers(page: &Value) -> Vec<u64> {
     page["items"]
@@ -44,12 +20,12 @@ fn numbers(page: &Value) -> Vec<u64> {
 #[tokio::test]
 async fn dead_letters_that_arrive_or_leave_between_pages_shift_no_other() {
     let t = TestApp::new().await;
-    let ids = kill(&t, 0..5).await;
+    let ids = t.dead_letter_tasks(0..5).await;
     let (status, first) = t.get("/v1/worker/dead?limit=2").await;
     assert_eq!(status, StatusCode::OK, "{first}");
     assert_eq!(numbers(&first), [4, 3]);
 
-    kill(&t, 5..6).await;
+    t.dead_letter_tasks(5..6).await;
     for shown_or_not in [&ids[3], &ids[1]] {
         let uri = format!("/v1/worker/dead/{shown_or_not}/requeue");
         assert_eq!(t.call(Method::POST, &uri).await.0, StatusCode::OK);
@@ -71,7 +47,7 @@ async fn dead_letters_that_arrive_or_leave_between_pages_shift_no_other() {
 #[tokio::test]
 async fn an_offset_cursor_of_an_earlier_version_is_a_clear_400() {
     let t = TestApp::new().await;
-    kill(&t, 0..3).await;
+    t.dead_letter_tasks(0..3).await;
     let (status, body) = t.get("/v1/worker/dead?limit=2&after=2").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let message = body["error"].as_str().unwrap();

@@ -4,7 +4,6 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use broker::{Envelope, WorkerId};
 use common::TestApp;
 use entity::store::{NewRun, Run, RunMetrics, RunSource, RunStatus};
 use serde_json::{Value, json};
@@ -112,38 +111,10 @@ async fn metrics_document_has_the_contract_shape() {
     assert_eq!(serde_json::to_value(shared).unwrap(), doc);
 }
 
-async fn dead_letters(t: &TestApp, n: usize) -> Vec<String> {
-    let queue = t.queue();
-    let envelopes: Vec<Envelope> = (0..n)
-        .map(|i| Envelope::new("confq.noop", json!({"i": i}).as_object().unwrap().clone()))
-        .collect();
-    t.broker
-        .producer()
-        .enqueue_many(&queue, &envelopes)
-        .await
-        .unwrap();
-    let consumer = t
-        .broker
-        .consumer(vec![queue], WorkerId::new("api-test"))
-        .await
-        .unwrap();
-    let mut ids = Vec::new();
-    while ids.len() < n {
-        for d in consumer.fetch(n).await.unwrap() {
-            consumer
-                .dead_letter(&d, &format!("reason {}", d.envelope.id))
-                .await
-                .unwrap();
-            ids.push(d.envelope.id.to_string());
-        }
-    }
-    ids
-}
-
 #[tokio::test]
 async fn dead_letters_are_listed_paginated_requeued_and_purged() {
     let t = TestApp::new().await;
-    let ids = dead_letters(&t, 5).await;
+    let ids = t.dead_letter_tasks(0..5).await;
     let (mut seen, mut uri) = (Vec::new(), "/v1/worker/dead?limit=2".to_owned());
     loop {
         let (status, page) = t.get(&uri).await;

@@ -53,12 +53,7 @@ async fn run_to_the_end(
     let harness = Harness::new().await;
     let (run, mut envelope) = harness.stage(bytes, "accounting.tgz").await;
     envelope.attempt = attempt;
-    harness
-        .broker
-        .producer()
-        .enqueue(&harness.queue, &envelope)
-        .await
-        .unwrap();
+    harness.push(&envelope).await;
     let stop_reaper = harness.start_reaper();
     let mut config = harness.worker_config();
     if let Some(retry) = retry {

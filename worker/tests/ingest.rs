@@ -238,12 +238,7 @@ async fn completed_run_redelivery_is_skipped() {
     let (run, envelope) = harness.submit(EXAMPLE_TGZ, "done.tgz").await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     let first = harness.wait_final(run.id, LIMIT).await;
-    harness
-        .broker
-        .producer()
-        .enqueue(&harness.queue, &envelope)
-        .await
-        .unwrap();
+    harness.push(&envelope).await;
     // The redelivery is taken and acknowledged (not left in the queue)...
     let deadline = std::time::Instant::now() + LIMIT;
     loop {
@@ -280,12 +275,7 @@ async fn missing_run_is_a_permanent_failure() {
             .unwrap()
             .clone(),
     );
-    harness
-        .broker
-        .producer()
-        .enqueue(&harness.queue, &envelope)
-        .await
-        .unwrap();
+    harness.push(&envelope).await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     harness.wait_stats(LIMIT, |s| s.dead == 1).await;
     let dead = harness.dead_letters().await;

@@ -115,6 +115,36 @@ impl TestApp {
         self.state.config().queue.clone()
     }
 
+    /// Dead-letters one `confq.noop` task per number in `range` (args `{"i": n}`, reason
+    /// `reason <task id>`), one at a time so the last is the newest; their task ids in order.
+    pub async fn dead_letter_tasks(&self, range: std::ops::Range<u64>) -> Vec<String> {
+        let queue = self.queue();
+        let envelopes: Vec<broker::Envelope> = range
+            .map(|i| {
+                let args = serde_json::json!({ "i": i });
+                broker::Envelope::new("confq.noop", args.as_object().unwrap().clone())
+            })
+            .collect();
+        self.broker
+            .producer()
+            .enqueue_many(&queue, &envelopes)
+            .await
+            .unwrap();
+        let consumer = self
+            .broker
+            .consumer(vec![queue], broker::WorkerId::new("api-test"))
+            .await
+            .unwrap();
+        for _ in 0..envelopes.len() {
+            let d = consumer.fetch(1).await.unwrap().remove(0);
+            consumer
+                .dead_letter(&d, &format!("reason {}", d.envelope.id))
+                .await
+                .unwrap();
+        }
+        envelopes.iter().map(|e| e.id.to_string()).collect()
+    }
+
     pub async fn send(
         &self,
         request: Request<Body>,

@@ -109,12 +109,17 @@ impl Harness {
     /// Stages and enqueues an archive.
     pub async fn submit(&self, bytes: &[u8], filename: &str) -> (Run, Envelope) {
         let (run, envelope) = self.stage(bytes, filename).await;
+        self.push(&envelope).await;
+        (run, envelope)
+    }
+
+    /// Enqueues `envelope` as it is on the harness's queue.
+    pub async fn push(&self, envelope: &Envelope) {
         self.broker
             .producer()
-            .enqueue(&self.queue, &envelope)
+            .enqueue(&self.queue, envelope)
             .await
             .expect("enqueue");
-        (run, envelope)
     }
 
     /// Starts an in-process worker with `config`.
@@ -186,11 +191,7 @@ impl Harness {
     /// Enqueues one task named `task` with JSON object `args`; returns its envelope.
     pub async fn enqueue(&self, task: &str, args: serde_json::Value) -> Envelope {
         let envelope = Envelope::new(task, args.as_object().cloned().unwrap_or_default());
-        self.broker
-            .producer()
-            .enqueue(&self.queue, &envelope)
-            .await
-            .expect("enqueue");
+        self.push(&envelope).await;
         envelope
     }
 
