@@ -66,7 +66,9 @@ pub struct DeadQuery {
     pub limit: Option<String>,
     /// The `next` cursor of the previous page (empty = first page): the sequence number of the
     /// last dead letter shown, so dead letters that arrive or leave in between shift nothing.
-    #[param(pattern = "^[0-9]{0,18}$")]
+    /// Sequence numbers have 15 to 18 digits; a shorter number is an offset cursor of an older
+    /// confq and gets 400.
+    #[param(pattern = "^([1-9][0-9]{14,17})?$")]
     pub after: Option<String>,
 }
 
