@@ -67,7 +67,9 @@ pub async fn retry(
     let id = run_id(id)?;
     let task_id = TaskId::new();
     let run = state.store().reset_for_retry(id, task_id.0).await?;
-    uploads::enqueue(&state, run.id.0, task_id).await?;
+    uploads::intake(&state, &state.broker().producer())
+        .enqueue(run.id, task_id)
+        .await?;
     let accepted = Accepted {
         run_id: run.id.0,
         task_id: task_id.to_string(),

@@ -73,7 +73,7 @@ impl Bed {
             broker,
             store,
             storage,
-            queue: QueueName::parse("ingest")?,
+            queue: protocol::default_queue(),
             prefix,
             postgres,
             runs: Vec::new(),
@@ -86,7 +86,7 @@ impl Bed {
     pub async fn submit(&mut self, path: &Path) -> Result<(), Failure> {
         let file = tokio::fs::File::open(path).await?;
         let stored = self.storage.put_stream(file, u64::MAX).await?;
-        let mut envelope = Envelope::new(worker::tasks::parse_upload::NAME, Map::new());
+        let mut envelope = Envelope::new(protocol::PARSE_UPLOAD, Map::new());
         let run = self
             .store
             .create_run(NewRun {
