@@ -11,7 +11,6 @@ use broker::keys::QueueKeys;
 use broker::{Broker, BrokerError, QueueName, TaskId};
 use entity::Store;
 use entity::store::Run;
-use protocol::ParseUpload;
 use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -64,8 +63,7 @@ async fn enqueue_again(
     run: &Run,
 ) -> Result<(), ApiError> {
     let task_id = run.task_id.map_or_else(TaskId::new, TaskId);
-    let envelope = ParseUpload::Run { run_id: run.id.0 }.envelope(task_id);
-    broker.producer().enqueue(queue, &envelope).await?;
+    entity::submit::enqueue(&broker.producer(), queue, run.id, task_id).await?;
     // Also moves `updated_at`, so the next pass leaves this run alone for `older_than`.
     store.set_task_id(run.id, task_id.0).await?;
     tracing::warn!(run.id = %run.id, task.id = %task_id, "enqueued a stored run whose task was not in the queue");

@@ -84,7 +84,7 @@ impl Intake<'_> {
             }
         };
         tracing::Span::current().record("run.id", run.id.0);
-        self.enqueue(run.id, task_id)
+        enqueue(self.producer, self.queue, run.id, task_id)
             .await
             .map_err(|source| SubmitError::Enqueue {
                 run: run.id,
@@ -92,15 +92,21 @@ impl Intake<'_> {
             })?;
         Ok(run)
     }
+}
 
-    /// Enqueues `ingest.parse_upload` of run `run` under `task_id`.
-    ///
-    /// # Errors
-    /// The broker's error when the push fails.
-    pub async fn enqueue(&self, run: RunId, task_id: TaskId) -> Result<(), BrokerError> {
-        let envelope = ParseUpload::Run { run_id: run.0 }.envelope(task_id);
-        self.producer.enqueue(self.queue, &envelope).await
-    }
+/// Enqueues `ingest.parse_upload` of run `run` on `queue` under `task_id` (a new submission, a
+/// retry of a failed run, or the API's sweep of runs whose task never reached Redis).
+///
+/// # Errors
+/// The broker's error when the push fails.
+pub async fn enqueue(
+    producer: &Producer,
+    queue: &QueueName,
+    run: RunId,
+    task_id: TaskId,
+) -> Result<(), BrokerError> {
+    let envelope = ParseUpload::Run { run_id: run.0 }.envelope(task_id);
+    producer.enqueue(queue, &envelope).await
 }
 
 /// Deletes the archive of a run that was not created; a failure is logged, not returned.

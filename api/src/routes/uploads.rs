@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
-use broker::Producer;
 use entity::filename::display_name;
 use entity::store::RunSource;
 use entity::submit::{Intake, Submission, discard};
@@ -207,22 +206,17 @@ async fn accept(
         object,
         source: RunSource::Api,
     };
-    let run = intake(state, &state.broker().producer())
-        .submit(submission)
-        .await?;
+    let producer = state.broker().producer();
+    let intake = Intake {
+        store: state.store(),
+        storage: state.storage(),
+        producer: &producer,
+        queue: &state.config().queue,
+    };
+    let run = intake.submit(submission).await?;
     Ok(Accepted {
         run_id: run.id.0,
         task_id: run.task_id.map(|id| id.to_string()).unwrap_or_default(),
         status: "stored".to_owned(),
     })
-}
-
-/// Where this API submits runs: its store, storage and queue, through `producer`.
-pub(crate) fn intake<'a>(state: &'a AppState, producer: &'a Producer) -> Intake<'a> {
-    Intake {
-        store: state.store(),
-        storage: state.storage(),
-        producer,
-        queue: &state.config().queue,
-    }
 }
