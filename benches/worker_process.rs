@@ -50,7 +50,7 @@ async fn one_case(
     concurrency: usize,
     rust_log: &str,
 ) -> Result<f64, Failure> {
-    let queue = QueueName::default();
+    let queue = protocol::default_queue();
     let producer = broker.producer();
     let tasks: Vec<Envelope> = (0..n)
         .map(|_| Envelope::new("confq.noop", serde_json::Map::new()))

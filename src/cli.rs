@@ -63,7 +63,7 @@ pub struct Settings {
         long,
         global = true,
         env = "CONFQ_RETRY_BACKOFF",
-        default_value = "60,180,600"
+        default_value = protocol::DEFAULT_BACKOFF
     )]
     pub retry_backoff: String,
     /// Per-class retry overrides as JSON, e.g.
@@ -250,7 +250,7 @@ pub struct EnqueueArgs {
     /// The task's arguments, a JSON object.
     pub args_json: String,
     /// Queue to push onto.
-    #[arg(long, default_value = "ingest")]
+    #[arg(long, default_value = protocol::DEFAULT_QUEUE)]
     pub queue: String,
     /// Seconds to wait before the task becomes due.
     #[arg(long)]
@@ -261,7 +261,7 @@ pub struct EnqueueArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DeadArgs {
     /// Queue whose dead letters to handle.
-    #[arg(long, global = true, default_value = "ingest")]
+    #[arg(long, global = true, default_value = protocol::DEFAULT_QUEUE)]
     pub queue: String,
     /// The operation.
     #[command(subcommand)]

@@ -22,7 +22,7 @@ fn seed(env: &Env, i: u64, age_ms: u64) {
     let id = uuid::Uuid::new_v4();
     let raw = json!({"v": 1, "id": id, "task": "confq.noop", "args": {"i": i}, "attempt": 0});
     let record = json!({"reason": "seeded", "task_id": id, "raw": raw.to_string()});
-    let key = format!("{}:{{ingest}}:dead", env.prefix);
+    let key = env.keys().dead;
     let status = Command::new("redis-cli")
         .args(["-u", &env.redis_url, "ZADD", &key, &sequence.to_string()])
         .arg(record.to_string())

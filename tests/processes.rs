@@ -203,7 +203,7 @@ fn sigterm_mid_task_gives_unfinished_tasks_back_to_pending_without_waiting_for_t
 }
 
 fn pending_elements(env: &Env) -> Vec<serde_json::Value> {
-    let key = format!("{}:{{ingest}}:pending", env.prefix);
+    let key = env.keys().pending;
     let output = std::process::Command::new("redis-cli")
         .args(["-u", &env.redis_url, "--raw", "LRANGE", &key, "0", "-1"])
         .output()

@@ -180,7 +180,13 @@ pub struct QueueDepths {
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis or the database does not answer.
 pub async fn metrics(broker: &Broker, store: &Store) -> Result<MetricsDocument, ApiError> {
-    metrics_with(broker, store, &QueueName::default(), DEFAULT_STUCK_AFTER).await
+    metrics_with(
+        broker,
+        store,
+        &protocol::default_queue(),
+        DEFAULT_STUCK_AFTER,
+    )
+    .await
 }
 
 /// [`metrics`], making sure `queue` is listed even before anything was enqueued on it, with runs

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use broker::BrokerError;
+use entity::submit::SubmitError;
 use entity::{StorageError, StoreError};
 use serde_json::json;
 
@@ -187,6 +188,20 @@ impl From<BrokerError> for ApiError {
                 action: "talk to the queue broker",
                 source: Box::new(e),
             }
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::CreateRun(e) => e.into(),
+            SubmitError::Enqueue { source, .. } => source.into(),
+            // A variant added later: the cause chain says what happened.
+            e => Self::Internal {
+                action: "submit the upload",
+                source: Box::new(e),
+            },
         }
     }
 }

@@ -9,18 +9,19 @@ use std::sync::OnceLock;
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
+use protocol::metrics as names;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The histogram the worker records per task (`metrics::histogram!`).
-pub const TASK_DURATION: &str = "confq_task_duration_seconds";
+pub use protocol::metrics::TASK_DURATION;
 const DURATION_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
 ];
 
 /// Error types always exported by `confq_tasks_failed_total`, even before the first failure.
-const KNOWN_ERROR_TYPES: &[&str] = &["transient", "timeout", "permanent", "transient_exhausted"];
+const KNOWN_ERROR_TYPES: [&str; 4] = protocol::error_type::RUN_ERROR_TYPES;
 
 struct Exporter {
     handle: PrometheusHandle,
@@ -113,42 +114,39 @@ impl Snapshot {
 
     fn record(&self) {
         for (queue, s, workers) in &self.queues {
-            metrics::gauge!("confq_workers", "queue" => queue.clone()).set(*workers as f64);
+            metrics::gauge!(names::WORKERS, "queue" => queue.clone()).set(*workers as f64);
             for (state, n) in [
                 ("pending", s.pending),
                 ("processing", s.processing),
                 ("delayed", s.delayed),
                 ("dead", s.dead),
             ] {
-                metrics::gauge!("confq_queue_size", "queue" => queue.clone(), "state" => state)
+                metrics::gauge!(names::QUEUE_SIZE, "queue" => queue.clone(), "state" => state)
                     .set(n as f64);
             }
-            metrics::counter!("confq_tasks_processed_total", "queue" => queue.clone())
+            metrics::counter!(names::TASKS_PROCESSED, "queue" => queue.clone())
                 .absolute(s.processed);
-            metrics::counter!("confq_tasks_retried_total", "queue" => queue.clone())
-                .absolute(s.retried);
-            metrics::counter!("confq_leases_expired_total", "queue" => queue.clone())
-                .absolute(s.expired);
-            metrics::counter!("confq_dead_letters_total", "queue" => queue.clone())
+            metrics::counter!(names::TASKS_RETRIED, "queue" => queue.clone()).absolute(s.retried);
+            metrics::counter!(names::LEASES_EXPIRED, "queue" => queue.clone()).absolute(s.expired);
+            metrics::counter!(names::DEAD_LETTERS, "queue" => queue.clone())
                 .absolute(s.dead_lettered);
             // Failed attempts by error type, as the broker's scripts count them; the common
             // types are exported at zero too, so alert expressions have a series to divide.
             let mut failed = s.failed_by_type.clone();
             for error_type in KNOWN_ERROR_TYPES {
-                failed.entry((*error_type).to_owned()).or_insert(0);
+                failed.entry(error_type.to_owned()).or_insert(0);
             }
             for (error_type, n) in failed {
-                metrics::counter!("confq_tasks_failed_total", "queue" => queue.clone(), "error_type" => error_type)
+                metrics::counter!(names::TASKS_FAILED, "queue" => queue.clone(), "error_type" => error_type)
                     .absolute(n);
             }
         }
         for (status, n) in &self.runs {
-            metrics::gauge!("confq_runs", "status" => status.clone()).set(*n as f64);
+            metrics::gauge!(names::RUNS, "status" => status.clone()).set(*n as f64);
         }
-        metrics::gauge!("confq_stuck_runs").set(self.stuck_runs as f64);
+        metrics::gauge!(names::STUCK_RUNS).set(self.stuck_runs as f64);
         if let Some(at) = self.reaper_last_tick {
-            metrics::gauge!("confq_reaper_last_tick_seconds")
-                .set(at.timestamp_millis() as f64 / 1000.0);
+            metrics::gauge!(names::REAPER_LAST_TICK).set(at.timestamp_millis() as f64 / 1000.0);
         }
     }
 }

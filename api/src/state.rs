@@ -38,7 +38,7 @@ impl Default for ApiConfig {
             max_upload_bytes: 536_870_912,
             api_token: None,
             protect_reads: false,
-            queue: QueueName::default(),
+            queue: protocol::default_queue(),
             readiness_timeout: Duration::from_secs(2),
             sweep_interval: Duration::from_secs(30),
             sweep_older_than: Duration::from_secs(60),

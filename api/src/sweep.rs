@@ -15,7 +15,6 @@ use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
-use crate::routes::uploads::envelope;
 
 /// Runs looked at per pass.
 const BATCH: u64 = 500;
@@ -64,10 +63,7 @@ async fn enqueue_again(
     run: &Run,
 ) -> Result<(), ApiError> {
     let task_id = run.task_id.map_or_else(TaskId::new, TaskId);
-    broker
-        .producer()
-        .enqueue(queue, &envelope(run.id.0, task_id))
-        .await?;
+    entity::submit::enqueue(&broker.producer(), queue, run.id, task_id).await?;
     // Also moves `updated_at`, so the next pass leaves this run alone for `older_than`.
     store.set_task_id(run.id, task_id.0).await?;
     tracing::warn!(run.id = %run.id, task.id = %task_id, "enqueued a stored run whose task was not in the queue");

@@ -25,7 +25,7 @@ async fn main() -> Result<(), Failure> {
         ..BrokerConfig::default()
     };
     let broker = Broker::connect(config).await?;
-    let queue = QueueName::default();
+    let queue = QueueName::parse("ingest")?;
     let cpu_before = redis_cpu(&broker).await?;
 
     let started = Instant::now();

@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn every_key_has_its_exact_text() {
-        let k = QueueKeys::new("confq", &QueueName::default());
+        let k = QueueKeys::new("confq", &QueueName::parse("ingest").unwrap());
         assert_eq!(k.pending, "confq:{ingest}:pending");
         assert_eq!(k.processing, "confq:{ingest}:processing");
         assert_eq!(k.leases, "confq:{ingest}:leases");

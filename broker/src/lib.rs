@@ -22,7 +22,7 @@ mod workers;
 
 pub use crate::broker::Broker;
 pub use crate::config::{BrokerConfig, DEFAULT_DEAD_MAX, DEFAULT_DEAD_MAX_AGE, backoff_delay};
-pub use crate::consumer::Consumer;
+pub use crate::consumer::{Consumer, MALFORMED, TRANSIENT};
 pub use crate::dead::{DeadCursor, DeadCursorError, DeadLetter, DeadLetters, DeadPage};
 pub use crate::delivery::{Delivery, LeaseToken};
 pub use crate::envelope::{ENVELOPE_VERSION, Envelope, EnvelopeError, LAST_ERROR, LAST_ERROR_TYPE};

@@ -37,12 +37,6 @@ impl QueueName {
     }
 }
 
-impl Default for QueueName {
-    fn default() -> Self {
-        Self("ingest".to_owned())
-    }
-}
-
 impl fmt::Display for QueueName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -136,6 +130,5 @@ mod tests {
             QueueName::parse("ingest.v2-high_1").unwrap().as_str(),
             "ingest.v2-high_1"
         );
-        assert_eq!(QueueName::default().as_str(), "ingest");
     }
 }

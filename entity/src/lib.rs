@@ -8,6 +8,7 @@ pub mod run_stats;
 pub mod stanza;
 pub mod storage;
 pub mod store;
+pub mod submit;
 
 pub use error::{StorageError, StoreError};
 pub use storage::{Storage, StoredObject};

@@ -4,10 +4,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use broker::{Broker, Envelope};
+use broker::Broker;
 use entity::storage::Storage;
-use entity::store::{NewRun, Run, RunSource, RunStatus, Store};
-use serde_json::{Map, Value, json};
+use entity::store::{Run, RunSource, RunStatus, Store};
+use entity::submit::{Intake, Submission};
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use worker::{Shutdown, WorkerConfig};
 
@@ -31,10 +32,17 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> 
     let services = services::broker(settings, true).await?;
     let store = services::store(settings).await?;
     let storage = services::storage(settings)?;
-    let queue = worker::config::default_queue();
+    let queue = protocol::default_queue();
+    let producer = services.broker.producer();
+    let intake = Intake {
+        store: &store,
+        storage: &storage,
+        producer: &producer,
+        queue: &queue,
+    };
     let mut runs = Vec::new();
     for file in &args.files {
-        runs.push(submit(&services.broker, &store, &storage, settings, file).await?);
+        runs.push(submit(intake, settings, file).await?);
     }
     // A private Redis ends with this process, and the tasks in it: wait for them here.
     let wait = args.wait || services.private_redis.is_some();
@@ -78,46 +86,31 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> 
     Ok(())
 }
 
-async fn submit(
-    broker: &Broker,
-    store: &Store,
-    storage: &Storage,
-    settings: &Settings,
-    path: &Path,
-) -> Result<Run, Failure> {
+/// Stores the archive at `path`, then creates its run and enqueues it (see `entity::submit`).
+async fn submit(intake: Intake<'_>, settings: &Settings, path: &Path) -> Result<Run, Failure> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|error| Failure::caused(format_args!("cannot open {}", path.display()), &error))?;
-    let stored = storage
+    let object = intake
+        .storage
         .put_stream(file, settings.max_upload_bytes)
         .await
         .map_err(|error| {
             Failure::caused(format_args!("cannot store {}", path.display()), &error)
         })?;
-    let mut envelope = Envelope::new(worker::tasks::parse_upload::NAME, Map::new());
     let filename = path.file_name().map_or_else(
         || path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     );
-    let new = NewRun {
+    let submission = Submission {
         filename: entity::filename::display_name(Some(&filename)),
-        object_key: stored.key,
-        size_bytes: i64::try_from(stored.size_bytes).unwrap_or(i64::MAX),
-        sha256: stored.sha256,
+        object,
         source: RunSource::Cli,
-        task_id: Some(envelope.id.0),
     };
-    let run = store
-        .create_run(new)
+    intake
+        .submit(submission)
         .await
-        .map_err(|error| Failure::caused("cannot create the run", &error))?;
-    envelope.args.insert("run_id".into(), json!(run.id.0));
-    broker
-        .producer()
-        .enqueue(&worker::config::default_queue(), &envelope)
-        .await
-        .map_err(|error| Failure::caused(format_args!("cannot enqueue run {}", run.id), &error))?;
-    Ok(run)
+        .map_err(|error| Failure::of(&error))
 }
 
 /// A worker and reaper running inside this process until its runs are done.

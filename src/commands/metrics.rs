@@ -13,7 +13,7 @@ use crate::services;
 pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
-    let queue = broker::QueueName::default();
+    let queue = protocol::default_queue();
     let document =
         api::documents::metrics_with(&services.broker, &store, &queue, settings.stuck_after()?)
             .await

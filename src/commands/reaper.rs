@@ -46,7 +46,7 @@ pub async fn spawn_reaper(
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, Failure> {
     let interval = settings.broker_config()?.reaper_interval;
-    let queues = vec![worker::config::default_queue()];
+    let queues = vec![protocol::default_queue()];
     Ok(tokio::spawn(worker::reaping::run(
         broker.clone(),
         queues,

@@ -144,24 +144,24 @@ pub fn envelope(task: &str, args: &str) -> Vec<u8> {
 
 /// `LPUSH`es raw elements onto the `ingest` pending list with `redis-cli --pipe`.
 pub fn push(env: &Env, elements: &[Vec<u8>]) {
-    let key = format!("{}:{{ingest}}:pending", env.prefix);
-    let mut protocol = Vec::new();
+    let key = env.keys().pending;
+    let mut commands = Vec::new();
     let bulk = |out: &mut Vec<u8>, bytes: &[u8]| {
         out.extend_from_slice(format!("${}\r\n", bytes.len()).as_bytes());
         out.extend_from_slice(bytes);
         out.extend_from_slice(b"\r\n");
     };
     for element in elements {
-        protocol.extend_from_slice(b"*3\r\n");
-        bulk(&mut protocol, b"LPUSH");
-        bulk(&mut protocol, key.as_bytes());
-        bulk(&mut protocol, element);
+        commands.extend_from_slice(b"*3\r\n");
+        bulk(&mut commands, b"LPUSH");
+        bulk(&mut commands, key.as_bytes());
+        bulk(&mut commands, element);
     }
-    let queues = format!("{}:queues", env.prefix);
-    protocol.extend_from_slice(b"*3\r\n");
-    bulk(&mut protocol, b"SADD");
-    bulk(&mut protocol, queues.as_bytes());
-    bulk(&mut protocol, b"ingest");
+    let queues = broker::keys::queues(&env.prefix);
+    commands.extend_from_slice(b"*3\r\n");
+    bulk(&mut commands, b"SADD");
+    bulk(&mut commands, queues.as_bytes());
+    bulk(&mut commands, protocol::DEFAULT_QUEUE.as_bytes());
     let mut child = Command::new("redis-cli")
         .args(["-u", &env.redis_url, "--pipe"])
         .stdin(Stdio::piped())
@@ -173,7 +173,7 @@ pub fn push(env: &Env, elements: &[Vec<u8>]) {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(&protocol)
+        .write_all(&commands)
         .expect("pipe to redis-cli");
     let output = child.wait_with_output().expect("redis-cli --pipe");
     let text = String::from_utf8_lossy(&output.stdout);

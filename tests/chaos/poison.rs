@@ -123,7 +123,7 @@ fn run(size: Size) {
 
 /// Every dead-letter record of the queue, parsed.
 fn dead_records(env: &Env) -> Vec<Value> {
-    let key = format!("{}:{{ingest}}:dead", env.prefix);
+    let key = env.keys().dead;
     let output = Command::new("redis-cli")
         .args(["-u", &env.redis_url, "--raw", "ZRANGE", &key, "0", "-1"])
         .output()

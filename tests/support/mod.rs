@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use broker::keys::QueueKeys;
 use serde_json::Value;
 
 #[allow(unused_imports)]
@@ -193,6 +194,11 @@ impl Env {
         self.json(&["status", &run.to_string(), "--json"])
     }
 
+    /// The Redis keys of the default queue `ingest` under this deployment's prefix.
+    pub fn keys(&self) -> QueueKeys {
+        QueueKeys::new(&self.prefix, &protocol::default_queue())
+    }
+
     /// The queue depths of `ingest`: pending, processing, delayed, dead, workers.
     pub fn queue(&self) -> Value {
         self.json(&["metrics", "--json"])["queues"]["ingest"].clone()
@@ -208,7 +214,7 @@ impl Env {
 
     /// A broker counter of the queue (`processed`, `failed`, `expired`, …) read with redis-cli.
     pub fn counter(&self, name: &str) -> i64 {
-        let key = format!("{}:{{ingest}}:stats", self.prefix);
+        let key = self.keys().stats;
         let output = Command::new("redis-cli")
             .args(["-u", &self.redis_url, "--raw", "HGET", &key, name])
             .output()

@@ -32,7 +32,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            queues: vec![default_queue()],
+            queues: vec![protocol::default_queue()],
             concurrency: default_concurrency(),
             fetch_batch: 32,
             heartbeat: Duration::from_secs(30),
@@ -43,14 +43,6 @@ impl Default for WorkerConfig {
         }
     }
 }
-
-/// The default queue, `ingest`.
-pub fn default_queue() -> QueueName {
-    QueueName::parse(DEFAULT_QUEUE).unwrap_or_default()
-}
-
-/// The name of the default queue.
-pub const DEFAULT_QUEUE: &str = "ingest";
 
 /// Two tasks per core, the contract's default concurrency.
 pub fn default_concurrency() -> usize {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use broker::{BrokerError, Consumer, Delivery};
+use protocol::error_type;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span, error, info, warn};
 
@@ -60,7 +61,7 @@ impl Execution {
             error!(%reason, "dead-lettering");
             self.settle(
                 self.consumer
-                    .dead_letter_as(&self.delivery, "unknown_task", &reason)
+                    .dead_letter_as(&self.delivery, error_type::UNKNOWN_TASK, &reason)
                     .await,
             );
             return Outcome::Failed;
@@ -100,7 +101,7 @@ impl Execution {
         beat_done.cancel();
         let _ = beat.await;
         let seconds = started.elapsed().as_secs_f64();
-        metrics::histogram!("confq_task_duration_seconds", "task" => envelope.task.clone())
+        metrics::histogram!(protocol::metrics::TASK_DURATION, "task" => envelope.task.clone())
             .record(seconds);
         match ending {
             Ending::Finished(Ok(())) => self.succeed(seconds).await,

@@ -5,10 +5,10 @@
 use broker::ExpiredTask;
 use entity::StoreError;
 use entity::store::{RunId, Store};
+use protocol::{PARSE_UPLOAD, ParseUpload};
 use tracing::{info, warn};
 
 use crate::retry::retries_before;
-use crate::tasks::parse_upload::{NAME, ParseUploadArgs};
 
 /// Records every expired ingestion on its run row. Returns the expiries it could not record
 /// because the database failed transiently, for the caller to try again on its next tick (the
@@ -17,7 +17,7 @@ pub async fn record_expiries(store: &Store, expired: Vec<ExpiredTask>) -> Vec<Ex
     let mut unrecorded = Vec::new();
     let mut last_error = None;
     for task in expired {
-        if task.envelope.task != NAME {
+        if task.envelope.task != PARSE_UPLOAD {
             continue;
         }
         match record_one(store, &task).await {
@@ -92,9 +92,9 @@ pub fn expiry_message(exhausted: bool, retries: u32) -> String {
 
 async fn run_of(store: &Store, expired: &ExpiredTask) -> Result<Option<RunId>, StoreError> {
     let args = serde_json::Value::Object(expired.envelope.args.clone());
-    match serde_json::from_value::<ParseUploadArgs>(args) {
-        Ok(ParseUploadArgs::Run { run_id }) => Ok(Some(RunId(run_id))),
-        Ok(ParseUploadArgs::Object { .. }) => Ok(store
+    match serde_json::from_value::<ParseUpload>(args) {
+        Ok(ParseUpload::Run { run_id }) => Ok(Some(RunId(run_id))),
+        Ok(ParseUpload::Object { .. }) => Ok(store
             .run_by_task(expired.envelope.id.0)
             .await?
             .map(|run| run.id)),

@@ -4,6 +4,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use protocol::error_type;
+
 /// The class of a failure; decides whether and how a task is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureClass {
@@ -19,9 +21,9 @@ impl FailureClass {
     /// The `error_type` written into run metrics for a failure of this class.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Permanent => "permanent",
-            Self::Transient => "transient",
-            Self::Timeout => "timeout",
+            Self::Permanent => error_type::PERMANENT,
+            Self::Transient => error_type::TRANSIENT,
+            Self::Timeout => error_type::TIMEOUT,
         }
     }
 }

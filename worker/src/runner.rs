@@ -209,5 +209,5 @@ fn record(stats: &mut RunnerStats, done: Result<Outcome, tokio::task::JoinError>
         }
     };
     *count += 1;
-    metrics::counter!("confq_worker_tasks_total", "outcome" => outcome).increment(1);
+    metrics::counter!(protocol::metrics::WORKER_TASKS, "outcome" => outcome).increment(1);
 }

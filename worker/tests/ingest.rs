@@ -269,7 +269,7 @@ async fn completed_run_redelivery_is_skipped() {
 async fn missing_run_is_a_permanent_failure() {
     let harness = Harness::new().await;
     let envelope = broker::Envelope::new(
-        worker::tasks::parse_upload::NAME,
+        protocol::PARSE_UPLOAD,
         serde_json::json!({"run_id": 999_999})
             .as_object()
             .unwrap()
@@ -298,10 +298,7 @@ async fn object_form_creates_the_run_once_per_task() {
         .await
         .unwrap();
     let args = serde_json::json!({"object": stored.key, "filename": "external.tgz"});
-    let envelope = broker::Envelope::new(
-        worker::tasks::parse_upload::NAME,
-        args.as_object().unwrap().clone(),
-    );
+    let envelope = broker::Envelope::new(protocol::PARSE_UPLOAD, args.as_object().unwrap().clone());
     harness
         .broker
         .producer()

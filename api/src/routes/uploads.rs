@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
-use broker::{Envelope, TaskId};
 use entity::filename::display_name;
-use entity::store::{NewRun, RunSource};
+use entity::store::RunSource;
+use entity::submit::{Intake, Submission, discard};
 use entity::{StorageError, StoredObject};
 use futures::TryStreamExt;
 use serde::Deserialize;
@@ -16,8 +16,6 @@ use crate::error::{ApiError, LimitHit};
 use crate::schemas::{Accepted, ErrorBody};
 use crate::state::AppState;
 
-/// The task every upload enqueues.
-pub const PARSE_UPLOAD: &str = "ingest.parse_upload";
 /// Room for multipart boundaries and headers around the file itself.
 pub(crate) const MULTIPART_SLACK: u64 = 64 * 1024;
 
@@ -153,7 +151,7 @@ async fn from_multipart(
         .await?;
     // Anything after `file` makes the form invalid: drop what was stored.
     if !matches!(form.next_field().await, Ok(None)) {
-        discard(state, &object.key).await;
+        discard(state.storage(), &object.key).await;
         return Err(ApiError::BadRequest(
             "the multipart body may hold only the field `file`".to_owned(),
         ));
@@ -203,58 +201,22 @@ async fn accept(
     filename: String,
     object: StoredObject,
 ) -> Result<Accepted, ApiError> {
-    let task_id = TaskId::new();
-    let new = NewRun {
+    let submission = Submission {
         filename,
-        object_key: object.key.clone(),
-        size_bytes: i64::try_from(object.size_bytes).unwrap_or(i64::MAX),
-        sha256: object.sha256,
+        object,
         source: RunSource::Api,
-        task_id: Some(task_id.0),
     };
-    let run = match state.store().create_run(new).await {
-        Ok(run) => run,
-        Err(e) => {
-            discard(state, &object.key).await;
-            return Err(e.into());
-        }
+    let producer = state.broker().producer();
+    let intake = Intake {
+        store: state.store(),
+        storage: state.storage(),
+        producer: &producer,
+        queue: &state.config().queue,
     };
-    enqueue(state, run.id.0, task_id).await?;
+    let run = intake.submit(submission).await?;
     Ok(Accepted {
         run_id: run.id.0,
-        task_id: task_id.to_string(),
+        task_id: run.task_id.map(|id| id.to_string()).unwrap_or_default(),
         status: "stored".to_owned(),
     })
-}
-
-/// Pushes the `ingest.parse_upload` envelope of `run_id` with the given task id.
-pub(crate) async fn enqueue(
-    state: &AppState,
-    run_id: i64,
-    task_id: TaskId,
-) -> Result<(), ApiError> {
-    let envelope = envelope(run_id, task_id);
-    state
-        .broker()
-        .producer()
-        .enqueue(&state.config().queue, &envelope)
-        .await?;
-    Ok(())
-}
-
-/// The envelope that asks a worker to parse run `run_id`.
-pub(crate) fn envelope(run_id: i64, task_id: TaskId) -> Envelope {
-    let mut args = serde_json::Map::new();
-    args.insert("run_id".to_owned(), run_id.into());
-    let mut envelope = Envelope::new(PARSE_UPLOAD, args);
-    envelope.id = task_id;
-    envelope
-}
-
-async fn discard(state: &AppState, key: &str) {
-    if let Err(e) = state.storage().delete(key).await
-        && !matches!(e, StorageError::NotFound { .. })
-    {
-        tracing::warn!(object.key = key, error = %broker::report::Chain(&e), "could not delete the object of a run that was not created");
-    }
 }

@@ -8,8 +8,8 @@ use broker::TaskId;
 
 use crate::documents::{self, MetricsDocument, StatusDocument};
 use crate::error::ApiError;
+use crate::routes::run_id;
 use crate::routes::runs::exists;
-use crate::routes::{run_id, uploads};
 use crate::schemas::{Accepted, ErrorBody};
 use crate::state::AppState;
 
@@ -67,7 +67,8 @@ pub async fn retry(
     let id = run_id(id)?;
     let task_id = TaskId::new();
     let run = state.store().reset_for_retry(id, task_id.0).await?;
-    uploads::enqueue(&state, run.id.0, task_id).await?;
+    let producer = state.broker().producer();
+    entity::submit::enqueue(&producer, &state.config().queue, run.id, task_id).await?;
     let accepted = Accepted {
         run_id: run.id.0,
         task_id: task_id.to_string(),

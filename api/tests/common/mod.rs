@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use api::{ApiConfig, AppState, app};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use broker::keys::QueueKeys;
 use broker::{Broker, BrokerConfig, QueueName};
 use entity::{Storage, Store};
 use http_body_util::BodyExt;
@@ -191,7 +192,7 @@ impl TestApp {
     /// Elements of this app's pending list.
     pub async fn pending(&self) -> Vec<Value> {
         let mut con = redis_connection(&redis_url()).await;
-        let key = format!("{}:{{{}}}:pending", self.prefix, self.queue());
+        let key = QueueKeys::new(&self.prefix, &self.queue()).pending;
         let raw: Vec<String> = redis::cmd("LRANGE")
             .arg(key)
             .arg(0)

@@ -13,7 +13,7 @@ use crate::error::{BrokerError, Result};
 use crate::scripts;
 
 /// Failure type recorded by `retry_later`.
-const TRANSIENT: &str = "transient";
+pub const TRANSIENT: &str = "transient";
 /// Failure type counted by a plain `dead_letter`.
 const UNSPECIFIED: &str = "unspecified";
 

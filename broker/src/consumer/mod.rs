@@ -3,6 +3,8 @@
 
 mod finish;
 
+pub use finish::TRANSIENT;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -22,7 +24,7 @@ use crate::names::{QueueName, WorkerId};
 use crate::scripts::{self, Claimed};
 
 /// Failure type counted for malformed elements found by `fetch`.
-const MALFORMED: &str = "malformed";
+pub const MALFORMED: &str = "malformed";
 /// Shortest wait of one BLMOVE when it is split across several queues.
 const MIN_BLOCK: Duration = Duration::from_millis(100);
 

@@ -40,7 +40,7 @@ pub async fn broker() -> Broker {
 }
 
 pub fn queue() -> QueueName {
-    QueueName::default()
+    QueueName::parse("ingest").expect("a valid queue name")
 }
 
 pub fn task(i: usize) -> Envelope {

@@ -79,7 +79,7 @@ impl Store {
             metrics.duration_seconds =
                 started_at.map_or(0.0, |start| seconds_between(start, completed_at));
             metrics.retry_count = i64::from(retry_count);
-            metrics.error_type = Some("timeout".to_owned());
+            metrics.error_type = Some(protocol::error_type::TIMEOUT.to_owned());
             am.metrics = Set(Some(to_json(&metrics)?));
             am.completed_at = Set(Some(completed_at));
         }

@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use broker::{Broker, BrokerConfig, Envelope, QueueName};
+use broker::{Broker, BrokerConfig, QueueName};
 use entity::storage::Storage;
-use entity::store::{NewRun, Run, RunId, RunSource, Store};
+use entity::store::{Run, RunId, RunSource, Store};
+use entity::submit::{Intake, Submission};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use serde_json::{Map, json};
 use worker::{Runner, RunnerStats, Shutdown, WorkerConfig};
 
 use crate::Failure;
@@ -73,7 +73,7 @@ impl Bed {
             broker,
             store,
             storage,
-            queue: QueueName::parse("ingest")?,
+            queue: protocol::default_queue(),
             prefix,
             postgres,
             runs: Vec::new(),
@@ -85,26 +85,22 @@ impl Bed {
     /// the ingest task, as `confq ingest` does.
     pub async fn submit(&mut self, path: &Path) -> Result<(), Failure> {
         let file = tokio::fs::File::open(path).await?;
-        let stored = self.storage.put_stream(file, u64::MAX).await?;
-        let mut envelope = Envelope::new(worker::tasks::parse_upload::NAME, Map::new());
-        let run = self
-            .store
-            .create_run(NewRun {
-                filename: path
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                object_key: stored.key,
-                size_bytes: i64::try_from(stored.size_bytes)?,
-                sha256: stored.sha256,
-                source: RunSource::Cli,
-                task_id: Some(envelope.id.0),
-            })
-            .await?;
-        envelope.args.insert("run_id".into(), json!(run.id.0));
-        self.broker
-            .producer()
-            .enqueue(&self.queue, &envelope)
-            .await?;
+        let object = self.storage.put_stream(file, u64::MAX).await?;
+        let producer = self.broker.producer();
+        let intake = Intake {
+            store: &self.store,
+            storage: &self.storage,
+            producer: &producer,
+            queue: &self.queue,
+        };
+        let submission = Submission {
+            filename: path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            object,
+            source: RunSource::Cli,
+        };
+        let run = intake.submit(submission).await?;
         self.runs.push(run.id);
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use protocol::error_type;
 use rand::Rng;
 
 use crate::failure::FailureClass;
@@ -57,10 +58,7 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The contract's default schedule: 60 s, 180 s, 600 s.
-pub fn default_backoff() -> Vec<Duration> {
-    [60, 180, 600].map(Duration::from_secs).to_vec()
-}
+pub use protocol::default_backoff;
 
 impl RetryPolicy {
     /// A policy that retries transient failures `max_retries` times on `backoff` and never retries
@@ -86,10 +84,10 @@ impl RetryPolicy {
     /// the configured count.
     pub fn decide(&self, class: FailureClass, retries: u32, max_retries: Option<u32>) -> Decision {
         let (policy, exhausted_type) = match class {
-            FailureClass::Permanent => (&self.permanent, "permanent"),
-            FailureClass::Transient => (&self.transient, "transient_exhausted"),
+            FailureClass::Permanent => (&self.permanent, error_type::PERMANENT),
+            FailureClass::Transient => (&self.transient, error_type::TRANSIENT_EXHAUSTED),
             // A task that timed out inside the worker is retried like a transient failure.
-            FailureClass::Timeout => (&self.transient, "timeout"),
+            FailureClass::Timeout => (&self.transient, error_type::TIMEOUT),
         };
         let limit = max_retries.unwrap_or(policy.max_retries);
         if !policy.retry || retries >= limit {

@@ -18,7 +18,7 @@ pub fn builtin(store: Store, storage: Storage, limits: Limits) -> Registry {
         .register(diagnostic::Noop)
         .register(diagnostic::Sleep)
         .register(diagnostic::Fail)
-        .register(parse_upload::ParseUpload::new(Arc::new(
+        .register(parse_upload::ParseUploadTask::new(Arc::new(
             parse_upload::Ingestor {
                 store,
                 storage,

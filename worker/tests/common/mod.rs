@@ -63,7 +63,7 @@ impl Harness {
             broker,
             store,
             storage,
-            queue: QueueName::parse("ingest").unwrap(),
+            queue: protocol::default_queue(),
             prefix,
             _dir: dir,
         }
@@ -89,7 +89,7 @@ impl Harness {
     /// yet enqueued).
     pub async fn stage(&self, bytes: &[u8], filename: &str) -> (Run, Envelope) {
         let stored = self.storage.put_stream(bytes, u64::MAX).await.expect("put");
-        let mut envelope = Envelope::new(worker::tasks::parse_upload::NAME, Map::new());
+        let mut envelope = Envelope::new(protocol::PARSE_UPLOAD, Map::new());
         let run = self
             .store
             .create_run(NewRun {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use entity::store::{Fence, RunId, Store};
 use futures::future::BoxFuture;
+use protocol::error_type;
 
 use super::tally::Tally;
 use crate::failure::TaskFailure;
@@ -39,7 +40,7 @@ pub fn retry_message(failure: &TaskFailure, retries: u32) -> String {
 /// The run's `error_message` for a final failure after `retries` retries.
 pub fn final_message(failure: &TaskFailure, error_type: &str, retries: u32) -> String {
     match error_type {
-        "permanent" => format!("Permanent error: {}", failure.message),
+        error_type::PERMANENT => format!("Permanent error: {}", failure.message),
         _ => format!("Failed after {retries} retries: {}", failure.message),
     }
 }

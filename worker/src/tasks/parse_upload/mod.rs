@@ -14,7 +14,7 @@ use entity::StoreError;
 use entity::storage::Storage;
 use entity::store::{Delivered, NewRun, Run, RunId, RunSource, RunStatus, Store};
 use futures::future::BoxFuture;
-use serde::Deserialize;
+use protocol::{PARSE_UPLOAD, ParseUpload};
 use splunk::archive::Limits;
 use tracing::{Span, info};
 
@@ -26,27 +26,6 @@ use crate::retry::retries_before;
 use crate::task::{TaskContext, TaskResult, TypedTask};
 use tally::Tally;
 
-/// The registered name of the ingestion task.
-pub const NAME: &str = "ingest.parse_upload";
-
-/// The arguments: a run created by the API or CLI, or an object a service stored itself.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum ParseUploadArgs {
-    /// `{"run_id": N}`.
-    Run {
-        /// The run to ingest.
-        run_id: i64,
-    },
-    /// `{"object": "<key>", "filename": "<name>"}`; the run is created once per task id.
-    Object {
-        /// The key of the archive in the storage.
-        object: String,
-        /// The archive's original file name.
-        filename: String,
-    },
-}
-
 /// What ingestion reads from and writes to.
 pub struct Ingestor {
     /// The run store.
@@ -57,23 +36,23 @@ pub struct Ingestor {
     pub limits: Limits,
 }
 
-/// The `ingest.parse_upload` task.
-pub struct ParseUpload {
+/// The `ingest.parse_upload` task; its arguments are [`protocol::ParseUpload`].
+pub struct ParseUploadTask {
     ingestor: Arc<Ingestor>,
 }
 
-impl ParseUpload {
+impl ParseUploadTask {
     /// The task over `ingestor`.
     pub fn new(ingestor: Arc<Ingestor>) -> Self {
         Self { ingestor }
     }
 }
 
-impl TypedTask for ParseUpload {
-    type Args = ParseUploadArgs;
-    const NAME: &'static str = NAME;
+impl TypedTask for ParseUploadTask {
+    type Args = ParseUpload;
+    const NAME: &'static str = PARSE_UPLOAD;
 
-    fn run(&self, ctx: TaskContext, args: ParseUploadArgs) -> BoxFuture<'static, TaskResult> {
+    fn run(&self, ctx: TaskContext, args: ParseUpload) -> BoxFuture<'static, TaskResult> {
         let ingestor = self.ingestor.clone();
         Box::pin(async move {
             ingestor.ingest(&ctx, args).await.map_err(|error| {
@@ -87,7 +66,7 @@ impl TypedTask for ParseUpload {
 }
 
 impl Ingestor {
-    async fn ingest(&self, ctx: &TaskContext, args: ParseUploadArgs) -> Result<(), IngestError> {
+    async fn ingest(&self, ctx: &TaskContext, args: ParseUpload) -> Result<(), IngestError> {
         let task_id = ctx.envelope.id;
         let run = self.resolve_run(&task_id, args).await?;
         Span::current().record("run.id", run.id.0);
@@ -173,17 +152,13 @@ impl Ingestor {
         Ok(())
     }
 
-    async fn resolve_run(
-        &self,
-        task_id: &TaskId,
-        args: ParseUploadArgs,
-    ) -> Result<Run, IngestError> {
+    async fn resolve_run(&self, task_id: &TaskId, args: ParseUpload) -> Result<Run, IngestError> {
         match args {
-            ParseUploadArgs::Run { run_id } => {
+            ParseUpload::Run { run_id } => {
                 let id = RunId(run_id);
                 self.store.run(id).await?.ok_or(IngestError::RunMissing(id))
             }
-            ParseUploadArgs::Object { object, filename } => {
+            ParseUpload::Object { object, filename } => {
                 if !self.storage.exists(&object).await? {
                     return Err(IngestError::ObjectMissing { key: object });
                 }

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+pub mod backoff;
+pub mod error_type;
+pub mod metrics;
+pub mod parse_upload;
+pub mod queue;
+
+pub use backoff::{DEFAULT_BACKOFF, DEFAULT_BACKOFF_SECS, default_backoff};
+pub use parse_upload::{PARSE_UPLOAD, ParseUpload};
+pub use queue::{DEFAULT_QUEUE, default_queue};
