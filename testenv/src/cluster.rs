@@ -93,25 +93,70 @@ impl Cluster {
         self.urls().join(",")
     }
 
+    /// `redis-cli --cluster create`, nudged along: on a loaded machine a handshake can time out
+    /// (node timeout 1 s) and redis-cli would then wait forever for the nodes to agree, so once
+    /// the slots are assigned, every second each node is told again to `CLUSTER MEET` the first
+    /// one (harmless once met).
     fn create(&self, cli: &PathBuf) {
         let addresses: Vec<String> = self
             .ports()
             .into_iter()
             .map(|p| format!("127.0.0.1:{p}"))
             .collect();
-        let out = Command::new(cli)
+        let log = std::env::temp_dir().join(format!(
+            "confq-cluster-create-{}-{}.log",
+            std::process::id(),
+            self.nodes[0].port
+        ));
+        let out = std::fs::File::create(&log).expect("redis-cli log file");
+        let err = out.try_clone().expect("redis-cli log file");
+        let mut create = Command::new(cli)
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
             .args(["--cluster-replicas", "1", "--cluster-yes"])
             .stdin(Stdio::null())
-            .output()
+            .stdout(out)
+            .stderr(err)
+            .spawn()
             .expect("run redis-cli --cluster create");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = create.try_wait().expect("wait for redis-cli") {
+                break Some(status);
+            }
+            if started.elapsed() > FORM_TIMEOUT {
+                let _ = create.kill();
+                let _ = create.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+            // Only once redis-cli has checked that the nodes are empty and assigned the slots
+            // (a node that already knows others would fail that check).
+            let first = self.nodes[0].port;
+            let info = cli_output(cli, first, &["CLUSTER", "INFO"]);
+            if started.elapsed() < Duration::from_secs(3)
+                || info.contains("cluster_slots_assigned:0")
+            {
+                continue;
+            }
+            for port in self.ports().into_iter().skip(1) {
+                cli_output(
+                    cli,
+                    port,
+                    &["CLUSTER", "MEET", "127.0.0.1", &first.to_string()],
+                );
+            }
+        };
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
         assert!(
-            out.status.success(),
-            "the local Redis Cluster could not form: `redis-cli --cluster create` failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            status.is_some_and(|s| s.success()),
+            "the local Redis Cluster could not form: `redis-cli --cluster create` {} :\n{output}",
+            status.map_or_else(
+                || format!("did not finish within {FORM_TIMEOUT:?}"),
+                |s| format!("failed ({s})")
+            ),
         );
     }
 
