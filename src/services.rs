@@ -96,8 +96,13 @@ fn redis_server_on_path() -> bool {
 }
 
 fn unreachable(url: &str, error: &BrokerError) -> Failure {
+    let fix = if url.contains(',') {
+        "check that the cluster's nodes run and that CONFQ_REDIS_URL lists them"
+    } else {
+        "start redis-server or set CONFQ_REDIS_URL"
+    };
     Failure::runtime(format!(
-        "Redis is not reachable at {}: {} — start redis-server or set CONFQ_REDIS_URL",
+        "Redis is not reachable at {}: {} — {fix}",
         broker::redact::redact(url),
         root_cause(error)
     ))

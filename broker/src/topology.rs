@@ -70,6 +70,7 @@ pub(crate) async fn check_cluster(seeds: &[String], timeout: Duration) -> Result
     let probes = join_all(seeds.iter().map(|s| probe(s, timeout))).await;
     let mut info = None;
     let mut last_error = None;
+    let mut silent = Vec::new();
     for (seed, probe) in seeds.iter().zip(probes) {
         match probe {
             Seed::Standalone => {
@@ -84,10 +85,14 @@ pub(crate) async fn check_cluster(seeds: &[String], timeout: Duration) -> Result
                 info.get_or_insert(text);
             }
             Seed::Unreachable(error) => {
-                warn!(seed = %redact(seed), error = %error, "a cluster seed node does not answer");
+                silent.push(redact(seed));
                 last_error = Some(error);
             }
         }
+    }
+    // Some seeds answering is enough (the cluster is found from them); say which did not.
+    if info.is_some() && !silent.is_empty() {
+        warn!(seeds = %silent.join(","), "cluster seed nodes do not answer");
     }
     let Some(info) = info else {
         return Err(BrokerError::Unreachable {

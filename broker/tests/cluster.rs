@@ -210,3 +210,15 @@ async fn one_url_of_a_cluster_node_is_refused_with_the_fix() {
     let mut con = raw_url(&shared_cluster().url()).await;
     let _: () = redis::cmd("PING").query_async(&mut con).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_seed_that_does_not_answer_is_skipped_when_another_does() {
+    let url = format!("redis://127.0.0.1:1,{}", shared_cluster().urls()[1]);
+    let b = broker_with(fast_config(&url)).await;
+    b.producer()
+        .enqueue(&QueueName::default(), &task(1))
+        .await
+        .unwrap();
+    assert_eq!(b.stats(&QueueName::default()).await.unwrap().pending, 1);
+    cleanup(&b).await;
+}
