@@ -4,26 +4,10 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use support::{Env, wait_for};
 use testenv::cluster::Cluster;
-
-/// A counter of the `ingest` queue, read with `redis-cli -c` (follows the cluster's redirects).
-fn counter(cluster: &Cluster, prefix: &str, name: &str) -> i64 {
-    let port = cluster.ports()[0].to_string();
-    let output = Command::new(testenv::need(testenv::deps::redis_cli()))
-        .args(["-c", "-p", &port, "--raw", "HGET"])
-        .arg(format!("{prefix}:{{ingest}}:stats"))
-        .arg(name)
-        .output()
-        .expect("redis-cli");
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0)
-}
 
 #[test]
 fn enqueue_metrics_and_a_worker_run_a_noop_task_on_a_redis_cluster() {
@@ -40,7 +24,7 @@ fn enqueue_metrics_and_a_worker_run_a_noop_task_on_a_redis_cluster() {
     wait_for(
         Duration::from_secs(60),
         "the worker to run the task",
-        || (counter(&cluster, &env.prefix, "processed") == 1).then_some(()),
+        || (env.counter("processed") == 1).then_some(()),
     );
     let queue = env.queue();
     assert_eq!(
