@@ -22,7 +22,7 @@ pub struct Cli {
 /// shows their values from the environment.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Redis URL of the broker.
+    /// Redis URL of the broker, or a comma-separated list of Redis Cluster node URLs.
     #[arg(
         long,
         global = true,

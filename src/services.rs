@@ -30,7 +30,8 @@ pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services
             broker,
             private_redis: None,
         }),
-        Err(error) if is_unreachable(&error) => {
+        // A cluster (a comma-separated node list) never falls back to a private Redis.
+        Err(error) if is_unreachable(&error) && !settings.redis_url.contains(',') => {
             if let Some(found) = recorded_private(settings, &config).await {
                 return Ok(found);
             }
@@ -56,6 +57,7 @@ pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services
                 private_redis: Some(private),
             })
         }
+        Err(error @ BrokerError::Cluster(_)) => Err(Failure::runtime(error.to_string())),
         Err(BrokerError::Config(message)) => Err(Failure::usage(format!(
             "invalid broker settings (CONFQ_REDIS_URL, CONFQ_KEY_PREFIX): {message}"
         ))),
@@ -94,8 +96,13 @@ fn redis_server_on_path() -> bool {
 }
 
 fn unreachable(url: &str, error: &BrokerError) -> Failure {
+    let fix = if url.contains(',') {
+        "check that the cluster's nodes run and that CONFQ_REDIS_URL lists them"
+    } else {
+        "start redis-server or set CONFQ_REDIS_URL"
+    };
     Failure::runtime(format!(
-        "Redis is not reachable at {}: {} — start redis-server or set CONFQ_REDIS_URL",
+        "Redis is not reachable at {}: {} — {fix}",
         broker::redact::redact(url),
         root_cause(error)
     ))

@@ -8,10 +8,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use broker::keys::QueueKeys;
-use broker::{Broker, BrokerError, QueueName, TaskId};
+use broker::{Broker, BrokerError, QueueName, RedisConnection, TaskId};
 use entity::Store;
 use entity::store::Run;
-use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
@@ -76,12 +75,8 @@ async fn find_queued(
     queue: &QueueName,
     wanted: &HashSet<String>,
 ) -> Result<HashSet<String>, ApiError> {
-    let client =
-        redis::Client::open(broker.config().redis_url.as_str()).map_err(BrokerError::from)?;
-    let mut con = client
-        .get_multiplexed_async_connection()
-        .await
-        .map_err(BrokerError::from)?;
+    // The broker's own connection: on a cluster it routes each read to the queue's node.
+    let mut con = broker.connection();
     let keys = QueueKeys::new(&broker.config().key_prefix, queue);
     let mut found = HashSet::new();
     for (key, is_list) in [
@@ -112,7 +107,7 @@ async fn find_queued(
 }
 
 async fn range(
-    con: &mut MultiplexedConnection,
+    con: &mut RedisConnection,
     key: &str,
     is_list: bool,
     start: isize,

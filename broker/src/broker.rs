@@ -1,6 +1,8 @@
-//! `Broker`: the shared handle (config + one auto-reconnecting connection) and its factories.
+//! `Broker`: the shared handle (config + one auto-reconnecting connection, to a standalone Redis
+//! or a Redis Cluster) and its factories.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
@@ -8,6 +10,7 @@ use redis::{AsyncConnectionConfig, Client};
 use tracing::instrument;
 
 use crate::config::BrokerConfig;
+use crate::connection::{self, RedisConnection};
 use crate::consumer::Consumer;
 use crate::dead::DeadLetters;
 use crate::error::{BrokerError, Result};
@@ -17,6 +20,7 @@ use crate::producer::Producer;
 use crate::reaper::Reaper;
 use crate::redact::redact;
 use crate::stats::QueueStats;
+use crate::topology::{self, Topology};
 use crate::workers::WorkerRegistry;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -26,8 +30,17 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct Broker {
     config: Arc<BrokerConfig>,
-    client: Client,
-    con: ConnectionManager,
+    target: Target,
+    con: RedisConnection,
+    /// Queues this handle (and its clones) already added to the global queue set.
+    known_queues: Arc<Mutex<HashSet<QueueName>>>,
+}
+
+/// Where blocking connections are made.
+#[derive(Clone)]
+enum Target {
+    Standalone(Client),
+    Cluster(Arc<[String]>),
 }
 
 impl std::fmt::Debug for Broker {
@@ -47,32 +60,27 @@ impl Broker {
     #[instrument(skip_all, err(level = "debug"), fields(url = %redact(&config.redis_url)))]
     pub async fn connect(config: BrokerConfig) -> Result<Self> {
         validate(&config)?;
-        let url = redact(&config.redis_url);
-        let client = Client::open(config.redis_url.as_str())
-            .map_err(|e| BrokerError::Config(format!("invalid Redis URL {url}: {e}")))?;
-        let unreachable = |source| BrokerError::Unreachable {
-            url: url.clone(),
-            source,
+        let (target, con) = match Topology::parse(&config.redis_url)? {
+            Topology::Standalone(url) => connect_standalone(&url).await?,
+            Topology::Cluster(seeds) => connect_cluster(seeds).await?,
         };
-        let mut probe = dedicated(&client, RESPONSE_TIMEOUT)
-            .await
-            .map_err(unreachable)?;
-        redis::cmd("PING")
-            .query_async::<()>(&mut probe)
-            .await
-            .map_err(unreachable)?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_max_delay(Duration::from_secs(2));
-        let con = ConnectionManager::new_with_config(client.clone(), manager_config)
-            .await
-            .map_err(unreachable)?;
         Ok(Self {
             config: Arc::new(config),
-            client,
+            target,
             con,
+            known_queues: Arc::default(),
         })
+    }
+
+    /// Whether this broker talks to a Redis Cluster (`redis_url` was a list of node URLs).
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.target, Target::Cluster(_))
+    }
+
+    /// The shared connection, for callers that read keys themselves (the API's sweeper). On a
+    /// cluster it routes each command by its key.
+    pub fn connection(&self) -> RedisConnection {
+        self.con.clone()
     }
 
     /// The configuration this broker was made with.
@@ -143,8 +151,22 @@ impl Broker {
         WorkerRegistry::new(self.clone())
     }
 
-    pub(crate) fn connection(&self) -> ConnectionManager {
-        self.con.clone()
+    /// Adds `queue` to the global queue set, once per broker handle: a single-key command of its
+    /// own, never in a pipeline or script with the queue's keys (they live in another slot on a
+    /// cluster).
+    pub(crate) async fn note_queue(&self, queue: &QueueName) -> Result<()> {
+        if self.known_queues.lock().is_ok_and(|k| k.contains(queue)) {
+            return Ok(());
+        }
+        redis::cmd("SADD")
+            .arg(keys::queues(&self.config.key_prefix))
+            .arg(queue.as_str())
+            .query_async::<()>(&mut self.connection())
+            .await?;
+        if let Ok(mut known) = self.known_queues.lock() {
+            known.insert(queue.clone());
+        }
+        Ok(())
     }
 
     pub(crate) fn queue_keys(&self, queue: &QueueName) -> QueueKeys {
@@ -152,12 +174,62 @@ impl Broker {
     }
 
     /// A new connection of its own for blocking commands that wait up to `wait`.
-    pub(crate) async fn blocking_connection(
-        &self,
-        wait: Duration,
-    ) -> Result<MultiplexedConnection> {
-        Ok(dedicated(&self.client, wait + RESPONSE_TIMEOUT).await?)
+    pub(crate) async fn blocking_connection(&self, wait: Duration) -> Result<RedisConnection> {
+        let timeout = wait + RESPONSE_TIMEOUT;
+        Ok(match &self.target {
+            Target::Standalone(client) => {
+                RedisConnection::Dedicated(dedicated(client, timeout).await?)
+            }
+            Target::Cluster(seeds) => RedisConnection::Cluster(
+                connection::cluster(seeds, CONNECT_TIMEOUT, timeout).await?,
+            ),
+        })
     }
+}
+
+/// One standalone Redis: probed with `PING`, then the shared `ConnectionManager`.
+async fn connect_standalone(redis_url: &str) -> Result<(Target, RedisConnection)> {
+    let url = redact(redis_url);
+    let client = Client::open(redis_url)
+        .map_err(|e| BrokerError::Config(format!("invalid Redis URL {url}: {e}")))?;
+    let unreachable = |source| BrokerError::Unreachable {
+        url: url.clone(),
+        source,
+    };
+    let mut probe = dedicated(&client, RESPONSE_TIMEOUT)
+        .await
+        .map_err(unreachable)?;
+    redis::cmd("PING")
+        .query_async::<()>(&mut probe)
+        .await
+        .map_err(unreachable)?;
+    // A cluster node given as a single URL would answer MOVED to most keys: say so now.
+    if topology::cluster_enabled(&mut probe).await.unwrap_or(false) {
+        return Err(BrokerError::Cluster(format!(
+            "{url} is a Redis Cluster node: list the cluster's node URLs comma-separated in \
+             CONFQ_REDIS_URL (one URL followed by a comma is a seed list too)"
+        )));
+    }
+    let manager_config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_max_delay(Duration::from_secs(2));
+    let con = ConnectionManager::new_with_config(client.clone(), manager_config)
+        .await
+        .map_err(unreachable)?;
+    Ok((Target::Standalone(client), RedisConnection::Manager(con)))
+}
+
+/// A Redis Cluster: every seed probed (one clear error for bad input), then a cluster connection.
+async fn connect_cluster(seeds: Vec<String>) -> Result<(Target, RedisConnection)> {
+    topology::check_cluster(&seeds, CONNECT_TIMEOUT).await?;
+    let con = connection::cluster(&seeds, CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
+        .await
+        .map_err(|source| BrokerError::Unreachable {
+            url: redact(&seeds.join(",")),
+            source,
+        })?;
+    Ok((Target::Cluster(seeds.into()), RedisConnection::Cluster(con)))
 }
 
 async fn dedicated(

@@ -35,6 +35,10 @@ pub enum BrokerError {
     /// The configuration or a name is invalid.
     #[error("invalid broker configuration: {0}")]
     Config(String),
+    /// `CONFQ_REDIS_URL` names a Redis Cluster that cannot be used as it is: a seed is a
+    /// standalone Redis, or the cluster does not serve all its slots (URLs redacted).
+    #[error("unusable Redis Cluster: {0}")]
+    Cluster(String),
 }
 
 impl BrokerError {
@@ -43,7 +47,9 @@ impl BrokerError {
         match self {
             Self::Redis { source } => redis_is_transient(source),
             Self::Unreachable { .. } => true,
-            Self::LeaseLost { .. } | Self::Envelope(_) | Self::Config(_) => false,
+            Self::LeaseLost { .. } | Self::Envelope(_) | Self::Config(_) | Self::Cluster(_) => {
+                false
+            }
         }
     }
 }

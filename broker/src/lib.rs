@@ -2,6 +2,7 @@
 
 mod broker;
 mod config;
+mod connection;
 mod consumer;
 mod dead;
 mod delivery;
@@ -18,10 +19,12 @@ pub mod report;
 mod retries;
 mod scripts;
 mod stats;
+mod topology;
 mod workers;
 
 pub use crate::broker::Broker;
 pub use crate::config::{BrokerConfig, DEFAULT_DEAD_MAX, DEFAULT_DEAD_MAX_AGE, backoff_delay};
+pub use crate::connection::RedisConnection;
 pub use crate::consumer::{Consumer, MALFORMED, TRANSIENT};
 pub use crate::dead::{DeadCursor, DeadCursorError, DeadLetter, DeadLetters, DeadPage};
 pub use crate::delivery::{Delivery, LeaseToken};

@@ -1,16 +1,16 @@
-//! Enqueuing: LPUSH onto pending, or ZADD into the delayed set.
+//! Enqueuing: LPUSH onto pending, or ZADD into the delayed set. The global queue set is written
+//! by its own command, once per broker handle and queue (`Broker::note_queue`), so every command
+//! touches one slot on a cluster.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use redis::AsyncCommands;
 use tracing::instrument;
 
 use crate::broker::Broker;
 use crate::config::millis;
 use crate::envelope::Envelope;
 use crate::error::Result;
-use crate::keys;
 use crate::names::QueueName;
 use crate::scripts;
 
@@ -43,11 +43,10 @@ impl Producer {
             return Ok(());
         }
         let raws: Vec<String> = es.iter().map(Envelope::to_json).collect();
-        redis::pipe()
-            .lpush(&self.broker.queue_keys(q).pending, raws)
-            .ignore()
-            .sadd(self.queues_key(), q.as_str())
-            .ignore()
+        self.broker.note_queue(q).await?;
+        redis::cmd("LPUSH")
+            .arg(&self.broker.queue_keys(q).pending)
+            .arg(raws)
             .query_async::<()>(&mut self.broker.connection())
             .await?;
         Ok(())
@@ -59,6 +58,7 @@ impl Producer {
     /// `Redis` when the command fails.
     #[instrument(name = "broker.enqueue_in", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue_in(&self, q: &QueueName, e: &Envelope, delay: Duration) -> Result<()> {
+        self.broker.note_queue(q).await?;
         let mut con = self.broker.connection();
         scripts::enqueue_in(
             &mut con,
@@ -67,7 +67,6 @@ impl Producer {
             millis(delay),
         )
         .await?;
-        con.sadd::<_, _, ()>(self.queues_key(), q.as_str()).await?;
         Ok(())
     }
 
@@ -77,21 +76,13 @@ impl Producer {
     /// `Redis` when the command fails.
     #[instrument(name = "broker.enqueue_at", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue_at(&self, q: &QueueName, e: &Envelope, at: DateTime<Utc>) -> Result<()> {
-        redis::pipe()
-            .zadd(
-                &self.broker.queue_keys(q).delayed,
-                e.to_json(),
-                at.timestamp_millis(),
-            )
-            .ignore()
-            .sadd(self.queues_key(), q.as_str())
-            .ignore()
+        self.broker.note_queue(q).await?;
+        redis::cmd("ZADD")
+            .arg(&self.broker.queue_keys(q).delayed)
+            .arg(at.timestamp_millis())
+            .arg(e.to_json())
             .query_async::<()>(&mut self.broker.connection())
             .await?;
         Ok(())
-    }
-
-    fn queues_key(&self) -> String {
-        keys::queues(&self.broker.config().key_prefix)
     }
 }

@@ -46,11 +46,7 @@ fn hide_user_info(text: &str) -> String {
         out.push_str(head);
         // The authority ends at the path, query, fragment, whitespace or a quote; the user-info
         // ends at its last '@' (an unescaped '@' in a password is still hidden).
-        let end = tail
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>') || c.is_whitespace()
-            })
-            .unwrap_or(tail.len());
+        let end = authority_end(tail);
         let authority = &tail[..end];
         match (authority.rfind('@'), authority.find(':')) {
             (Some(at), Some(colon)) if colon < at => {
@@ -64,6 +60,31 @@ fn hide_user_info(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where the authority at the start of `tail` ends: at the path, query, fragment, whitespace, a
+/// quote, or a comma that starts the next URL of a list (`redis://a:1,redis://b:2`).
+fn authority_end(tail: &str) -> usize {
+    for (i, c) in tail.char_indices() {
+        if matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>') || c.is_whitespace() {
+            return i;
+        }
+        if c == ',' && starts_with_scheme(&tail[i + 1..]) {
+            return i;
+        }
+    }
+    tail.len()
+}
+
+/// Whether `text` starts with `scheme://` (letters, digits, `+ - .`, starting with a letter).
+fn starts_with_scheme(text: &str) -> bool {
+    let text = text.trim_start();
+    let scheme_len = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .unwrap_or(text.len());
+    scheme_len > 0
+        && text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text[scheme_len..].starts_with("://")
 }
 
 /// `name=value` → `name=***` wherever `name` is a secret and starts a word: in a URL query
@@ -146,6 +167,14 @@ mod tests {
             redact("redis://u:p@ss@h:1?db=0"),
             "redis://u:***@h:1?db=0",
             "an unescaped '@' in the password"
+        );
+    }
+
+    #[test]
+    fn every_password_of_a_cluster_node_list_is_hidden() {
+        assert_eq!(
+            redact("redis://u:a1@h1:7000,redis://u:b2@h2:7001, rediss://:c,3@h3:7002"),
+            "redis://u:***@h1:7000,redis://u:***@h2:7001, rediss://:***@h3:7002"
         );
     }
 

@@ -48,22 +48,26 @@ impl WorkerRegistry {
     pub async fn register(&self, info: &WorkerInfo, ttl: Duration) -> Result<()> {
         let prefix = &self.broker.config().key_prefix;
         let json = serde_json::to_string(info).unwrap_or_default();
-        let mut pipe = redis::pipe();
-        pipe.cmd("SET")
+        let mut con = self.broker.connection();
+        // One key per command: the info key, the id set and the queue set hash to different
+        // slots on a cluster. The info key first, so `live` never prunes a fresh id.
+        redis::cmd("SET")
             .arg(keys::worker(prefix, &info.id))
             .arg(json)
             .arg("PX")
             .arg(millis(ttl).max(1))
-            .ignore()
-            .sadd(keys::workers(prefix), info.id.as_str())
-            .ignore();
+            .query_async::<()>(&mut con)
+            .await?;
+        redis::cmd("SADD")
+            .arg(keys::workers(prefix))
+            .arg(info.id.as_str())
+            .query_async::<()>(&mut con)
+            .await?;
         // A queue a worker consumes is a known queue even if no producer of ours ever used it
         // (another service may LPUSH onto it): the reaper and the metrics find it this way.
         for queue in &info.queues {
-            pipe.sadd(keys::queues(prefix), queue.as_str()).ignore();
+            self.broker.note_queue(queue).await?;
         }
-        pipe.query_async::<()>(&mut self.broker.connection())
-            .await?;
         Ok(())
     }
 
@@ -85,12 +89,16 @@ impl WorkerRegistry {
     /// `Redis` when the commands fail.
     pub async fn deregister(&self, id: &WorkerId) -> Result<()> {
         let prefix = &self.broker.config().key_prefix;
-        redis::pipe()
-            .del(keys::worker(prefix, id))
-            .ignore()
-            .srem(keys::workers(prefix), id.as_str())
-            .ignore()
-            .query_async::<()>(&mut self.broker.connection())
+        let mut con = self.broker.connection();
+        // Two commands: the keys live in different slots on a cluster.
+        redis::cmd("SREM")
+            .arg(keys::workers(prefix))
+            .arg(id.as_str())
+            .query_async::<()>(&mut con)
+            .await?;
+        redis::cmd("DEL")
+            .arg(keys::worker(prefix, id))
+            .query_async::<()>(&mut con)
             .await?;
         Ok(())
     }

@@ -171,14 +171,3 @@ async fn an_unreachable_redis_fails_fast_without_leaking_the_password() {
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains(&redact("redis://u:hunter2@127.0.0.1:1")));
 }
-
-#[tokio::test]
-async fn a_list_of_cluster_node_urls_is_refused_today() {
-    // docs/broker.md: one node only until Redis Cluster support lands (issue 12).
-    let config = BrokerConfig {
-        redis_url: format!("{},redis://127.0.0.1:6380", redis_url()),
-        ..BrokerConfig::default()
-    };
-    let err = broker::Broker::connect(config).await.unwrap_err();
-    assert!(matches!(err, BrokerError::Config(_)), "{err:?}");
-}

@@ -39,3 +39,11 @@ pub fn moto_server() -> Result<PathBuf, Missing> {
 pub fn curl() -> Result<PathBuf, Missing> {
     Missing::tool("curl", "apt-get install curl")
 }
+
+/// `redis-cli`, which joins the nodes of a local Redis Cluster ([`crate::cluster`]).
+///
+/// # Errors
+/// When it is not on PATH.
+pub fn redis_cli() -> Result<PathBuf, Missing> {
+    Missing::tool("redis-cli", "apt-get install redis-tools")
+}

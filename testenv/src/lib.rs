@@ -8,10 +8,13 @@
 //! - [`optional`]: a dependency of one part of a test that checks other things too (the
 //!   PostgreSQL half of a SQLite + PostgreSQL test): under CI (`CI=true`) a missing one fails,
 //!   elsewhere a `SKIPPED` line on stderr says what did not run.
+//! - [`cluster`]: a local Redis Cluster (3 masters, 3 replicas) started from the tests' own
+//!   harness and stopped when dropped or when the test process ends.
 //! - [`bench`]: the sizes of the benches, with a quick mode (`CONFQ_BENCH_QUICK=1`) in which CI
 //!   runs each bench once.
 
 pub mod bench;
+pub mod cluster;
 pub mod deps;
 mod need;
 

@@ -212,11 +212,17 @@ impl Env {
             .unwrap_or_default()
     }
 
-    /// A broker counter of the queue (`processed`, `failed`, `expired`, …) read with redis-cli.
+    /// A broker counter of the queue (`processed`, `failed`, `expired`, …) read with redis-cli
+    /// (in cluster mode, `-c`, from the first node of a comma-separated list).
     pub fn counter(&self, name: &str) -> i64 {
         let key = self.keys().stats;
-        let output = Command::new("redis-cli")
-            .args(["-u", &self.redis_url, "--raw", "HGET", &key, name])
+        let mut command = Command::new("redis-cli");
+        match self.redis_url.split_once(',') {
+            Some((first, _)) => command.args(["-c", "-u", first]),
+            None => command.args(["-u", &self.redis_url]),
+        };
+        let output = command
+            .args(["--raw", "HGET", &key, name])
             .output()
             .expect("redis-cli");
         String::from_utf8_lossy(&output.stdout)

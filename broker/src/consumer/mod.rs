@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
+use crate::connection::RedisConnection;
 use tokio::sync::Mutex;
 use tracing::warn;
 
@@ -35,7 +35,7 @@ pub struct Consumer {
     broker: Broker,
     queues: Arc<[(QueueName, QueueKeys)]>,
     worker: WorkerId,
-    blocking: Arc<Mutex<Option<MultiplexedConnection>>>,
+    blocking: Arc<Mutex<Option<RedisConnection>>>,
     rotation: Arc<AtomicUsize>,
 }
 

@@ -1,15 +1,36 @@
 //! Shared helpers of the Redis tests: a random key prefix per test, fast configs, a private server.
+//!
+//! With `CONFQ_TEST_REDIS_CLUSTER=1` every test of the binary runs against one local Redis
+//! Cluster (3 masters, 3 replicas, `testenv::cluster`) started on first use and shared through a
+//! `OnceLock`; each test still has its own key prefix.
 #![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use broker::{Broker, BrokerConfig, DeadLetter, Envelope, QueueName, WorkerId};
+use broker::{Broker, BrokerConfig, DeadLetter, Envelope, QueueName, RedisConnection, WorkerId};
 use serde_json::json;
+use testenv::cluster::Cluster;
 
+/// Whether this run targets a Redis Cluster (`CONFQ_TEST_REDIS_CLUSTER=1`).
+pub fn cluster_mode() -> bool {
+    std::env::var("CONFQ_TEST_REDIS_CLUSTER").is_ok_and(|v| v == "1")
+}
+
+/// The local cluster of this test binary, started on first use.
+pub fn shared_cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(Cluster::start)
+}
+
+/// The Redis of the tests: the shared local cluster in cluster mode, else `CONFQ_TEST_REDIS_URL`.
 pub fn redis_url() -> String {
+    if cluster_mode() {
+        return shared_cluster().url();
+    }
     std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
@@ -58,13 +79,32 @@ pub fn worker() -> WorkerId {
     WorkerId::generate("test")
 }
 
-/// A plain connection for seeding and inspecting keys as another client would.
-pub async fn raw(broker: &Broker) -> redis::aio::MultiplexedConnection {
-    let client = redis::Client::open(broker.config().redis_url.as_str()).expect("url");
-    client
+/// A plain connection for seeding and inspecting keys as another client would (a cluster
+/// connection when the broker's URL is a node list).
+pub async fn raw(broker: &Broker) -> RedisConnection {
+    raw_url(&broker.config().redis_url).await
+}
+
+/// A plain connection to `url` (standalone) or to the cluster a comma-separated `url` lists.
+pub async fn raw_url(url: &str) -> RedisConnection {
+    if url.contains(',') {
+        let seeds: Vec<&str> = url.split(',').filter(|s| !s.is_empty()).collect();
+        let client = redis::cluster::ClusterClient::builder(seeds)
+            .response_timeout(Duration::from_secs(5))
+            .build()
+            .expect("cluster client");
+        let con = client
+            .get_async_connection()
+            .await
+            .expect("raw cluster connection");
+        return RedisConnection::Cluster(con);
+    }
+    let client = redis::Client::open(url).expect("url");
+    let con = client
         .get_multiplexed_async_connection()
         .await
-        .expect("raw connection")
+        .expect("raw connection");
+    RedisConnection::Dedicated(con)
 }
 
 /// Deletes every key of the test's prefix.

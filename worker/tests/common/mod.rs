@@ -28,7 +28,13 @@ pub struct Harness {
     _dir: tempfile::TempDir,
 }
 
+/// `CONFQ_TEST_REDIS_URL`, or with `CONFQ_TEST_REDIS_CLUSTER=1` a local Redis Cluster shared by
+/// the tests of this binary (`testenv::cluster`).
 pub fn redis_url() -> String {
+    if std::env::var("CONFQ_TEST_REDIS_CLUSTER").is_ok_and(|v| v == "1") {
+        static CLUSTER: std::sync::OnceLock<testenv::cluster::Cluster> = std::sync::OnceLock::new();
+        return CLUSTER.get_or_init(testenv::cluster::Cluster::start).url();
+    }
     std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
@@ -227,11 +233,8 @@ impl Harness {
 
     /// Deletes every key under this harness's prefix.
     pub async fn cleanup(self) {
-        let client = redis::Client::open(redis_url()).expect("redis url");
-        let mut connection = client
-            .get_multiplexed_async_connection()
-            .await
-            .expect("redis");
+        // The broker's connection: on a cluster, KEYS asks every master and DEL splits by slot.
+        let mut connection = self.broker.connection();
         let keys: Vec<String> = redis::cmd("KEYS")
             .arg(format!("{}:*", self.prefix))
             .query_async(&mut connection)
