@@ -111,9 +111,11 @@ impl Broker {
         Consumer::new(self.clone(), queues, worker).await
     }
 
-    /// A reaper of `queues`.
+    /// A reaper of `queues` that retries expired leases by the broker's own
+    /// [`crate::ConfigPolicy`]; production passes the worker's policy to [`Reaper::new`].
     pub fn reaper(&self, queues: Vec<QueueName>) -> Reaper {
-        Reaper::new(self.clone(), queues)
+        let policy = std::sync::Arc::new(crate::ConfigPolicy::new(self.config()));
+        Reaper::new(self.clone(), queues, policy)
     }
 
     /// Depths and counters of one queue (O(1)).

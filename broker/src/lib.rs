@@ -11,6 +11,7 @@ mod error;
 pub mod keys;
 mod names;
 mod outage;
+mod policy;
 mod producer;
 mod reaper;
 mod reaper_beat;
@@ -32,6 +33,7 @@ pub use crate::envelope::{ENVELOPE_VERSION, Envelope, EnvelopeError, LAST_ERROR,
 pub use crate::error::{BrokerError, Result};
 pub use crate::names::{QueueName, TaskId, WorkerId};
 pub use crate::outage::Outage;
+pub use crate::policy::{ConfigPolicy, RetryDecider};
 pub use crate::producer::Producer;
 pub use crate::reaper::{ExpiredTask, ReapOutcome, Reaper, TIMEOUT};
 pub use crate::retries::{UNRECORDED_VERDICTS, marked_as_rerun, retries_before};

@@ -2,19 +2,21 @@
 //! delayed tasks, applies the dead-letter caps. Each step is one atomic script, so several
 //! reapers can run at once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
 use crate::broker::Broker;
-use crate::config::{backoff_delay, millis};
+use crate::config::millis;
 use crate::dead::{self, DeadRecord};
 use crate::envelope::{Envelope, decode_element};
 use crate::error::{BrokerError, Result};
 use crate::keys::QueueKeys;
 use crate::names::QueueName;
 use crate::outage::Outage;
+use crate::policy::RetryDecider;
 use crate::scripts::{self, Reap};
 
 /// Failure type recorded on an expired lease.
@@ -55,12 +57,17 @@ pub struct ReapOutcome {
 pub struct Reaper {
     broker: Broker,
     queues: Vec<QueueName>,
+    policy: Arc<dyn RetryDecider>,
 }
 
 impl Reaper {
-    /// A reaper of `queues`.
-    pub fn new(broker: Broker, queues: Vec<QueueName>) -> Self {
-        Self { broker, queues }
+    /// A reaper of `queues` that retries or dead-letters expired leases as `policy` decides.
+    pub fn new(broker: Broker, queues: Vec<QueueName>, policy: Arc<dyn RetryDecider>) -> Self {
+        Self {
+            broker,
+            queues,
+            policy,
+        }
     }
 
     /// One pass over every queue.
@@ -139,23 +146,18 @@ impl Reaper {
         k: &QueueKeys,
         outcome: &mut ReapOutcome,
     ) -> Result<()> {
-        let config = self.broker.config();
         let mut con = self.broker.connection();
         for (bytes, token) in scripts::expired(&mut con, k, BATCH).await? {
-            let (raw, next, dead, reason) = match decode_element(bytes) {
+            let (raw, next, delay, reason) = match decode_element(bytes) {
                 Ok((raw, e)) => {
                     let next = e.failed(TIMEOUT, "lease expired before the task finished");
-                    // Re-runs that only recorded a verdict are not retries (see `retries`).
-                    let dead = next.retries() > next.max_retries.unwrap_or(config.max_retries);
+                    let delay = self.policy.retry_delay(&next, TIMEOUT);
                     let reason = "retries exhausted (last error: timeout)".to_owned();
-                    (raw.into_bytes(), Some(next), dead, reason)
+                    (raw.into_bytes(), Some(next), delay, reason)
                 }
-                Err((raw, reason)) => (raw, None, true, reason),
+                Err((raw, reason)) => (raw, None, None, reason),
             };
-            let delay = next
-                .as_ref()
-                .filter(|_| !dead)
-                .map(|n| backoff_delay(config, n.retries()));
+            let dead = delay.is_none();
             let new_raw = next
                 .as_ref()
                 .map_or_else(|| raw.clone(), |n| n.to_json().into_bytes());

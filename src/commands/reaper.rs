@@ -52,6 +52,7 @@ pub async fn spawn_reaper(
         queues,
         store,
         interval,
+        settings.retry_policy()?,
         stop,
     )))
 }

@@ -28,6 +28,18 @@ impl FailureClass {
     }
 }
 
+impl FailureClass {
+    /// The class of a failure recorded with `error_type`: `permanent`, `timeout`, and anything
+    /// else (`transient`, an unknown type) transient.
+    pub fn from_error_type(error_type: &str) -> Self {
+        match error_type {
+            error_type::PERMANENT => Self::Permanent,
+            error_type::TIMEOUT => Self::Timeout,
+            _ => Self::Transient,
+        }
+    }
+}
+
 impl fmt::Display for FailureClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

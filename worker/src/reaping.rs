@@ -3,30 +3,35 @@
 //! records expired ingestions on their run rows.
 //! Survives Redis and database outages with one log line per outage.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use broker::{Broker, BrokerError, ExpiredTask, Outage, QueueName, ReapOutcome};
+use broker::{Broker, BrokerError, ExpiredTask, Outage, QueueName, ReapOutcome, Reaper};
 use entity::store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::expiry::record_expiries;
+use crate::retry::RetryPolicy;
 
 /// Runs the reaper every `interval` until `stop` over `queues` plus every queue producers have
 /// used since (re-read each tick, so a new queue is looked after without a restart), updating run
-/// rows through `store`.
+/// rows through `store`. Expired leases are retried or dead-lettered by `policy`, the workers'
+/// retry policy (so `CONFQ_RETRY_POLICY` governs a `timeout` whoever notices it).
 pub async fn run(
     broker: Broker,
     queues: Vec<QueueName>,
     store: Store,
     interval: Duration,
+    policy: RetryPolicy,
     stop: CancellationToken,
 ) {
+    let policy = Arc::new(policy);
     let mut outage = Outage::new("reaper");
     // Expiries the database could not take yet; retried every tick, oldest dropped past the cap.
     let mut unrecorded: Vec<ExpiredTask> = Vec::new();
     loop {
-        let (outcome, error) = tick(&broker, &queues).await;
+        let (outcome, error) = tick(&broker, &queues, &policy).await;
         if !outcome.expired.is_empty() || outcome.orphans_requeued > 0 || outcome.promoted > 0 {
             debug!(
                 expired = outcome.expired.len(),
@@ -62,8 +67,13 @@ pub async fn run(
 /// Most lease expiries kept for a later database write.
 const MAX_UNRECORDED: usize = 100_000;
 
-/// One pass over `queues` and every queue the broker knows: what it did, and the first error.
-pub async fn tick(broker: &Broker, queues: &[QueueName]) -> (ReapOutcome, Option<BrokerError>) {
+/// One pass over `queues` and every queue the broker knows, expired leases decided by `policy`:
+/// what it did, and the first error.
+pub async fn tick(
+    broker: &Broker,
+    queues: &[QueueName],
+    policy: &Arc<RetryPolicy>,
+) -> (ReapOutcome, Option<BrokerError>) {
     let mut all = match broker.queues().await {
         Ok(all) => all,
         Err(error) => return (ReapOutcome::default(), Some(error)),
@@ -73,7 +83,8 @@ pub async fn tick(broker: &Broker, queues: &[QueueName]) -> (ReapOutcome, Option
             all.push(queue.clone());
         }
     }
-    let (outcome, error) = broker.reaper(all).tick_partial().await;
+    let reaper = Reaper::new(broker.clone(), all, policy.clone());
+    let (outcome, error) = reaper.tick_partial().await;
     if outcome.dead_trimmed > 0 {
         info!(
             count = outcome.dead_trimmed,

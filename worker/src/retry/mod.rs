@@ -31,6 +31,9 @@ pub struct RetryPolicy {
     pub transient: ClassPolicy,
     /// Policy for permanent failures (bad input); by default never retried.
     pub permanent: ClassPolicy,
+    /// Policy for timeouts (a lease lost inside the worker, or a lease expiry the reaper
+    /// noticed); `None` retries them like transient failures.
+    pub timeout: Option<ClassPolicy>,
     /// Relative jitter applied to every delay (0.10 = ±10 %).
     pub jitter: f64,
 }
@@ -75,6 +78,7 @@ impl RetryPolicy {
                 max_retries: 0,
                 backoff: Vec::new(),
             },
+            timeout: None,
             jitter: 0.10,
         }
     }
@@ -86,8 +90,11 @@ impl RetryPolicy {
         let (policy, exhausted_type) = match class {
             FailureClass::Permanent => (&self.permanent, error_type::PERMANENT),
             FailureClass::Transient => (&self.transient, error_type::TRANSIENT_EXHAUSTED),
-            // A task that timed out inside the worker is retried like a transient failure.
-            FailureClass::Timeout => (&self.transient, error_type::TIMEOUT),
+            // A timeout is retried like a transient failure unless it has its own policy.
+            FailureClass::Timeout => (
+                self.timeout.as_ref().unwrap_or(&self.transient),
+                error_type::TIMEOUT,
+            ),
         };
         let limit = max_retries.unwrap_or(policy.max_retries);
         if !policy.retry || retries >= limit {
@@ -124,6 +131,23 @@ impl RetryPolicy {
             .copied()
             .unwrap_or(Duration::ZERO);
         jittered(base, self.jitter)
+    }
+}
+
+/// The reaper's decision on an expired lease (error type `timeout`) or any failure the broker
+/// notices: the same [`RetryPolicy::decide`] the worker applies to the failures it sees.
+impl broker::RetryDecider for RetryPolicy {
+    fn retry_delay(&self, envelope: &broker::Envelope, error_type: &str) -> Option<Duration> {
+        // The envelope is already marked failed: the delivery that failed had one retry less.
+        let retries = envelope.retries().saturating_sub(1);
+        match self.decide(
+            FailureClass::from_error_type(error_type),
+            retries,
+            envelope.max_retries,
+        ) {
+            Decision::Retry { delay, .. } => Some(delay),
+            Decision::GiveUp { .. } => None,
+        }
     }
 }
 

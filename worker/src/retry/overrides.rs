@@ -5,12 +5,15 @@ use serde::Deserialize;
 use super::{ClassPolicy, RetryPolicy, default_backoff, parse_backoff};
 
 /// Per-class overrides of a policy, as written in `CONFQ_RETRY_POLICY` (JSON), e.g.
-/// `{"transient": {"max_retries": 5, "backoff": [10, 60]}, "permanent": {"retry": true, "max_retries": 1}}`.
+/// `{"transient": {"max_retries": 5, "backoff": [10, 60]}, "permanent": {"retry": true, "max_retries": 1}}`;
+/// `timeout` (lease expiries and time limits) starts from `transient`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Overrides {
     transient: Option<ClassOverride>,
     permanent: Option<ClassOverride>,
+    /// Starts from the transient policy (after its overrides) when the policy has no timeout one.
+    timeout: Option<ClassOverride>,
     jitter: Option<f64>,
 }
 
@@ -55,6 +58,14 @@ impl RetryPolicy {
         }
         if let Some(permanent) = overrides.permanent {
             permanent.apply(&mut self.permanent)?;
+        }
+        if let Some(timeout) = overrides.timeout {
+            let mut policy = self
+                .timeout
+                .take()
+                .unwrap_or_else(|| self.transient.clone());
+            timeout.apply(&mut policy)?;
+            self.timeout = Some(policy);
         }
         if let Some(jitter) = overrides.jitter {
             if !(0.0..=1.0).contains(&jitter) {
@@ -101,6 +112,32 @@ mod tests {
                 error_type: "permanent"
             }
         );
+    }
+
+    #[test]
+    fn a_timeout_override_starts_from_transient_and_leaves_it_alone() {
+        let policy = exact(RetryPolicy::default())
+            .with_overrides(r#"{"transient": {"backoff": [7]}, "timeout": {"max_retries": 1}}"#)
+            .unwrap();
+        let timeouts: Vec<Decision> = (0..2)
+            .map(|retries| policy.decide(FailureClass::Timeout, retries, None))
+            .collect();
+        let seven = Duration::from_secs(7);
+        let exhausted = Decision::GiveUp {
+            error_type: "timeout",
+        };
+        assert_eq!(
+            timeouts[0],
+            Decision::Retry {
+                retry_number: 1,
+                delay: seven
+            }
+        );
+        assert_eq!(timeouts[1], exhausted);
+        assert!(matches!(
+            policy.decide(FailureClass::Transient, 2, None),
+            Decision::Retry { .. }
+        ));
     }
 
     #[test]

@@ -159,6 +159,7 @@ impl Harness {
             vec![self.queue.clone()],
             self.store.clone(),
             Duration::from_millis(100),
+            self.worker_config().retry,
             stop.clone(),
         ));
         stop
