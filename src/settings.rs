@@ -105,8 +105,8 @@ impl Settings {
             None => defaults.concurrency,
         };
         let heartbeat = seconds("CONFQ_HEARTBEAT_SECS", self.heartbeat_secs)?;
-        let lease = seconds("CONFQ_LEASE_SECS", self.lease_secs)?;
-        // A renewal must land before the lease it renews runs out.
+        // A renewal must land before the lease it renews (the broker's) runs out.
+        let lease = self.broker_config()?.lease;
         if heartbeat >= lease {
             return Err(Failure::usage(format!(
                 "CONFQ_HEARTBEAT_SECS ({}) must be shorter than CONFQ_LEASE_SECS ({}): every task would lose its lease",
@@ -117,7 +117,6 @@ impl Settings {
             queues,
             concurrency,
             heartbeat,
-            lease,
             shutdown_grace: Duration::try_from_secs_f64(args.shutdown_grace).map_err(|_| {
                 Failure::usage("--shutdown-grace must be a non-negative number of seconds")
             })?,

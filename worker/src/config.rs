@@ -17,10 +17,9 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Most envelopes claimed in one fetch.
     pub fetch_batch: usize,
-    /// How often a running task renews its lease (`CONFQ_HEARTBEAT_SECS`).
+    /// How often a running task renews its lease (`CONFQ_HEARTBEAT_SECS`). The lease itself is
+    /// the broker's (`BrokerConfig::lease`), which the runner reads from the broker it is given.
     pub heartbeat: Duration,
-    /// The visibility lease (`CONFQ_LEASE_SECS`); must match the broker's.
-    pub lease: Duration,
     /// How long in-flight tasks may finish after a shutdown signal before they are given back.
     pub shutdown_grace: Duration,
     /// Which failures retry, how often and when.
@@ -36,7 +35,6 @@ impl Default for WorkerConfig {
             concurrency: default_concurrency(),
             fetch_batch: 32,
             heartbeat: Duration::from_secs(30),
-            lease: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             archive_limits: Limits::default(),

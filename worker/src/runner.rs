@@ -35,11 +35,14 @@ pub struct Runner {
     consumer: Arc<Consumer>,
     registry: Arc<Registry>,
     config: WorkerConfig,
+    /// Renewal period and stall limit, from the worker's heartbeat and the broker's lease.
+    heartbeat: HeartbeatConfig,
     worker_id: WorkerId,
 }
 
 impl Runner {
-    /// Opens the consumer (its own blocking connection) for the configured queues.
+    /// Opens the consumer (its own blocking connection) for the configured queues. The lease its
+    /// heartbeats renew is the broker's (`BrokerConfig::lease`): one value for both sides.
     ///
     /// # Errors
     /// When Redis cannot be reached.
@@ -53,10 +56,12 @@ impl Runner {
             .consumer(config.queues.clone(), worker_id.clone())
             .await
             .map_err(WorkerError::Broker)?;
+        let heartbeat = HeartbeatConfig::new(config.heartbeat, broker.config().lease);
         Ok(Self {
             consumer: Arc::new(consumer),
             registry: Arc::new(registry),
             config,
+            heartbeat,
             worker_id,
         })
     }
@@ -153,7 +158,7 @@ impl Runner {
             registry: self.registry.clone(),
             delivery: Arc::new(delivery),
             retry: self.config.retry.clone(),
-            heartbeat: HeartbeatConfig::new(self.config.heartbeat, self.config.lease),
+            heartbeat: self.heartbeat,
             cancel,
             span,
         }

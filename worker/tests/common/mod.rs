@@ -84,7 +84,6 @@ impl Harness {
             queues: vec![self.queue.clone()],
             concurrency: 2,
             heartbeat: Duration::from_millis(100),
-            lease: Duration::from_millis(1500),
             shutdown_grace: Duration::from_secs(2),
             retry,
             ..WorkerConfig::default()
