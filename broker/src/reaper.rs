@@ -1,12 +1,12 @@
-//! The reaper: fails expired leases (error type `timeout`), requeues orphans, promotes due
-//! delayed tasks, applies the dead-letter caps. Each step is one atomic script, so several
-//! reapers can run at once.
+//! The reaper's tick: fails expired leases (error type `timeout`, retried as its policy says),
+//! requeues orphans, promotes due delayed tasks, applies the dead-letter caps, and records its
+//! heartbeat. Each step is one atomic script, so several reapers can run at once. The loop that
+//! runs it is in `reaper_loop.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-use tracing::{error, info, instrument, warn};
+use tracing::instrument;
 
 use crate::broker::Broker;
 use crate::config::millis;
@@ -15,7 +15,6 @@ use crate::envelope::{Envelope, decode_element};
 use crate::error::{BrokerError, Result};
 use crate::keys::QueueKeys;
 use crate::names::QueueName;
-use crate::outage::Outage;
 use crate::policy::RetryDecider;
 use crate::scripts::{self, Reap};
 
@@ -52,7 +51,7 @@ pub struct ReapOutcome {
     pub dead_trimmed: usize,
 }
 
-/// Periodic repair of the queues it is given.
+/// Periodic repair of the queues it is given and of every queue producers have used.
 #[derive(Debug, Clone)]
 pub struct Reaper {
     broker: Broker,
@@ -82,20 +81,44 @@ impl Reaper {
         }
     }
 
-    /// One pass over every queue that goes on past a failing queue and always returns what it
-    /// did, with the first error. Expired leases it moved are in the outcome even when a later
-    /// step failed: the broker will not report them again, so a caller that records them
-    /// elsewhere (the run rows) must see them.
+    /// One pass over its queues and every queue producers have used since (re-read each tick, so
+    /// a new queue is looked after without a restart), going on past a failing queue; a pass
+    /// that went through records the reaper's heartbeat (`confq reaper --check`). Always returns
+    /// what it did, with the first error: expired leases it moved are in the outcome even when a
+    /// later step failed, since the broker will not report them again and a caller that records
+    /// them elsewhere (the run rows) must see them.
     pub async fn tick_partial(&self) -> (ReapOutcome, Option<BrokerError>) {
         let mut outcome = ReapOutcome::default();
+        let mut queues = match self.broker.queues().await {
+            Ok(known) => known,
+            Err(error) => return (outcome, Some(error)),
+        };
+        for queue in &self.queues {
+            if !queues.contains(queue) {
+                queues.push(queue.clone());
+            }
+        }
         let mut first_error = None;
-        for q in &self.queues {
+        for q in &queues {
             let k = self.broker.queue_keys(q);
             if let Err(error) = self.reap_queue(q, &k, &mut outcome).await {
                 first_error.get_or_insert(error);
             }
         }
+        // The reaper's heartbeat: only a tick that went through counts.
+        if first_error.is_none() {
+            first_error = self
+                .broker
+                .record_reaper_tick(chrono::Utc::now())
+                .await
+                .err();
+        }
         (outcome, first_error)
+    }
+
+    /// The broker it reaps.
+    pub(crate) fn broker(&self) -> &Broker {
+        &self.broker
     }
 
     async fn reap_queue(
@@ -112,32 +135,6 @@ impl Reaper {
         let cap = dead::cap(&self.broker);
         outcome.dead_trimmed += scripts::trim_dead(&mut self.broker.connection(), k, cap).await?;
         Ok(())
-    }
-
-    /// Runs `tick` every `reaper_interval` until `shutdown`; survives Redis outages.
-    pub async fn run(self, shutdown: CancellationToken) {
-        let mut outage = Outage::new("reaper");
-        let interval = self.broker.config().reaper_interval;
-        while !shutdown.is_cancelled() {
-            let pause = match self.tick().await {
-                Ok(outcome) => {
-                    outage.recovered();
-                    log_outcome(&outcome);
-                    interval
-                }
-                Err(e) if e.is_transient() => outage
-                    .failed(&e)
-                    .min(interval.max(Duration::from_millis(100))),
-                Err(e) => {
-                    error!(error = %crate::report::Chain(&e), "reaper pass failed");
-                    interval
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
     }
 
     async fn reap_expired(
@@ -196,24 +193,5 @@ impl Reaper {
             }
         }
         Ok(total)
-    }
-}
-
-fn log_outcome(outcome: &ReapOutcome) {
-    for t in &outcome.expired {
-        warn!(queue = %t.queue, task.id = %t.envelope.id, attempt = t.envelope.attempt,
-              dead_lettered = t.dead_lettered, retry_in = ?t.retry_in, "lease expired");
-    }
-    if outcome.dead_trimmed > 0 {
-        info!(
-            count = outcome.dead_trimmed,
-            "dropped dead letters past the caps"
-        );
-    }
-    if outcome.orphans_requeued > 0 {
-        warn!(
-            count = outcome.orphans_requeued,
-            "requeued orphaned elements"
-        );
     }
 }

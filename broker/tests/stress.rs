@@ -76,7 +76,7 @@ async fn ten_thousand_tasks_through_eight_consumers_with_random_lease_expiries_a
         b.producer().enqueue_many(&queue(), chunk).await.unwrap();
     }
     let shutdown = CancellationToken::new();
-    let reaper = tokio::spawn(b.reaper(vec![queue()]).run(shutdown.clone()));
+    let reaper = tokio::spawn(b.reaper(vec![queue()]).run(shutdown.clone(), ()));
     let (acks, done, stalls) = (
         Acks::default(),
         Arc::new(AtomicUsize::new(0)),

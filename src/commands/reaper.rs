@@ -35,7 +35,8 @@ pub async fn run(settings: &Settings, args: &ReaperArgs) -> Result<(), Failure> 
     Ok(())
 }
 
-/// Starts the reaper loop over every known queue (and `ingest`) in the background.
+/// Starts the reaper loop over every known queue (and `ingest`) in the background, every
+/// `reaper_interval` of `broker`'s configuration.
 ///
 /// # Errors
 /// When the settings are invalid.
@@ -45,13 +46,11 @@ pub async fn spawn_reaper(
     settings: &Settings,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, Failure> {
-    let interval = settings.broker_config()?.reaper_interval;
     let queues = vec![protocol::default_queue()];
     Ok(tokio::spawn(worker::reaping::run(
         broker.clone(),
         queues,
         store,
-        interval,
         settings.retry_policy()?,
         stop,
     )))

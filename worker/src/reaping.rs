@@ -1,47 +1,53 @@
-//! The `confq reaper` loop: each tick runs the broker's reaper (expired leases, orphans, due
-//! retries) over every known queue, records the tick's time (the reaper's heartbeat) and then
-//! records expired ingestions on their run rows.
-//! Survives Redis and database outages with one log line per outage.
+//! `confq reaper`: the broker's one reaper loop ([`broker::Reaper::run`]: expired leases, orphans,
+//! due retries, dead-letter caps, the reaper's heartbeat) over every known queue, with the workers'
+//! retry policy deciding expired leases, and the run rows as its [`ExpirySink`]: expired
+//! ingestions are recorded on their runs, and those the database cannot take yet are kept for the
+//! next tick (the oldest dropped past a cap).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use broker::{Broker, BrokerError, ExpiredTask, Outage, QueueName, ReapOutcome, Reaper};
+use broker::{Broker, ExpiredTask, ExpirySink, QueueName, Reaper};
 use entity::store::Store;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::warn;
 
 use crate::expiry::record_expiries;
 use crate::retry::RetryPolicy;
 
-/// Runs the reaper every `interval` until `stop` over `queues` plus every queue producers have
-/// used since (re-read each tick, so a new queue is looked after without a restart), updating run
-/// rows through `store`. Expired leases are retried or dead-lettered by `policy`, the workers'
-/// retry policy (so `CONFQ_RETRY_POLICY` governs a `timeout` whoever notices it).
+/// Most lease expiries kept for a later database write.
+const MAX_UNRECORDED: usize = 100_000;
+
+/// The reaper of `queues` (plus every queue producers have used) whose expired leases `policy`
+/// decides, the workers' retry policy, so `CONFQ_RETRY_POLICY` governs a `timeout` whoever
+/// notices it.
+pub fn reaper(broker: &Broker, queues: Vec<QueueName>, policy: RetryPolicy) -> Reaper {
+    Reaper::new(broker.clone(), queues, Arc::new(policy))
+}
+
+/// Runs [`reaper`] every `reaper_interval` of `broker`'s configuration until `stop`, recording
+/// expired ingestions on their run rows through `store`.
 pub async fn run(
     broker: Broker,
     queues: Vec<QueueName>,
     store: Store,
-    interval: Duration,
     policy: RetryPolicy,
     stop: CancellationToken,
 ) {
-    let policy = Arc::new(policy);
-    let mut outage = Outage::new("reaper");
-    // Expiries the database could not take yet; retried every tick, oldest dropped past the cap.
-    let mut unrecorded: Vec<ExpiredTask> = Vec::new();
-    loop {
-        let (outcome, error) = tick(&broker, &queues, &policy).await;
-        if !outcome.expired.is_empty() || outcome.orphans_requeued > 0 || outcome.promoted > 0 {
-            debug!(
-                expired = outcome.expired.len(),
-                orphans = outcome.orphans_requeued,
-                promoted = outcome.promoted,
-                "reaped"
-            );
-        }
-        unrecorded.extend(outcome.expired);
-        unrecorded = record_expiries(&store, unrecorded).await;
+    reaper(&broker, queues, policy)
+        .run(stop, RunRows { store })
+        .await;
+}
+
+/// The reaper's database side: expired ingestions recorded on their runs.
+#[derive(Debug, Clone)]
+pub struct RunRows {
+    /// Where the runs are.
+    pub store: Store,
+}
+
+impl ExpirySink for RunRows {
+    async fn record(&mut self, expired: Vec<ExpiredTask>) -> Vec<ExpiredTask> {
+        let mut unrecorded = record_expiries(&self.store, expired).await;
         if unrecorded.len() > MAX_UNRECORDED {
             let dropped = unrecorded.len() - MAX_UNRECORDED;
             warn!(
@@ -50,51 +56,6 @@ pub async fn run(
             );
             unrecorded.drain(..dropped);
         }
-        let wait = match error {
-            None => {
-                outage.recovered();
-                interval
-            }
-            Some(error) => outage.failed(&error).max(interval),
-        };
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
-        }
+        unrecorded
     }
-}
-
-/// Most lease expiries kept for a later database write.
-const MAX_UNRECORDED: usize = 100_000;
-
-/// One pass over `queues` and every queue the broker knows, expired leases decided by `policy`:
-/// what it did, and the first error.
-pub async fn tick(
-    broker: &Broker,
-    queues: &[QueueName],
-    policy: &Arc<RetryPolicy>,
-) -> (ReapOutcome, Option<BrokerError>) {
-    let mut all = match broker.queues().await {
-        Ok(all) => all,
-        Err(error) => return (ReapOutcome::default(), Some(error)),
-    };
-    for queue in queues {
-        if !all.contains(queue) {
-            all.push(queue.clone());
-        }
-    }
-    let reaper = Reaper::new(broker.clone(), all, policy.clone());
-    let (outcome, error) = reaper.tick_partial().await;
-    if outcome.dead_trimmed > 0 {
-        info!(
-            count = outcome.dead_trimmed,
-            "dropped dead letters past CONFQ_DEAD_MAX or CONFQ_DEAD_MAX_AGE_SECS"
-        );
-    }
-    // The reaper's heartbeat (`confq reaper --check`): only a tick that went through counts.
-    let error = match error {
-        None => broker.record_reaper_tick(chrono::Utc::now()).await.err(),
-        error => error,
-    };
-    (outcome, error)
 }

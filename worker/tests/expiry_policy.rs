@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use broker::{ExpiredTask, ReapOutcome, WorkerId};
@@ -24,15 +23,10 @@ async fn expire_one(harness: &Harness, policy: RetryPolicy) -> ReapOutcome {
         .await
         .unwrap();
     assert_eq!(consumer.fetch(1).await.unwrap().len(), 1);
-    let policy = Arc::new(policy);
+    let reaper = worker::reaping::reaper(&harness.broker, vec![harness.queue.clone()], policy);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (outcome, error) = worker::reaping::tick(
-            &harness.broker,
-            std::slice::from_ref(&harness.queue),
-            &policy,
-        )
-        .await;
+        let (outcome, error) = reaper.tick_partial().await;
         assert!(error.is_none(), "{error:?}");
         if !outcome.expired.is_empty() {
             return outcome;

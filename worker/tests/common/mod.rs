@@ -157,7 +157,6 @@ impl Harness {
             self.broker.clone(),
             vec![self.queue.clone()],
             self.store.clone(),
-            Duration::from_millis(100),
             self.worker_config().retry,
             stop.clone(),
         ));
