@@ -1,14 +1,13 @@
 //! The sweep of unqueued runs: a run row written whose task never reached Redis (Redis was
 //! down after the insert, or the process died in between) stays `stored` forever unless
 //! someone enqueues it. The sweep finds `stored` runs older than a threshold, checks that
-//! their task is nowhere in the queue (pending, processing, delayed, dead), and enqueues it
+//! their task is nowhere in the queue (pending, processing, delayed, dead: the broker's
+//! `Broker::find_tasks`), and enqueues it
 //! again under the same task id. A double enqueue is harmless: ingestion is idempotent.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use broker::keys::QueueKeys;
-use broker::{Broker, BrokerError, QueueName, RedisConnection, TaskId};
+use broker::{Broker, QueueName, TaskId};
 use entity::Store;
 use entity::store::Run;
 use tokio_util::sync::CancellationToken;
@@ -17,8 +16,6 @@ use crate::error::ApiError;
 
 /// Runs looked at per pass.
 const BATCH: u64 = 500;
-/// Elements read per Redis round trip while looking for task ids.
-const CHUNK: isize = 1000;
 
 /// Enqueues the task of every run still `stored` after `older_than` whose task id is in none
 /// of `queue`'s lists; returns how many were enqueued.
@@ -35,18 +32,11 @@ pub async fn sweep_unqueued(
     if stale.is_empty() {
         return Ok(0);
     }
-    let wanted: HashSet<String> = stale
-        .iter()
-        .filter_map(|r| r.task_id)
-        .map(|id| id.to_string())
-        .collect();
-    let queued = find_queued(broker, queue, &wanted).await?;
+    let wanted: Vec<TaskId> = stale.iter().filter_map(|r| r.task_id).map(TaskId).collect();
+    let queued = broker.find_tasks(queue, &wanted).await?;
     let mut enqueued = 0;
     for run in stale {
-        if run
-            .task_id
-            .is_some_and(|id| queued.contains(&id.to_string()))
-        {
+        if run.task_id.is_some_and(|id| queued.contains(&TaskId(id))) {
             continue;
         }
         enqueue_again(store, broker, queue, &run).await?;
@@ -67,60 +57,6 @@ async fn enqueue_again(
     store.set_task_id(run.id, task_id.0).await?;
     tracing::warn!(run.id = %run.id, task.id = %task_id, "enqueued a stored run whose task was not in the queue");
     Ok(())
-}
-
-/// Which of `wanted` appear in the queue's pending, processing, delayed or dead elements.
-async fn find_queued(
-    broker: &Broker,
-    queue: &QueueName,
-    wanted: &HashSet<String>,
-) -> Result<HashSet<String>, ApiError> {
-    // The broker's own connection: on a cluster it routes each read to the queue's node.
-    let mut con = broker.connection();
-    let keys = QueueKeys::new(&broker.config().key_prefix, queue);
-    let mut found = HashSet::new();
-    for (key, is_list) in [
-        (&keys.pending, true),
-        (&keys.processing, true),
-        (&keys.delayed, false),
-        (&keys.dead, false),
-    ] {
-        let mut start = 0;
-        loop {
-            let chunk = range(&mut con, key, is_list, start).await?;
-            let last = chunk.len() < usize::try_from(CHUNK).unwrap_or(usize::MAX);
-            for element in &chunk {
-                found.extend(
-                    wanted
-                        .iter()
-                        .filter(|id| element.contains(id.as_str()))
-                        .cloned(),
-                );
-            }
-            if last || found.len() == wanted.len() {
-                break;
-            }
-            start += CHUNK;
-        }
-    }
-    Ok(found)
-}
-
-async fn range(
-    con: &mut RedisConnection,
-    key: &str,
-    is_list: bool,
-    start: isize,
-) -> Result<Vec<String>, ApiError> {
-    let command = if is_list { "LRANGE" } else { "ZRANGE" };
-    let elements: Vec<String> = redis::cmd(command)
-        .arg(key)
-        .arg(start)
-        .arg(start + CHUNK - 1)
-        .query_async(con)
-        .await
-        .map_err(BrokerError::from)?;
-    Ok(elements)
 }
 
 /// The background loop `serve` starts: one sweep every `interval` until `stop`.

@@ -8,6 +8,7 @@ mod dead;
 mod delivery;
 mod envelope;
 mod error;
+mod find;
 pub mod keys;
 mod names;
 mod outage;
