@@ -49,8 +49,6 @@ impl Settings {
             key_prefix: self.key_prefix.clone(),
             lease: seconds("CONFQ_LEASE_SECS", self.lease_secs)?,
             reaper_interval: seconds("CONFQ_REAPER_INTERVAL_SECS", self.reaper_interval_secs)?,
-            max_retries: self.max_retries,
-            backoff: self.backoff()?,
             dead_max_len: self.dead_max()?,
             dead_max_age: seconds("CONFQ_DEAD_MAX_AGE_SECS", self.dead_max_age_secs)?,
             ..BrokerConfig::default()

@@ -17,7 +17,6 @@ use crate::error::{BrokerError, Result};
 use crate::keys::{self, QueueKeys};
 use crate::names::{QueueName, WorkerId};
 use crate::producer::Producer;
-use crate::reaper::Reaper;
 use crate::redact::redact;
 use crate::stats::QueueStats;
 use crate::topology::{self, Topology};
@@ -109,13 +108,6 @@ impl Broker {
     /// `Config` when `queues` is empty; `Redis` when the blocking connection cannot be made.
     pub async fn consumer(&self, queues: Vec<QueueName>, worker: WorkerId) -> Result<Consumer> {
         Consumer::new(self.clone(), queues, worker).await
-    }
-
-    /// A reaper of `queues` that retries expired leases by the broker's own
-    /// [`crate::ConfigPolicy`]; production passes the worker's policy to [`Reaper::new`].
-    pub fn reaper(&self, queues: Vec<QueueName>) -> Reaper {
-        let policy = std::sync::Arc::new(crate::ConfigPolicy::new(self.config()));
-        Reaper::new(self.clone(), queues, policy)
     }
 
     /// Depths and counters of one queue (O(1)).

@@ -26,7 +26,7 @@ mod topology;
 mod workers;
 
 pub use crate::broker::Broker;
-pub use crate::config::{BrokerConfig, DEFAULT_DEAD_MAX, DEFAULT_DEAD_MAX_AGE, backoff_delay};
+pub use crate::config::{BrokerConfig, DEFAULT_DEAD_MAX, DEFAULT_DEAD_MAX_AGE};
 pub use crate::connection::RedisConnection;
 pub use crate::consumer::{Consumer, MALFORMED, TRANSIENT};
 pub use crate::dead::{DeadCursor, DeadCursorError, DeadLetter, DeadLetters, DeadPage};
@@ -35,7 +35,7 @@ pub use crate::envelope::{ENVELOPE_VERSION, Envelope, EnvelopeError, LAST_ERROR,
 pub use crate::error::{BrokerError, Result};
 pub use crate::names::{QueueName, TaskId, WorkerId};
 pub use crate::outage::Outage;
-pub use crate::policy::{ConfigPolicy, RetryDecider};
+pub use crate::policy::RetryDecider;
 pub use crate::producer::Producer;
 pub use crate::reaper::{ExpiredTask, ReapOutcome, Reaper, TIMEOUT};
 pub use crate::reaper_loop::ExpirySink;

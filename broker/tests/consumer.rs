@@ -173,7 +173,7 @@ async fn retry_later_records_the_error_and_delays_the_next_attempt() {
         (stats.delayed, stats.processing, stats.retried, stats.failed),
         (1, 0, 1, 1)
     );
-    let reaper = b.reaper(vec![queue()]);
+    let reaper = common::reaper(&b);
     assert_eq!(reaper.tick().await.unwrap().promoted, 0);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(reaper.tick().await.unwrap().promoted, 1);

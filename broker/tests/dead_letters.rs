@@ -145,7 +145,7 @@ async fn a_reaper_tick_drops_dead_letters_past_the_max_age_with_no_new_arrival()
     seed(&b, &queue(), &e[1], now - 7_200_000).await; // an earlier version's plain-ms score
     seed(&b, &queue(), &e[2], (now - 60_000) * 1000).await;
 
-    let outcome = b.reaper(vec![queue()]).tick().await.unwrap();
+    let outcome = common::reaper(&b).tick().await.unwrap();
     assert_eq!(outcome.dead_trimmed, 2);
     let kept = dead_letters(&b).await;
     assert_eq!(kept.iter().map(number).collect::<Vec<_>>(), [2]);
@@ -163,7 +163,7 @@ async fn a_reaper_tick_applies_the_count_cap_too() {
     for i in 0..4 {
         seed(&b, &queue(), &task(i), (now - 1000 + i as i64) * 1000).await;
     }
-    let outcome = b.reaper(vec![queue()]).tick().await.unwrap();
+    let outcome = common::reaper(&b).tick().await.unwrap();
     assert_eq!(outcome.dead_trimmed, 2);
     let kept = dead_letters(&b).await;
     assert_eq!(kept.iter().map(number).collect::<Vec<_>>(), [3, 2]);

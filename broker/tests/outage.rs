@@ -62,7 +62,6 @@ async fn consumers_reconnect_after_a_redis_restart_and_finish_with_nothing_lost(
     let server = PrivateRedis::start();
     let config = BrokerConfig {
         lease: Duration::from_millis(500),
-        max_retries: 1_000,
         ..fast_config(&server.url())
     };
     let b = Broker::connect(config).await.unwrap();
@@ -73,7 +72,7 @@ async fn consumers_reconnect_after_a_redis_restart_and_finish_with_nothing_lost(
     let acked = Arc::new(AtomicUsize::new(0));
     // Set from a quarter of the way until Redis is down, so the restart is always mid-run.
     let hold = Arc::new(AtomicBool::new(false));
-    let reaper = tokio::spawn(b.reaper(vec![queue()]).run(shutdown.clone(), ()));
+    let reaper = tokio::spawn(common::reaper_retrying(&b, 1_000).run(shutdown.clone(), ()));
     let mut loops = Vec::new();
     for _ in 0..4 {
         let c = b.consumer(vec![queue()], worker()).await.unwrap();

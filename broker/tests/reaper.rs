@@ -28,7 +28,7 @@ async fn an_expired_lease_is_redelivered_with_attempt_plus_one_and_error_type_ti
     b.producer().enqueue(&queue(), &task(1)).await.unwrap();
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let first = c.fetch(1).await.unwrap().remove(0);
-    let reaper = b.reaper(vec![queue()]);
+    let reaper = common::reaper(&b);
     assert!(
         reaper.tick().await.unwrap().expired.is_empty(),
         "lease still valid"
@@ -78,7 +78,7 @@ async fn a_heartbeat_keeps_the_lease_alive() {
     b.producer().enqueue(&queue(), &task(1)).await.unwrap();
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let d = c.fetch(1).await.unwrap().remove(0);
-    let reaper = b.reaper(vec![queue()]);
+    let reaper = common::reaper(&b);
     // 4 × 300 ms outlives the 1 s lease: only the renewals keep it.
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -112,7 +112,7 @@ async fn an_entry_orphaned_between_blmove_and_claim_is_recovered_after_the_grace
         .unwrap();
     assert!(moved.is_some());
 
-    let reaper = b.reaper(vec![queue()]);
+    let reaper = common::reaper(&b);
     assert_eq!(
         reaper.tick().await.unwrap().orphans_requeued,
         0,
@@ -159,7 +159,7 @@ async fn delayed_tasks_are_promoted_when_due_and_not_before() {
     )
     .await
     .unwrap();
-    let reaper = b.reaper(vec![queue()]);
+    let reaper = common::reaper(&b);
     assert_eq!(
         reaper.tick().await.unwrap().promoted,
         1,
@@ -185,7 +185,7 @@ async fn retries_exhausted_go_to_the_dead_letters_with_the_reason() {
     e.max_retries = Some(1);
     b.producer().enqueue(&queue(), &e).await.unwrap();
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
-    let reaper = b.reaper(vec![queue()]);
+    let reaper = common::reaper(&b);
     let mut outcomes = Vec::new();
     for _ in 0..2 {
         let d = c.fetch(1).await.unwrap().remove(0);
@@ -229,7 +229,7 @@ async fn a_rerun_to_record_a_verdict_does_not_count_as_a_retry_when_its_lease_ex
         .insert(broker::UNRECORDED_VERDICTS.to_owned(), 1.into());
     b.producer().enqueue(&queue(), &e).await.unwrap();
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
-    let reaper = b.reaper(vec![queue()]);
+    let reaper = common::reaper(&b);
     c.fetch(1).await.unwrap().remove(0);
     tokio::time::sleep(PAST_LEASE).await;
     let expired = reaper.tick().await.unwrap().expired.remove(0);
@@ -247,7 +247,7 @@ async fn a_rerun_to_record_a_verdict_does_not_count_as_a_retry_when_its_lease_ex
     cleanup(&b).await;
 }
 
-/// Fetches until the delayed retry (zero backoff in the fast config) has been promoted.
+/// Fetches until the delayed retry (zero backoff in the tests' policy) has been promoted.
 async fn wait_for_delivery(c: &broker::Consumer) -> broker::Delivery {
     for _ in 0..100 {
         if let Some(d) = c.fetch(1).await.expect("fetch").pop() {
@@ -270,7 +270,7 @@ async fn several_reapers_at_once_do_no_double_work() {
         fetched += c.fetch(64).await.unwrap().len();
     }
     tokio::time::sleep(PAST_LEASE).await;
-    let reapers: Vec<_> = (0..4).map(|_| b.reaper(vec![queue()])).collect();
+    let reapers: Vec<_> = (0..4).map(|_| common::reaper(&b)).collect();
     let outcomes = futures::future::join_all(reapers.iter().map(|r| r.tick())).await;
     let expired: usize = outcomes.into_iter().map(|o| o.unwrap().expired.len()).sum();
     assert_eq!(expired, n);

@@ -7,8 +7,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use broker::{ConfigPolicy, ExpiredTask, ExpirySink, Reaper};
-use common::{broker, cleanup, queue, task, worker};
+use broker::{ExpiredTask, ExpirySink, Reaper};
+use common::{Immediate, broker, cleanup, queue, task, worker};
 use tokio_util::sync::CancellationToken;
 
 /// Records every offer; gives the first one back, as a sink whose database is down would.
@@ -41,7 +41,7 @@ async fn the_running_loop_records_its_heartbeat_and_offers_expiries_until_record
     assert_eq!(b.last_reaper_tick().await.unwrap(), None);
 
     // No queue given: the loop finds the one the producer used.
-    let policy = Arc::new(ConfigPolicy::new(b.config()));
+    let policy = Arc::new(Immediate { max_retries: 3 });
     let reaper = Reaper::new(b.clone(), Vec::new(), policy);
     let sink = Recorder::default();
     let stop = CancellationToken::new();

@@ -67,7 +67,6 @@ async fn ten_thousand_tasks_through_eight_consumers_with_random_lease_expiries_a
         lease: LEASE,
         reaper_interval: Duration::from_millis(20),
         block_timeout: Duration::from_millis(50),
-        max_retries: 1_000,
         ..fast_config(&redis_url())
     };
     let b = broker_with(config).await;
@@ -76,7 +75,7 @@ async fn ten_thousand_tasks_through_eight_consumers_with_random_lease_expiries_a
         b.producer().enqueue_many(&queue(), chunk).await.unwrap();
     }
     let shutdown = CancellationToken::new();
-    let reaper = tokio::spawn(b.reaper(vec![queue()]).run(shutdown.clone(), ()));
+    let reaper = tokio::spawn(common::reaper_retrying(&b, 1_000).run(shutdown.clone(), ()));
     let (acks, done, stalls) = (
         Acks::default(),
         Arc::new(AtomicUsize::new(0)),

@@ -11,7 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use broker::{Broker, BrokerConfig, DeadLetter, Envelope, QueueName, RedisConnection, WorkerId};
+use broker::{
+    Broker, BrokerConfig, DeadLetter, Envelope, QueueName, Reaper, RedisConnection, RetryDecider,
+    WorkerId,
+};
 use serde_json::json;
 use testenv::cluster::Cluster;
 
@@ -42,9 +45,6 @@ pub fn fast_config(url: &str) -> BrokerConfig {
         lease: Duration::from_millis(300),
         orphan_grace: Duration::from_millis(300),
         reaper_interval: Duration::from_millis(50),
-        max_retries: 3,
-        backoff: vec![Duration::ZERO],
-        jitter: 0.0,
         block_timeout: Duration::from_millis(100),
         ..BrokerConfig::default()
     }
@@ -73,6 +73,34 @@ pub fn task(i: usize) -> Envelope {
 pub async fn dead_letters(b: &Broker) -> Vec<DeadLetter> {
     let page = b.dead_letters().list(&queue(), None, 100).await;
     page.expect("list dead letters").items
+}
+
+/// The tests' retry policy: `max_retries` retries (unless the envelope says otherwise), each at
+/// once, counted like the worker's policy counts them (`Envelope::retries`).
+#[derive(Debug)]
+pub struct Immediate {
+    pub max_retries: u32,
+}
+
+impl RetryDecider for Immediate {
+    fn retry_delay(&self, envelope: &Envelope, _error_type: &str) -> Option<Duration> {
+        let limit = envelope.max_retries.unwrap_or(self.max_retries);
+        (envelope.retries() <= limit).then_some(Duration::ZERO)
+    }
+}
+
+/// A reaper of the default queue retrying 3 times at once.
+pub fn reaper(b: &Broker) -> Reaper {
+    reaper_retrying(b, 3)
+}
+
+/// A reaper of the default queue retrying `max_retries` times at once.
+pub fn reaper_retrying(b: &Broker, max_retries: u32) -> Reaper {
+    Reaper::new(
+        b.clone(),
+        vec![queue()],
+        std::sync::Arc::new(Immediate { max_retries }),
+    )
 }
 
 pub fn worker() -> WorkerId {

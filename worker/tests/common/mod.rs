@@ -53,8 +53,6 @@ impl Harness {
             lease: Duration::from_millis(1500),
             orphan_grace: Duration::from_millis(500),
             reaper_interval: Duration::from_millis(100),
-            backoff: vec![Duration::from_millis(50)],
-            jitter: 0.0,
             ..BrokerConfig::default()
         })
         .await
