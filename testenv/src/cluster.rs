@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use crate::{deps, need};
 
+mod failover;
+
 /// Masters of the local cluster.
 pub const MASTERS: usize = 3;
 /// Nodes of the local cluster (each master has one replica).
