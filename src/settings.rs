@@ -53,6 +53,7 @@ impl Settings {
             backoff: self.backoff()?,
             dead_max_len: self.dead_max()?,
             dead_max_age: seconds("CONFQ_DEAD_MAX_AGE_SECS", self.dead_max_age_secs)?,
+            wait_replicas: self.redis_wait_replicas,
             ..BrokerConfig::default()
         })
     }

@@ -71,3 +71,49 @@ async fn a_script_runs_on_a_replica_promoted_by_a_failover_that_never_saw_it() {
     );
     assert_eq!(b.stats(&q).await.unwrap().processed, 1);
 }
+
+#[tokio::test]
+async fn an_enqueue_that_no_replica_acknowledged_is_refused_with_wait_replicas() {
+    // A standalone Redis has no replica: WAIT 1 times out with 0 and the producer is told.
+    let alone = common::PrivateRedis::start();
+    let b = broker_with(broker::BrokerConfig {
+        wait_replicas: 1,
+        ..fast_config(&alone.url())
+    })
+    .await;
+    let q = QueueName::parse("ingest").unwrap();
+    let err = b.producer().enqueue(&q, &task(1)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            broker::BrokerError::NotReplicated {
+                acked: 0,
+                wanted: 1
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+}
+
+#[tokio::test]
+async fn on_a_cluster_an_enqueue_and_a_retry_return_once_a_replica_has_them() {
+    let b = broker_with(broker::BrokerConfig {
+        wait_replicas: 1,
+        ..fast_config(&common::shared_cluster().url())
+    })
+    .await;
+    let q = QueueName::parse("reports").unwrap();
+    b.producer().enqueue(&q, &task(1)).await.unwrap();
+    b.producer()
+        .enqueue_in(&q, &task(2), std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let c = b.consumer(vec![q.clone()], worker()).await.unwrap();
+    let d = c.fetch(1).await.unwrap().remove(0);
+    c.retry_later(&d, std::time::Duration::from_secs(60), "again")
+        .await
+        .unwrap();
+    assert_eq!(b.stats(&q).await.unwrap().delayed, 2);
+    common::cleanup(&b).await;
+}

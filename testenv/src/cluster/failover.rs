@@ -99,7 +99,7 @@ impl Cluster {
 
     /// Waits until every replica's link to its master is up: a replica that never finished its
     /// first sync refuses to take over from a failed master.
-    fn wait_replicas_synced(&self, cli: &std::path::PathBuf) {
+    pub(super) fn wait_replicas_synced(&self, cli: &std::path::PathBuf) {
         let started = Instant::now();
         loop {
             let infos: Vec<String> = self
