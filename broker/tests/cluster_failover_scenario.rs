@@ -171,7 +171,10 @@ async fn scenario(wait_replicas: usize) -> Outcome {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    eprintln!("500 processed; killing the master");
+    eprintln!(
+        "500 processed; killing the master (producer finished: {})",
+        producer_done.load(Ordering::SeqCst)
+    );
     let killed = tokio::task::block_in_place(|| cluster.kill_master_of(&key));
     let promoted = tokio::task::block_in_place(|| cluster.wait_promoted(&key, killed));
     let promoted_at = Instant::now();
