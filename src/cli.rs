@@ -92,6 +92,15 @@ pub struct Settings {
     /// Dead letters kept per queue; the oldest are dropped first.
     #[arg(long, global = true, env = "CONFQ_DEAD_MAX", default_value_t = broker::DEFAULT_DEAD_MAX)]
     pub dead_max: usize,
+    /// Replicas that must acknowledge an enqueue and a move to delayed or dead before it counts
+    /// as done (`WAIT N`); 0 waits for none.
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_REDIS_WAIT_REPLICAS",
+        default_value_t = 0
+    )]
+    pub redis_wait_replicas: usize,
     /// Dead letters older than this many seconds are dropped (on every reaper tick too).
     #[arg(
         long,

@@ -51,6 +51,7 @@ impl Settings {
             reaper_interval: seconds("CONFQ_REAPER_INTERVAL_SECS", self.reaper_interval_secs)?,
             dead_max_len: self.dead_max()?,
             dead_max_age: seconds("CONFQ_DEAD_MAX_AGE_SECS", self.dead_max_age_secs)?,
+            wait_replicas: self.redis_wait_replicas,
             ..BrokerConfig::default()
         })
     }

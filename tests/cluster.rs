@@ -41,6 +41,26 @@ fn enqueue_metrics_and_a_worker_run_a_noop_task_on_a_redis_cluster() {
             .wait_exit(Duration::from_secs(30))
             .is_some_and(|s| s.success())
     );
+
+    // CONFQ_REDIS_WAIT_REPLICAS: one replica per master acknowledges an enqueue; two cannot.
+    let enqueue = |replicas: &str| {
+        env.command()
+            .env("CONFQ_REDIS_WAIT_REPLICAS", replicas)
+            .args(["enqueue", "confq.noop", "{}"])
+            .output()
+            .expect("run confq enqueue")
+    };
+    let one = enqueue("1");
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(env.queue()["pending"], 1);
+    let two = enqueue("2");
+    assert!(!two.status.success());
+    let stderr = String::from_utf8_lossy(&two.stderr);
+    assert!(stderr.contains("CONFQ_REDIS_WAIT_REPLICAS"), "{stderr}");
 }
 
 #[test]

@@ -27,6 +27,9 @@ pub struct BrokerConfig {
     pub dead_max_age: Duration,
     /// How long one blocking fetch waits on an empty queue.
     pub block_timeout: Duration,
+    /// Replicas that must acknowledge an enqueue, and a move to delayed or dead, before it
+    /// returns (`WAIT N`, `CONFQ_REDIS_WAIT_REPLICAS`); 0 waits for none.
+    pub wait_replicas: usize,
 }
 
 impl Default for BrokerConfig {
@@ -40,6 +43,7 @@ impl Default for BrokerConfig {
             dead_max_len: DEFAULT_DEAD_MAX,
             dead_max_age: DEFAULT_DEAD_MAX_AGE,
             block_timeout: Duration::from_secs(1),
+            wait_replicas: 0,
         }
     }
 }

@@ -11,7 +11,14 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Cmd, Pipeline, RedisFuture, Value};
+use tracing::warn;
+
+use crate::error::{BrokerError, Result};
+
+/// How long a `WAIT` for replicas may take before the write counts as not replicated.
+pub(crate) const WAIT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A connection to Redis: shared and auto-reconnecting, dedicated (for blocking commands), or a
 /// cluster connection (routes by key, follows `MOVED`/`ASK`, refreshes the slot map itself).
@@ -64,6 +71,49 @@ impl ConnectionLike for RedisConnection {
             Self::Dedicated(con) => con.get_db(),
             Self::Cluster(con) => con.get_db(),
         }
+    }
+}
+
+impl RedisConnection {
+    /// With `replicas` > 0: `WAIT replicas` on the master that serves `key`, after a write to
+    /// `key` through this connection, so that the write survives a failover of that master.
+    ///
+    /// # Errors
+    /// `NotReplicated` when fewer replicas acknowledged within [`WAIT_TIMEOUT`]; `Redis` when
+    /// the command fails.
+    pub(crate) async fn replicated(&mut self, key: &str, replicas: usize) -> Result<()> {
+        if replicas == 0 {
+            return Ok(());
+        }
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(replicas).arg(WAIT_TIMEOUT.as_millis() as u64);
+        let acked: usize = match self {
+            // The key's master, on the connection the write went through (`WAIT` counts the
+            // writes of its own client connection).
+            Self::Cluster(con) => {
+                let route = Route::with_key(key.as_bytes(), SlotAddr::Master);
+                let answer = con
+                    .route_command(
+                        wait,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await?;
+                redis::from_redis_value_ref(&answer).map_err(redis::RedisError::from)?
+            }
+            other => wait.query_async(other).await?,
+        };
+        if acked < replicas {
+            warn!(
+                acked,
+                wanted = replicas,
+                "write not acknowledged by enough replicas"
+            );
+            return Err(BrokerError::NotReplicated {
+                acked,
+                wanted: replicas,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -39,6 +39,17 @@ pub enum BrokerError {
     /// standalone Redis, or the cluster does not serve all its slots (URLs redacted).
     #[error("unusable Redis Cluster: {0}")]
     Cluster(String),
+    /// `CONFQ_REDIS_WAIT_REPLICAS` asked for more replicas than acknowledged a write in time: the
+    /// write was made on the master but could still be lost to a failover.
+    #[error(
+        "the write reached {acked} of the {wanted} replicas asked for (CONFQ_REDIS_WAIT_REPLICAS) in time"
+    )]
+    NotReplicated {
+        /// Replicas that acknowledged the write.
+        acked: usize,
+        /// `CONFQ_REDIS_WAIT_REPLICAS`.
+        wanted: usize,
+    },
 }
 
 impl BrokerError {
@@ -46,7 +57,7 @@ impl BrokerError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Redis { source } => redis_is_transient(source),
-            Self::Unreachable { .. } => true,
+            Self::Unreachable { .. } | Self::NotReplicated { .. } => true,
             Self::LeaseLost { .. } | Self::Envelope(_) | Self::Config(_) | Self::Cluster(_) => {
                 false
             }

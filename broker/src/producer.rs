@@ -1,6 +1,7 @@
 //! Enqueuing: LPUSH onto pending, or ZADD into the delayed set. The global queue set is written
 //! by its own command, once per broker handle and queue (`Broker::note_queue`), so every command
-//! touches one slot on a cluster.
+//! touches one slot on a cluster. With `wait_replicas` set, each returns only once that many
+//! replicas have the write (`WAIT`).
 
 use std::time::Duration;
 
@@ -44,12 +45,15 @@ impl Producer {
         }
         let raws: Vec<String> = es.iter().map(Envelope::to_json).collect();
         self.broker.note_queue(q).await?;
+        let pending = self.broker.queue_keys(q).pending;
+        let mut con = self.broker.connection();
         redis::cmd("LPUSH")
-            .arg(&self.broker.queue_keys(q).pending)
+            .arg(&pending)
             .arg(raws)
-            .query_async::<()>(&mut self.broker.connection())
+            .query_async::<()>(&mut con)
             .await?;
-        Ok(())
+        con.replicated(&pending, self.broker.config().wait_replicas)
+            .await
     }
 
     /// Schedules an envelope to become pending after `delay` (measured on the Redis clock).
@@ -60,14 +64,10 @@ impl Producer {
     pub async fn enqueue_in(&self, q: &QueueName, e: &Envelope, delay: Duration) -> Result<()> {
         self.broker.note_queue(q).await?;
         let mut con = self.broker.connection();
-        scripts::enqueue_in(
-            &mut con,
-            &self.broker.queue_keys(q),
-            &e.to_json(),
-            millis(delay),
-        )
-        .await?;
-        Ok(())
+        let keys = self.broker.queue_keys(q);
+        scripts::enqueue_in(&mut con, &keys, &e.to_json(), millis(delay)).await?;
+        con.replicated(&keys.delayed, self.broker.config().wait_replicas)
+            .await
     }
 
     /// Schedules an envelope to become pending at `at`.
@@ -77,12 +77,15 @@ impl Producer {
     #[instrument(name = "broker.enqueue_at", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue_at(&self, q: &QueueName, e: &Envelope, at: DateTime<Utc>) -> Result<()> {
         self.broker.note_queue(q).await?;
+        let delayed = self.broker.queue_keys(q).delayed;
+        let mut con = self.broker.connection();
         redis::cmd("ZADD")
-            .arg(&self.broker.queue_keys(q).delayed)
+            .arg(&delayed)
             .arg(at.timestamp_millis())
             .arg(e.to_json())
-            .query_async::<()>(&mut self.broker.connection())
+            .query_async::<()>(&mut con)
             .await?;
-        Ok(())
+        con.replicated(&delayed, self.broker.config().wait_replicas)
+            .await
     }
 }

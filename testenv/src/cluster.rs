@@ -1,6 +1,6 @@
 //! A local Redis Cluster for tests: 3 masters and 3 replicas of the `redis-server` on PATH, on
 //! free ports, joined with `redis-cli --cluster create`, ready when every node reports
-//! `cluster_state:ok`.
+//! `cluster_state:ok` and every replica has synced with its master.
 //!
 //! Each node runs under a small `sh` watchdog that holds a pipe from this process: when the
 //! [`Cluster`] is dropped, or the test process ends (a cluster kept in a `static` is never
@@ -15,6 +15,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::{deps, need};
+
+mod failover;
 
 /// Masters of the local cluster.
 pub const MASTERS: usize = 3;
@@ -54,6 +56,7 @@ impl Cluster {
         let cluster = Self::unformed(NODES);
         cluster.create(&cli);
         cluster.wait_for_state_ok(&cli);
+        cluster.wait_replicas_synced(&cli);
         cluster
     }
 

@@ -100,9 +100,10 @@ impl Consumer {
     ) -> Result<()> {
         let next = d.envelope.failed(error_type, error).to_json();
         let mut con = self.broker.connection();
+        let keys = self.keys(d);
         let ok = scripts::retry_later(
             &mut con,
-            &self.keys(d),
+            &keys,
             &d.raw,
             d.token.as_str(),
             &next,
@@ -110,7 +111,9 @@ impl Consumer {
             error_type,
         )
         .await?;
-        fenced(ok, d)
+        fenced(ok, d)?;
+        con.replicated(&keys.delayed, self.broker.config().wait_replicas)
+            .await
     }
 
     /// Gives up on a task: it goes to the dead letters with `reason`.
@@ -130,9 +133,11 @@ impl Consumer {
     pub async fn dead_letter_as(&self, d: &Delivery, error_type: &str, reason: &str) -> Result<()> {
         let record = DeadRecord::new(&d.raw, Some(&d.envelope), reason).to_json();
         let cap = dead::cap(&self.broker);
+        let mut con = self.broker.connection();
+        let keys = self.keys(d);
         let ok = scripts::dead_letter(
-            &mut self.broker.connection(),
-            &self.keys(d),
+            &mut con,
+            &keys,
             d.raw.as_bytes(),
             d.token.as_str(),
             &record,
@@ -140,7 +145,9 @@ impl Consumer {
             error_type,
         )
         .await?;
-        fenced(ok, d)
+        fenced(ok, d)?;
+        con.replicated(&keys.dead, self.broker.config().wait_replicas)
+            .await
     }
 
     /// Graceful shutdown: gives the task back to the front of pending now, same attempt.

@@ -3,6 +3,7 @@
 //! `dead` the dead-letter upkeep. Scripts that write a dead-letter zset start with `dead_lib.lua`.
 
 mod dead;
+mod lua;
 mod reap;
 
 pub(crate) use dead::{trim_dead, upgrade_dead};
@@ -10,21 +11,22 @@ pub(crate) use reap::{Reap, expired, promote_due, reap_expired, requeue_dead, re
 
 use std::sync::LazyLock;
 
-use redis::Script;
 use redis::aio::ConnectionLike;
+
+use lua::Lua;
 
 use crate::error::Result;
 use crate::keys::QueueKeys;
 
 macro_rules! script {
     ($name:ident, $file:literal) => {
-        static $name: LazyLock<Script> =
-            LazyLock::new(|| Script::new(include_str!(concat!("../../lua/", $file))));
+        static $name: LazyLock<Lua> =
+            LazyLock::new(|| Lua::new(include_str!(concat!("../../lua/", $file))));
     };
     // The script's own file after the shared dead-letter functions (one home for the sequence).
     ($name:ident, dead_lib, $file:literal) => {
-        static $name: LazyLock<Script> = LazyLock::new(|| {
-            Script::new(concat!(
+        static $name: LazyLock<Lua> = LazyLock::new(|| {
+            Lua::new(concat!(
                 include_str!("../../lua/dead_lib.lua"),
                 include_str!(concat!("../../lua/", $file))
             ))
