@@ -154,7 +154,7 @@ async fn scenario(wait_replicas: usize) -> Outcome {
     let reaper = tokio::spawn({
         let (b, q, stop) = (b.clone(), q.clone(), stop.clone());
         async move {
-            let r = b.reaper(vec![q]);
+            let r = broker::Reaper::new(b, vec![q], Arc::new(common::Immediate { max_retries: 3 }));
             while !stop.load(Ordering::SeqCst) {
                 let _ = r.tick().await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
