@@ -66,8 +66,10 @@ pub struct Settings {
         default_value = protocol::DEFAULT_BACKOFF
     )]
     pub retry_backoff: String,
-    /// Per-class retry overrides as JSON, e.g.
+    /// Per-class retry overrides as JSON (classes `transient`, `permanent`, and `timeout` for
+    /// lease expiries, which starts from `transient`), e.g.
     /// `{"transient": {"max_retries": 5, "backoff": [10, 60]}, "permanent": {"retry": false}}`.
+    /// The reaper applies it too: give it the same value as the workers.
     #[arg(long, global = true, env = "CONFQ_RETRY_POLICY")]
     pub retry_policy: Option<String>,
     /// Visibility lease: a task that does not renew it within this long is redelivered.
