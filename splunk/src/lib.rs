@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod conf;
 pub mod error;
+pub mod view;
 
 pub use conf::parse;
 pub use error::{ArchiveError, Cap, ParseError};
