@@ -163,6 +163,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFailed(id) => Self::Conflict(format!(
                 "run {id} is not failed; only failed runs can be retried"
             )),
+            e @ StoreError::NotComplete { .. } => Self::Conflict(e.to_string()),
             StoreError::InvalidCursor => Self::BadRequest("invalid cursor `after`".to_owned()),
             e if e.is_transient() => Self::Unavailable {
                 what: "the database",
@@ -273,6 +274,13 @@ mod tests {
             ApiError::from(StoreError::NotFailed(entity::store::RunId(1))).status(),
             StatusCode::CONFLICT
         );
+        let not_complete = StoreError::NotComplete {
+            run: entity::store::RunId(2),
+            status: entity::store::RunStatus::Parsing,
+        };
+        let error = ApiError::from(not_complete);
+        assert_eq!(error.status(), StatusCode::CONFLICT);
+        assert_eq!(error.public_message(), "run 2 is parsing, not complete");
         assert_eq!(
             ApiError::from(StorageError::Empty).status(),
             StatusCode::BAD_REQUEST

@@ -10,6 +10,7 @@ pub mod routes;
 pub mod schemas;
 mod state;
 pub mod sweep;
+pub mod views;
 
 use std::net::SocketAddr;
 
@@ -60,6 +61,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/runs", get(routes::runs::list_runs))
         .route("/v1/runs/{run_id}/files", get(routes::runs::list_files))
         .route("/v1/runs/{run_id}/stanzas", get(routes::runs::list_stanzas))
+        .route(
+            "/v1/runs/{run_id}/effective/{conf}",
+            get(routes::views::effective),
+        )
+        .route("/v1/runs/{run_id}/diff/{b}", get(routes::views::diff))
         .route(
             "/v1/worker/dead",
             get(routes::dead::list).delete(routes::dead::purge),

@@ -2,7 +2,7 @@
 
 use sea_orm::{DbErr, RuntimeErr};
 
-use crate::store::{Fence, RunId};
+use crate::store::{Fence, RunId, RunStatus};
 
 /// Why a [`crate::Store`] call failed.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,14 @@ pub enum StoreError {
     /// The run is complete already; it is never processed again.
     #[error("run {0} is already complete")]
     AlreadyComplete(RunId),
+    /// The run is not complete, so it has no final configuration to show yet.
+    #[error("run {run} is {status}, not complete")]
+    NotComplete {
+        /// The run.
+        run: RunId,
+        /// Its status.
+        status: RunStatus,
+    },
     /// Only a failed run can be retried.
     #[error("run {0} is not failed")]
     NotFailed(RunId),
@@ -74,6 +82,7 @@ impl StoreError {
             | StoreError::Fenced { .. }
             | StoreError::AlreadyComplete(_)
             | StoreError::NotFailed(_)
+            | StoreError::NotComplete { .. }
             | StoreError::InvalidCursor
             | StoreError::Corrupt(_) => false,
         }

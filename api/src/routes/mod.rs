@@ -4,6 +4,7 @@ pub mod dead;
 pub mod health;
 pub mod runs;
 pub mod uploads;
+pub mod views;
 pub mod worker;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};

@@ -82,7 +82,7 @@ impl Store {
 }
 
 /// Matches plain rows against `value` and NUL-escaped rows against its escaped form.
-fn matching(value: &str, test: impl Fn(String) -> SimpleExpr) -> Condition {
+pub(super) fn matching(value: &str, test: impl Fn(String) -> SimpleExpr) -> Condition {
     let flag = Expr::col(stanza::Column::NulEscaped);
     let escaped = Condition::all()
         .add(flag.clone().eq(true))
@@ -128,7 +128,7 @@ fn file_row(m: conf_file::Model) -> Result<ConfFileRow, StoreError> {
     })
 }
 
-fn stanza_row(m: stanza::Model) -> Result<StanzaRow, StoreError> {
+pub(super) fn stanza_row(m: stanza::Model) -> Result<StanzaRow, StoreError> {
     let settings = match serde_json::from_str(&m.settings) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => return Err(StoreError::Corrupt(format!("stanza {}: settings", m.id))),

@@ -17,6 +17,7 @@ mod runs;
 mod stats;
 mod stuck;
 mod summary;
+mod views;
 mod write;
 
 use std::path::PathBuf;
