@@ -24,21 +24,6 @@ async fn create_run(t: &TestApp, name: &str) -> Run {
     t.store.create_run(new).await.unwrap()
 }
 
-/// Follows `next` from `first` to the end, returning every item.
-async fn all_pages(t: &TestApp, first: &str) -> (Vec<Value>, usize) {
-    let (mut items, mut pages, mut uri) = (Vec::new(), 0, first.to_owned());
-    loop {
-        let (status, page) = t.get(&uri).await;
-        assert_eq!(status, StatusCode::OK, "{uri}: {page}");
-        pages += 1;
-        items.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next"].as_str() {
-            Some(next) => uri = format!("{first}&after={next}"),
-            None => return (items, pages),
-        }
-    }
-}
-
 #[tokio::test]
 async fn runs_are_listed_newest_first_without_gaps_or_repeats() {
     for t in TestApp::backends(ApiConfig::default()).await {
@@ -46,7 +31,7 @@ async fn runs_are_listed_newest_first_without_gaps_or_repeats() {
         for i in 0..7 {
             ids.push(create_run(&t, &format!("r{i}.tgz")).await.id.0);
         }
-        let (items, pages) = all_pages(&t, "/v1/runs?limit=3").await;
+        let (items, pages) = t.all_pages("/v1/runs?limit=3").await;
         assert_eq!(pages, 3, "{}", t.backend);
         let seen: Vec<i64> = items.iter().map(|r| r["id"].as_i64().unwrap()).collect();
         ids.reverse();
@@ -209,7 +194,9 @@ async fn files_and_stanzas_page_through_and_filter() {
             .write_results(run.id, fence, synthetic_files())
             .await
             .unwrap();
-        let (files, _) = all_pages(&t, &format!("/v1/runs/{}/files?limit=2", run.id)).await;
+        let (files, _) = t
+            .all_pages(&format!("/v1/runs/{}/files?limit=2", run.id))
+            .await;
         assert_eq!(files.len(), 3);
         let keys: Vec<&str> = files[0]
             .as_object()
@@ -233,7 +220,9 @@ async fn files_and_stanzas_page_through_and_filter() {
             ]
         );
         assert_eq!(files[0]["stanza_count"], 4);
-        let (stanzas, pages) = all_pages(&t, &format!("/v1/runs/{}/stanzas?limit=5", run.id)).await;
+        let (stanzas, pages) = t
+            .all_pages(&format!("/v1/runs/{}/stanzas?limit=5", run.id))
+            .await;
         assert_eq!((stanzas.len(), pages), (12, 3), "{}", t.backend);
         let ids: HashSet<i64> = stanzas.iter().map(|s| s["id"].as_i64().unwrap()).collect();
         assert_eq!(ids.len(), 12);

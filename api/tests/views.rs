@@ -91,21 +91,6 @@ fn worked_example() -> Vec<NewConfFile> {
     ]
 }
 
-/// Follows `next` from `first` to the end: every item and the number of pages.
-async fn all_pages(t: &TestApp, first: &str) -> (Vec<Value>, usize) {
-    let (mut items, mut pages, mut uri) = (Vec::new(), 0, first.to_owned());
-    loop {
-        let (status, page) = t.get(&uri).await;
-        assert_eq!(status, StatusCode::OK, "{uri}: {page}");
-        pages += 1;
-        items.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next"].as_str() {
-            Some(next) => uri = format!("{first}&after={next}"),
-            None => return (items, pages),
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_effective_view_merges_the_worked_example_with_provenance() {
     for t in TestApp::backends(ApiConfig::default()).await {
@@ -146,8 +131,9 @@ async fn effective_stanzas_page_in_name_order_and_unknown_or_meta_confs_are_empt
             &format!("[]\nempty = name\n{many}"),
         ));
         let run = run_with(&t, files, true).await;
-        let (items, pages) =
-            all_pages(&t, &format!("/v1/runs/{run}/effective/props?limit=3")).await;
+        let (items, pages) = t
+            .all_pages(&format!("/v1/runs/{run}/effective/props?limit=3"))
+            .await;
         let names: Vec<&str> = items
             .iter()
             .map(|s| s["stanza"].as_str().unwrap())
@@ -222,8 +208,9 @@ async fn the_diff_of_two_runs_lists_changes_by_conf_stanza_and_key() {
         files[5] = conf("A/default/transforms.conf", "[t1]\nREGEX = x\n");
         files[4] = conf("A/metadata/default.meta", "[]\naccess = changed\n");
         let after = run_with(&t, files, true).await;
-        let (items, pages) =
-            all_pages(&t, &format!("/v1/runs/{before}/diff/{after}?limit=2")).await;
+        let (items, pages) = t
+            .all_pages(&format!("/v1/runs/{before}/diff/{after}?limit=2"))
+            .await;
         let summary: Vec<(String, String, String, String)> = items
             .iter()
             .map(|c| {

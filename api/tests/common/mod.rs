@@ -181,6 +181,22 @@ impl TestApp {
         (status, value)
     }
 
+    /// Follows `next` from `first` (a URI with a query string) to the end: every item and the
+    /// number of pages.
+    pub async fn all_pages(&self, first: &str) -> (Vec<Value>, usize) {
+        let (mut items, mut pages, mut uri) = (Vec::new(), 0, first.to_owned());
+        loop {
+            let (status, page) = self.get(&uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}: {page}");
+            pages += 1;
+            items.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next"].as_str() {
+                Some(next) => uri = format!("{first}&after={next}"),
+                None => return (items, pages),
+            }
+        }
+    }
+
     pub async fn upload_raw(&self, bytes: &[u8], filename: &str) -> (StatusCode, Value) {
         let request = Request::post(format!("/v1/uploads?filename={filename}"))
             .header("content-type", "application/octet-stream")
