@@ -166,6 +166,10 @@ pub enum Command {
     Enqueue(EnqueueArgs),
     /// Dead-letter operations.
     Dead(DeadArgs),
+    /// A complete run's effective configuration of one conf type, as `splunk btool CONF list`.
+    Btool(BtoolArgs),
+    /// What changed in the effective configuration from one complete run to another.
+    Diff(DiffArgs),
 }
 
 /// Arguments of `confq api` and `confq dev`.
@@ -299,4 +303,33 @@ pub struct RequeueArgs {
     /// Requeue every dead letter.
     #[arg(long)]
     pub all: bool,
+}
+
+/// Arguments of `confq btool`.
+#[derive(Debug, Clone, Args)]
+pub struct BtoolArgs {
+    /// The run id (a complete run).
+    pub run_id: i64,
+    /// The conf type, e.g. `props` for props.conf.
+    pub conf: String,
+    /// Only this stanza (exact name).
+    pub stanza: Option<String>,
+    /// Start each line with the file it comes from, as `btool --debug` does.
+    #[arg(long)]
+    pub debug: bool,
+}
+
+/// Arguments of `confq diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The earlier run.
+    pub a: i64,
+    /// The later run.
+    pub b: i64,
+    /// Only this conf type (default: every one).
+    #[arg(long)]
+    pub conf: Option<String>,
+    /// Print the JSON document of `GET /v1/runs/{a}/diff/{b}` with every change.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,8 +1,10 @@
 //! One module per subcommand; `run` dispatches.
 
 mod api;
+mod btool;
 mod dead;
 mod dev;
+mod diff;
 mod enqueue;
 mod ingest;
 mod metrics;
@@ -32,5 +34,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Metrics(args) => metrics::run(&settings, &args).await,
         Command::Enqueue(args) => enqueue::run(&settings, &args).await,
         Command::Dead(args) => dead::run(&settings, &args).await,
+        Command::Btool(args) => btool::run(&settings, &args).await,
+        Command::Diff(args) => diff::run(&settings, &args).await,
     }
 }
