@@ -12,7 +12,7 @@ use crate::schemas::ErrorBody;
 use crate::state::AppState;
 use crate::views::documents::{DiffPage, EffectivePage};
 use crate::views::params::{DiffQuery, EffectiveQuery};
-use crate::views::{self, Cursor, paginate};
+use crate::views::{self, After, Cursor, paginate};
 
 /// The configuration Splunk would use in the global context, with each setting's provenance.
 #[utoipa::path(get, path = "/v1/runs/{run_id}/effective/{conf}", tag = "views",
@@ -35,9 +35,10 @@ pub async fn effective(
     let Path((run, conf)) = path.map_err(|_| bad_path())?;
     let q = query(q)?;
     let limit = params::limit(q.limit.as_deref())?;
-    let after = Cursor::decode(q.after.as_deref())?;
+    let after = After::parse(q.after.as_deref())?;
     let stanza = params::filter(q.stanza);
     let view = views::effective(state.store(), RunId(run), &conf, stanza.as_deref()).await?;
+    let after = after.cursor()?;
     let key = |s: &splunk::view::EffectiveStanza| Cursor(vec![s.stanza.clone()]);
     let (items, next) = paginate(view, key, after.as_ref(), limit);
     Ok(Json(EffectivePage {
@@ -67,9 +68,10 @@ pub async fn diff(
     let Path((a, b)) = path.map_err(|_| bad_path())?;
     let q = query(q)?;
     let limit = params::limit(q.limit.as_deref())?;
-    let after = Cursor::decode(q.after.as_deref())?;
+    let after = After::parse(q.after.as_deref())?;
     let conf = params::filter(q.conf);
     let changes = views::diff(state.store(), RunId(a), RunId(b), conf.as_deref()).await?;
+    let after = after.cursor()?;
     let key =
         |c: &splunk::view::Change| Cursor(vec![c.conf.clone(), c.stanza.clone(), c.key.clone()]);
     let (items, next) = paginate(changes, key, after.as_ref(), limit);

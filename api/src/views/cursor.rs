@@ -18,15 +18,46 @@ impl Cursor {
     /// # Errors
     /// 400 for a token this API did not hand out.
     pub fn decode(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
-        let Some(raw) = raw.filter(|r| !r.is_empty()) else {
-            return Ok(None);
-        };
-        hex::decode(raw)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok())
-            .map(|key| Some(Cursor(key)))
-            .ok_or_else(|| ApiError::BadRequest("invalid cursor `after`".to_owned()))
+        After::parse(raw)?.cursor()
     }
+}
+
+/// `after=` in two steps: its syntax (lowercase hex, the documented pattern) is checked before the
+/// run is looked up, so malformed input is a 400 whatever the run; its content after, so a
+/// well-formed token on an unknown run is the run's 404.
+#[derive(Clone, Debug, Default)]
+pub struct After(Option<Vec<u8>>);
+
+impl After {
+    /// Checks the syntax of `after=`.
+    ///
+    /// # Errors
+    /// 400 unless it is empty or lowercase hex.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+            return Ok(After(None));
+        };
+        let lower = raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        match hex::decode(raw) {
+            Ok(bytes) if lower => Ok(After(Some(bytes))),
+            _ => Err(invalid()),
+        }
+    }
+
+    /// The cursor it holds.
+    ///
+    /// # Errors
+    /// 400 when it is not a cursor this API handed out.
+    pub fn cursor(self) -> Result<Option<Cursor>, ApiError> {
+        self.0
+            .map(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).map(Cursor))
+            .transpose()
+            .map_err(|_| invalid())
+    }
+}
+
+fn invalid() -> ApiError {
+    ApiError::BadRequest("invalid cursor `after`".to_owned())
 }
 
 /// The page of `items` (sorted by `key`) after `after`, and the cursor of the next page.
@@ -62,7 +93,7 @@ mod tests {
             assert_eq!(Cursor::decode(Some(&c.encode())).ok(), Some(Some(c)));
         }
         assert_eq!(Cursor::decode(Some("")).ok(), Some(None));
-        for bad in ["12", "zz", "7b7d"] {
+        for bad in ["12", "zz", "7b7d", "5B5D"] {
             assert!(Cursor::decode(Some(bad)).is_err(), "{bad}");
         }
     }

@@ -12,7 +12,7 @@ use entity::Store;
 use entity::store::{RunId, StanzaRow};
 use splunk::view::{Change, EffectiveStanza, SourceStanza};
 
-pub use cursor::{Cursor, paginate};
+pub use cursor::{After, Cursor, paginate};
 
 use crate::error::ApiError;
 
