@@ -90,7 +90,7 @@ fn file(
             settings: (0..keys)
                 .map(|k| {
                     // One value in 50 depends on the variant: the diff has something to find.
-                    let changed = (i * keys + k) % 50 == 0;
+                    let changed = (i * keys + k).is_multiple_of(50);
                     let value = format!(
                         "{app}-{layer}-{i}-{k}-{}",
                         if changed { variant } else { 0 }
