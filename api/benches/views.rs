@@ -16,7 +16,7 @@ use axum::http::Request;
 use broker::{Broker, BrokerConfig};
 use entity::store::{NewRun, RunId, RunMetrics, RunSource};
 use entity::{Storage, Store};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use tower::ServiceExt;
 
 #[tokio::main]
@@ -49,6 +49,7 @@ async fn bench(label: &str, url: &str, dir: &tempfile::TempDir) {
         "{label}: each run {} files, {} stanzas, {} keys",
         shape.files, shape.stanzas, shape.keys
     );
+    plan(label, &store, before).await;
     let redis_url =
         std::env::var("CONFQ_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let broker = Broker::connect(BrokerConfig {
@@ -80,6 +81,43 @@ async fn bench(label: &str, url: &str, dir: &tempfile::TempDir) {
             ms(times[n / 2]),
             ms(times[(n * 99 / 100).min(n - 1)])
         );
+    }
+}
+
+/// Prints the plan of the query behind the views (`Store::view_stanzas`, written out by hand).
+async fn plan(label: &str, store: &Store, run: RunId) {
+    let db = store.connection();
+    let query = format!(
+        "SELECT * FROM stanzas WHERE run_id = {run} AND ((nul_escaped = false AND conf_type = 'props') \
+         OR (nul_escaped = true AND conf_type = 'props')) ORDER BY id"
+    );
+    let explain = match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.execute_unprepared("ANALYZE").await.unwrap();
+            format!("EXPLAIN QUERY PLAN {query}")
+        }
+        _ => {
+            db.execute_unprepared("ANALYZE stanzas").await.unwrap();
+            format!("EXPLAIN {query}")
+        }
+    };
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), explain))
+        .await
+        .unwrap();
+    for row in rows {
+        let line: String = row
+            .try_get_by_index(row_column(db.get_database_backend()))
+            .unwrap_or_default();
+        println!("{label:<8} plan: {line}");
+    }
+}
+
+/// The column of an EXPLAIN row that holds the text: `detail` (4th) on SQLite, the only one on PostgreSQL.
+fn row_column(backend: DbBackend) -> usize {
+    match backend {
+        DbBackend::Sqlite => 3,
+        _ => 0,
     }
 }
 
