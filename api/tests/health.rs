@@ -94,6 +94,8 @@ async fn openapi_document_lists_every_route() {
         ("/v1/runs", "get"),
         ("/v1/runs/{run_id}/files", "get"),
         ("/v1/runs/{run_id}/stanzas", "get"),
+        ("/v1/runs/{run_id}/effective/{conf}", "get"),
+        ("/v1/runs/{a}/diff/{b}", "get"),
         ("/v1/worker/runs/{run_id}/retry", "post"),
         ("/v1/worker/dead", "get"),
         ("/v1/worker/dead/{task_id}/requeue", "post"),
@@ -108,7 +110,7 @@ async fn openapi_document_lists_every_route() {
             "{method} {path} missing"
         );
     }
-    assert_eq!(paths.len(), 13);
+    assert_eq!(paths.len(), 15);
     for schema in [
         "StatusDocument",
         "MetricsDocument",
@@ -116,6 +118,8 @@ async fn openapi_document_lists_every_route() {
         "RunPage",
         "FilePage",
         "StanzaPage",
+        "EffectivePage",
+        "DiffPage",
         "DeadLetterPage",
         "ErrorBody",
         "Accepted",
