@@ -10,6 +10,7 @@ use api::ApiConfig;
 use axum::http::StatusCode;
 use common::{EXAMPLE_TGZ, TestApp};
 use serde_json::Value;
+use splunk::archive::Limits;
 use worker::{Runner, Shutdown, WorkerConfig};
 
 /// What the parser yields for examples/splunk-apps.tgz (one global pseudo-stanza included).
@@ -22,8 +23,7 @@ async fn start_worker(t: &TestApp) -> (Shutdown, tokio::task::JoinHandle<()>) {
         concurrency: 2,
         ..WorkerConfig::default()
     };
-    let registry =
-        worker::tasks::builtin(t.store.clone(), t.storage.clone(), config.archive_limits);
+    let registry = ingest::builtin(t.store.clone(), t.storage.clone(), Limits::default());
     let runner = Runner::new(
         &t.broker,
         registry,

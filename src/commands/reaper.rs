@@ -47,7 +47,7 @@ pub async fn spawn_reaper(
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, Failure> {
     let queues = vec![protocol::default_queue()];
-    Ok(tokio::spawn(worker::reaping::run(
+    Ok(tokio::spawn(ingest::reaping::run(
         broker.clone(),
         queues,
         store,

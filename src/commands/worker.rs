@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use broker::{Broker, WorkerId};
 use entity::storage::Storage;
 use entity::store::Store;
+use splunk::archive::Limits;
 use tokio_util::sync::CancellationToken;
 use worker::{Runner, RunnerStats, Shutdown, WorkerConfig};
 
@@ -97,7 +98,7 @@ async fn run_worker(
     shutdown: Shutdown,
     id: WorkerId,
 ) -> Result<RunnerStats, Failure> {
-    let registry = worker::tasks::builtin(store, storage, config.archive_limits);
+    let registry = ingest::builtin(store, storage, Limits::default());
     let runner = Runner::new(&broker, registry, config.clone(), id.clone())
         .await
         .map_err(|error| Failure::of(&error))?;

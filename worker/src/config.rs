@@ -1,10 +1,10 @@
 //! Worker settings: queues, concurrency, heartbeat, shutdown grace and the retry policy. Plain
-//! structs with defaults; the binary fills them from flags and `CONFQ_*` variables.
+//! structs with defaults; the binary fills them from flags and `CONFQ_*` variables. What a task
+//! needs of its own (ingestion's archive limits) it takes when it is constructed.
 
 use std::time::Duration;
 
 use broker::QueueName;
-use splunk::archive::Limits;
 
 use crate::retry::RetryPolicy;
 
@@ -24,8 +24,6 @@ pub struct WorkerConfig {
     pub shutdown_grace: Duration,
     /// Which failures retry, how often and when.
     pub retry: RetryPolicy,
-    /// Caps applied to every archive the ingest task reads.
-    pub archive_limits: Limits,
 }
 
 impl Default for WorkerConfig {
@@ -37,7 +35,6 @@ impl Default for WorkerConfig {
             heartbeat: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),
-            archive_limits: Limits::default(),
         }
     }
 }

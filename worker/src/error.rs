@@ -7,7 +7,4 @@ pub enum WorkerError {
     /// The broker failed in a way the worker cannot wait out.
     #[error("the queue broker failed")]
     Broker(#[source] broker::BrokerError),
-    /// The run store failed.
-    #[error("the run store failed")]
-    Store(#[source] entity::StoreError),
 }

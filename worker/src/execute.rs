@@ -2,17 +2,18 @@
 //! envelope (ack, retry later, dead-letter or give back) and tell the task's hooks.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use broker::{BrokerError, Consumer, Delivery};
 use protocol::error_type;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span, error, info, warn};
 
 use crate::failure::TaskFailure;
-use crate::heartbeat::{self, HeartbeatConfig, Progress};
+use crate::heartbeat::{Heartbeat, HeartbeatConfig, Lease};
+use crate::progress::Progress;
 use crate::retry::{Decision, RetryPolicy, marked_as_rerun, retries_before};
-use crate::task::{LeaseHandle, Registry, TaskContext};
+use crate::task::{Registry, TaskContext};
 
 /// How a delivery ended, as the runner counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,26 +68,17 @@ impl Execution {
             return Outcome::Failed;
         };
         let progress = Progress::new();
-        let lease_lost = CancellationToken::new();
+        let lease = Lease {
+            consumer: self.consumer.clone(),
+            delivery: self.delivery.clone(),
+            lost: CancellationToken::new(),
+        };
+        let lease_lost = lease.lost.clone();
         let ctx = TaskContext::new(envelope.clone(), progress.clone(), self.cancel.clone())
-            .with_lease(LeaseHandle {
-                consumer: self.consumer.clone(),
-                delivery: self.delivery.clone(),
-                lost: lease_lost.clone(),
-            });
+            .with_lease(lease.clone());
+        let heartbeat = Heartbeat::new(self.heartbeat, lease, progress, ctx.hooks.clone());
         let beat_done = CancellationToken::new();
-        let beat = tokio::spawn(
-            heartbeat::beat(
-                self.consumer.clone(),
-                self.delivery.clone(),
-                progress,
-                ctx.hooks.clone(),
-                self.heartbeat,
-                beat_done.clone(),
-                lease_lost.clone(),
-            )
-            .in_current_span(),
-        );
+        let beat = tokio::spawn(heartbeat.run(beat_done.clone()).in_current_span());
         let started = Instant::now();
         let run = task.run(ctx.clone(), envelope.args.clone());
         let mut ending = tokio::select! {

@@ -1,10 +1,10 @@
 //! Heartbeats: while a task makes progress, renew its Redis lease and let the task record
 //! `last_heartbeat`. A task that stops progressing stops renewing, so the reaper redelivers it; a
-//! lost lease cancels the task so it abandons its work without writing.
+//! lost lease cancels the task so it abandons its work without writing. [`Heartbeat`] has the
+//! shape of every loop here: `new`, `run` until told to stop, and a one-pass `tick` tests call.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use broker::{BrokerError, Consumer, Delivery};
 use tokio::task::JoinHandle;
@@ -12,59 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, warn};
 
 use crate::hooks::HookSlot;
-
-/// How often [`Progress::while_pending`] records progress.
-const KEEP_ALIVE_TICK: Duration = Duration::from_millis(100);
-
-/// A task's progress marker: the handler calls [`Progress::tick`] as it works.
-#[derive(Clone, Debug)]
-pub struct Progress {
-    started: Instant,
-    last_ms: Arc<AtomicU64>,
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Progress {
-    /// A marker that counts as fresh progress now.
-    pub fn new() -> Self {
-        Self {
-            started: Instant::now(),
-            last_ms: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    /// Records progress now.
-    pub fn tick(&self) {
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.fetch_max(now, Ordering::Relaxed);
-    }
-
-    /// Awaits `work`, counting it as progress for as long as it runs: for bounded steps that
-    /// cannot tick from inside (one big database transaction, parsing one large archive member),
-    /// whose own limits and timeouts end them. Without it a step longer than the stall threshold
-    /// lost its lease while working, and every redelivery lost it again.
-    pub async fn while_pending<F: std::future::Future>(&self, work: F) -> F::Output {
-        let mut work = std::pin::pin!(work);
-        loop {
-            self.tick();
-            tokio::select! {
-                output = &mut work => return output,
-                () = tokio::time::sleep(KEEP_ALIVE_TICK) => {}
-            }
-        }
-    }
-
-    /// How long since the last recorded progress.
-    pub fn idle(&self) -> Duration {
-        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-        self.started.elapsed().saturating_sub(last)
-    }
-}
+use crate::progress::Progress;
 
 /// Heartbeat settings.
 #[derive(Debug, Clone, Copy)]
@@ -87,126 +35,131 @@ impl HeartbeatConfig {
     }
 }
 
-/// Renews `delivery`'s lease every interval until `done` is cancelled. Cancels `abandon` when the
+/// The lease a heartbeat renews: one delivery on one consumer, and the token it cancels when the
 /// lease turns out to be lost.
-///
-/// The task's own heartbeat record (`last_heartbeat`) is written in the background, at most one
-/// write at a time: a database busy with the task's own big transaction (SQLite has one writer)
-/// must never hold up the lease renewal, or the lease expires while the task is working.
-pub async fn beat(
-    consumer: Arc<Consumer>,
-    delivery: Arc<Delivery>,
+#[derive(Clone)]
+pub struct Lease {
+    /// The consumer that holds the delivery.
+    pub consumer: Arc<Consumer>,
+    /// The delivery whose lease is renewed.
+    pub delivery: Arc<Delivery>,
+    /// Cancelled once the lease is lost: the task must stop without writing.
+    pub lost: CancellationToken,
+}
+
+/// What one heartbeat did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beat {
+    /// The lease was renewed (and the task's own record written, unless a write is in flight).
+    Renewed,
+    /// The task showed no progress for longer than the stall limit: not renewed.
+    Stalled,
+    /// Redis could not be asked; the next beat tries again.
+    Failed,
+    /// The lease moved on (the reaper took the task back): the task is told to stop.
+    LeaseLost,
+}
+
+/// Renews one delivery's lease while its task makes progress.
+pub struct Heartbeat {
+    lease: Lease,
     progress: Progress,
     hooks: HookSlot,
     config: HeartbeatConfig,
-    done: CancellationToken,
-    abandon: CancellationToken,
-) {
-    let mut recording: Option<JoinHandle<()>> = None;
-    renew_until_done(
-        &consumer,
-        &delivery,
-        &progress,
-        &hooks,
-        config,
-        &done,
-        &abandon,
-        &mut recording,
-    )
-    .await;
-    if let Some(record) = recording {
-        record.abort();
-    }
+    /// The task's own heartbeat record being written, if any: at most one at a time.
+    recording: Mutex<Option<JoinHandle<()>>>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn renew_until_done(
-    consumer: &Consumer,
-    delivery: &Delivery,
-    progress: &Progress,
-    hooks: &HookSlot,
-    config: HeartbeatConfig,
-    done: &CancellationToken,
-    abandon: &CancellationToken,
-    recording: &mut Option<JoinHandle<()>>,
-) {
-    loop {
-        tokio::select! {
-            () = done.cancelled() => return,
-            () = tokio::time::sleep(config.interval) => {}
+impl Heartbeat {
+    /// A heartbeat for `lease`, renewing while `progress` moves and reporting through `hooks`.
+    pub fn new(config: HeartbeatConfig, lease: Lease, progress: Progress, hooks: HookSlot) -> Self {
+        Self {
+            lease,
+            progress,
+            hooks,
+            config,
+            recording: Mutex::new(None),
         }
-        if progress.idle() > config.stall_after {
+    }
+
+    /// Beats every interval until `done` is cancelled or the lease is lost.
+    pub async fn run(self, done: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = done.cancelled() => break,
+                () = tokio::time::sleep(self.config.interval) => {}
+            }
+            if self.tick().await == Beat::LeaseLost {
+                break;
+            }
+        }
+        if let Some(record) = self.recording_slot().take() {
+            record.abort();
+        }
+    }
+
+    /// One beat: renews the lease unless the task stalled, and starts writing the task's own
+    /// heartbeat record in the background. That write never holds up a renewal: a database busy
+    /// with the task's own big transaction (SQLite has one writer) must not let the lease expire
+    /// while the task is working.
+    pub async fn tick(&self) -> Beat {
+        let idle = self.progress.idle();
+        if idle > self.config.stall_after {
             warn!(
-                idle_secs = progress.idle().as_secs(),
+                idle_secs = idle.as_secs(),
                 "task made no progress: not renewing its lease"
             );
-            continue;
+            return Beat::Stalled;
         }
-        match consumer.extend_lease(delivery).await {
+        match self.lease.consumer.extend_lease(&self.lease.delivery).await {
             Ok(()) => debug!("lease renewed"),
             Err(BrokerError::LeaseLost { .. }) => {
                 warn!("lease lost (the reaper took the task back): abandoning it without writing");
-                abandon.cancel();
-                return;
+                self.lease.lost.cancel();
+                return Beat::LeaseLost;
             }
             Err(error) => {
                 warn!(error = %broker::report::Chain(&error), "could not renew the lease; will retry");
-                continue;
+                return Beat::Failed;
             }
         }
+        self.record();
+        Beat::Renewed
+    }
+
+    /// Starts writing the task's heartbeat record unless the previous write is still going.
+    fn record(&self) {
+        let Some(hooks) = self.hooks.get() else {
+            return;
+        };
+        let mut recording = self.recording_slot();
         if recording
             .as_ref()
             .is_some_and(|record| !record.is_finished())
         {
             debug!("the previous heartbeat record is still being written");
-            continue;
+            return;
         }
-        if let Some(hooks) = hooks.get() {
-            *recording = Some(tokio::spawn(
-                async move {
-                    if let Err(failure) = hooks.heartbeat().await {
-                        warn!(error = %failure.message, "could not record the heartbeat");
-                    }
+        *recording = Some(tokio::spawn(
+            async move {
+                if let Err(failure) = hooks.heartbeat().await {
+                    warn!(error = %failure.message, "could not record the heartbeat");
                 }
-                .in_current_span(),
-            ));
-        }
+            }
+            .in_current_span(),
+        ));
+    }
+
+    fn recording_slot(&self) -> std::sync::MutexGuard<'_, Option<JoinHandle<()>>> {
+        self.recording
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn progress_resets_idle_time() {
-        let progress = Progress::new();
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(progress.idle() >= Duration::from_millis(300));
-        progress.tick();
-        assert!(progress.idle() < Duration::from_millis(300));
-    }
-
-    #[tokio::test]
-    async fn work_in_flight_counts_as_progress_until_it_ends() {
-        let progress = Progress::new();
-        let watcher = progress.clone();
-        let idle_during = progress
-            .while_pending(async move {
-                tokio::time::sleep(Duration::from_millis(400)).await;
-                watcher.idle()
-            })
-            .await;
-        assert!(
-            idle_during < Duration::from_millis(300),
-            "idle {idle_during:?} while working"
-        );
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        assert!(
-            progress.idle() >= Duration::from_millis(150),
-            "no ticks once the work is done"
-        );
-    }
 
     #[test]
     fn stall_threshold_leaves_one_interval_of_lease() {

@@ -2,11 +2,11 @@
 //! its heartbeat, then ack, retry later or dead-letter by the retry policy; stop in two stages.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use broker::{Broker, Consumer, Delivery, Outage, WorkerId};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
@@ -177,7 +177,7 @@ impl Runner {
         while !tasks.is_empty() {
             tokio::select! {
                 done = tasks.join_next() => if let Some(done) = done { record(stats, done) },
-                () = tokio::time::sleep_until(deadline.into()) => break,
+                () = tokio::time::sleep_until(deadline) => break,
                 () = shutdown.immediate.cancelled() => break,
             }
         }

@@ -4,15 +4,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use broker::{BrokerError, Consumer, Delivery, Envelope};
+use broker::{BrokerError, Envelope};
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::failure::{FailureClass, TaskFailure};
-use crate::heartbeat::Progress;
+use crate::heartbeat::Lease;
 use crate::hooks::{HookSlot, RunHooks};
+use crate::progress::Progress;
 
 /// What a task handler returns.
 pub type TaskResult = Result<(), TaskFailure>;
@@ -67,16 +68,9 @@ pub struct TaskContext {
     /// Cancelled when the lease is lost or the worker stops at once: stop without writing.
     pub cancel: CancellationToken,
     pub(crate) hooks: HookSlot,
-    lease: Option<LeaseHandle>,
-}
-
-/// The delivery's lease, so a handler can confirm it still holds the task before a step that
-/// must not run twice.
-#[derive(Clone)]
-pub(crate) struct LeaseHandle {
-    pub consumer: Arc<Consumer>,
-    pub delivery: Arc<Delivery>,
-    pub lost: CancellationToken,
+    /// The delivery's lease, so a handler can confirm it still holds the task before a step that
+    /// must not run twice.
+    lease: Option<Lease>,
 }
 
 impl TaskContext {
@@ -91,7 +85,7 @@ impl TaskContext {
         }
     }
 
-    pub(crate) fn with_lease(mut self, lease: LeaseHandle) -> Self {
+    pub(crate) fn with_lease(mut self, lease: Lease) -> Self {
         self.lease = Some(lease);
         self
     }

@@ -1,29 +1,17 @@
-//! The built-in tasks: `ingest.parse_upload` and the diagnostic `confq.*` tasks.
+//! The runtime's built-in tasks: the diagnostic `confq.*` tasks, which need nothing but the
+//! runtime. Product tasks (ingestion: the `ingest` crate) register next to them.
 
 pub mod diagnostic;
-pub mod parse_upload;
-
-use std::sync::Arc;
-
-use entity::storage::Storage;
-use entity::store::Store;
-use splunk::archive::Limits;
 
 use crate::task::Registry;
 
-/// A registry holding every built-in task; ingestion reads and writes through `store` and `storage`.
-pub fn builtin(store: Store, storage: Storage, limits: Limits) -> Registry {
+/// A registry holding the runtime's built-in tasks (`confq.noop`, `confq.sleep`, `confq.fail`);
+/// register your own tasks next to them.
+pub fn builtin() -> Registry {
     let mut registry = Registry::new();
     registry
         .register(diagnostic::Noop)
         .register(diagnostic::Sleep)
-        .register(diagnostic::Fail)
-        .register(parse_upload::ParseUploadTask::new(Arc::new(
-            parse_upload::Ingestor {
-                store,
-                storage,
-                limits,
-            },
-        )));
+        .register(diagnostic::Fail);
     registry
 }

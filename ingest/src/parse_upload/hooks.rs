@@ -8,8 +8,8 @@ use futures::future::BoxFuture;
 use protocol::error_type;
 
 use super::tally::Tally;
-use crate::failure::TaskFailure;
-use crate::hooks::RunHooks;
+use worker::failure::TaskFailure;
+use worker::hooks::RunHooks;
 
 /// Hooks bound to one run and one attempt.
 pub struct IngestHooks {
@@ -95,7 +95,7 @@ impl RunHooks for IngestHooks {
             // Tests make recording the verdict fail once here; compiled out of release builds.
             fail::fail_point!("ingest.record_failure", |_| {
                 Err(TaskFailure::message(
-                    crate::failure::FailureClass::Transient,
+                    worker::failure::FailureClass::Transient,
                     "database unavailable (injected fault)",
                 ))
             });
@@ -112,7 +112,7 @@ impl RunHooks for IngestHooks {
 #[cfg(test)]
 mod tests {
     use super::{final_message, retry_message};
-    use crate::failure::{FailureClass, TaskFailure};
+    use worker::failure::{FailureClass, TaskFailure};
 
     #[test]
     fn final_messages_follow_the_contract() {

@@ -13,8 +13,8 @@ use broker::{BrokerConfig, BrokerError, Envelope};
 use common::{EXAMPLE_TGZ, Harness};
 use entity::store::{RunStatus, Store};
 use entity::{StorageError, StoreError};
+use ingest::parse_upload::IngestError;
 use splunk::archive::ArchiveError;
-use worker::tasks::parse_upload::IngestError;
 use worker::{TaskFailure, WorkerError};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -120,13 +120,13 @@ async fn representatives() -> Vec<Box<dyn StdError + Send + Sync>> {
     })
     .await
     .expect_err("nothing listens on port 1");
-    let client = redis::Client::open(common::redis_url()).unwrap();
+    let client = redis::Client::open(common::runtime::redis_url()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let refused: redis::RedisError = redis::cmd("NO-SUCH-COMMAND")
         .query_async::<()>(&mut connection)
         .await
         .expect_err("unknown command");
-    let not_json = Envelope::parse("nope").expect_err("not JSON");
+    let not_json = || Envelope::parse("nope").expect_err("not JSON");
     let database = || StoreError::Db {
         action: "read a run",
         source: sea_orm::DbErr::Custom("the database went away".into()),
@@ -151,7 +151,7 @@ async fn representatives() -> Vec<Box<dyn StdError + Send + Sync>> {
     vec![
         Box::new(unreachable),
         Box::new(BrokerError::from(refused)),
-        Box::new(not_json),
+        Box::new(not_json()),
         Box::new(database()),
         Box::new(StoreError::MigrationLock {
             path: "/tmp/confq.db.migrate.lock".into(),
@@ -160,7 +160,7 @@ async fn representatives() -> Vec<Box<dyn StdError + Send + Sync>> {
         Box::new(storage_read),
         Box::new(corrupt()),
         Box::new(ArchiveError::Io(std::io::Error::other("connection reset"))),
-        Box::new(WorkerError::Store(database())),
+        Box::new(WorkerError::Broker(BrokerError::Envelope(not_json()))),
         Box::new(IngestError::from(database())),
         Box::new(IngestError::from(corrupt())),
         Box::new(IngestError::Parser(join)),

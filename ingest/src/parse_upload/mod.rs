@@ -21,10 +21,10 @@ use tracing::{Span, info};
 pub use classify::classify;
 pub use error::IngestError;
 
-use crate::failure::TaskFailure;
-use crate::retry::retries_before;
-use crate::task::{TaskContext, TaskResult, TypedTask};
 use tally::Tally;
+use worker::failure::TaskFailure;
+use worker::retry::retries_before;
+use worker::task::{TaskContext, TaskResult, TypedTask};
 
 /// What ingestion reads from and writes to.
 pub struct Ingestor {

@@ -4,7 +4,7 @@
 use entity::StoreError;
 
 use super::IngestError;
-use crate::failure::FailureClass;
+use worker::failure::FailureClass;
 
 /// The failure class of an ingestion error.
 pub fn classify(error: &IngestError) -> FailureClass {

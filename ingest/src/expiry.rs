@@ -8,7 +8,7 @@ use entity::store::{RunId, Store};
 use protocol::{PARSE_UPLOAD, ParseUpload};
 use tracing::{info, warn};
 
-use crate::retry::retries_before;
+use worker::retry::retries_before;
 
 /// Records every expired ingestion on its run row. Returns the expiries it could not record
 /// because the database failed transiently, for the caller to try again on its next tick (the

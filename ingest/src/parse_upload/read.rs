@@ -10,7 +10,7 @@ use tokio::io::AsyncRead;
 use tracing::info;
 
 use super::IngestError;
-use crate::heartbeat::Progress;
+use worker::Progress;
 
 /// Reads every `.conf`/`.meta` file of the archive in `source` and parses it. Duplicate members:
 /// the last one wins, with a warning on the file kept.

@@ -9,6 +9,7 @@ use entity::storage::Storage;
 use entity::store::{Run, RunId, RunSource, Store};
 use entity::submit::{Intake, Submission};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use splunk::archive::Limits;
 use worker::{Runner, RunnerStats, Shutdown, WorkerConfig};
 
 use crate::Failure;
@@ -112,11 +113,7 @@ impl Bed {
             queues: vec![self.queue.clone()],
             ..WorkerConfig::default()
         };
-        let registry = worker::tasks::builtin(
-            self.store.clone(),
-            self.storage.clone(),
-            config.archive_limits,
-        );
+        let registry = ingest::builtin(self.store.clone(), self.storage.clone(), Limits::default());
         let started = Instant::now();
         let runner = Runner::new(
             &self.broker,

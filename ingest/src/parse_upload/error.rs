@@ -32,7 +32,7 @@ pub enum IngestError {
     Archive(#[from] ArchiveError),
     /// The delivery could not confirm its lease (lost to another delivery, or Redis away).
     #[error("{}", .0.message)]
-    Lease(crate::failure::TaskFailure),
+    Lease(worker::failure::TaskFailure),
     /// The parsing thread died.
     #[error("the parser thread failed")]
     Parser(#[source] tokio::task::JoinError),

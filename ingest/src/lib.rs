@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+
+pub mod expiry;
+pub mod parse_upload;
+pub mod reaping;
+
+use std::sync::Arc;
+
+use entity::storage::Storage;
+use entity::store::Store;
+use splunk::archive::Limits;
+use worker::Registry;
+
+/// The runtime's built-in tasks ([`worker::tasks::builtin`]) and `ingest.parse_upload`, which
+/// reads archives from `storage` under `limits` and writes runs through `store`.
+pub fn builtin(store: Store, storage: Storage, limits: Limits) -> Registry {
+    let mut registry = worker::tasks::builtin();
+    registry.register(parse_upload::ParseUploadTask::new(Arc::new(
+        parse_upload::Ingestor {
+            store,
+            storage,
+            limits,
+        },
+    )));
+    registry
+}
