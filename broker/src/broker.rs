@@ -163,6 +163,17 @@ impl Broker {
         Ok(())
     }
 
+    /// With `wait_replicas` > 0: `WAIT` until that many replicas have the writes this handle made
+    /// to the master of `key` (every clone shares one connection, so one `WAIT` covers them).
+    ///
+    /// # Errors
+    /// `NotReplicated` when too few replicas acknowledged in time; `Redis` when `WAIT` fails.
+    pub(crate) async fn replicated(&self, key: &str) -> Result<()> {
+        self.connection()
+            .replicated(key, self.config.wait_replicas)
+            .await
+    }
+
     pub(crate) fn queue_keys(&self, queue: &QueueName) -> QueueKeys {
         QueueKeys::new(&self.config.key_prefix, queue)
     }

@@ -173,23 +173,29 @@ impl Consumer {
                     warn!(queue = %q, %reason, "dead-lettering malformed element");
                     let record =
                         DeadRecord::new(&String::from_utf8_lossy(&raw), None, &reason).to_json();
-                    let cap = dead::cap(&self.broker);
-                    let moved = scripts::dead_letter(
-                        &mut self.broker.connection(),
-                        k,
-                        &raw,
-                        &token,
-                        &record,
-                        cap,
-                        MALFORMED,
-                    )
-                    .await;
-                    if let Err(error) = moved {
+                    if let Err(error) = self.dead_letter_malformed(k, &raw, &token, &record).await {
                         warn!(queue = %q, error = %crate::report::Chain(&error), "could not dead-letter a malformed element; the reaper will");
                     }
                 }
             }
         }
+    }
+
+    /// Moves a claimed element that is not an envelope to the dead letters (then `WAIT`s, with
+    /// `wait_replicas`).
+    async fn dead_letter_malformed(
+        &self,
+        k: &QueueKeys,
+        raw: &[u8],
+        token: &str,
+        record: &str,
+    ) -> Result<()> {
+        let cap = dead::cap(&self.broker);
+        let mut con = self.broker.connection();
+        if scripts::dead_letter(&mut con, k, raw, token, record, cap, MALFORMED).await? {
+            self.broker.replicated(&k.dead).await?;
+        }
+        Ok(())
     }
 
     /// The keys of the queue `d` came from.
