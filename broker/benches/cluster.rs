@@ -1,9 +1,10 @@
 //! Cluster benchmark (plain main, not a test): the no-op workload of `broker.rs` on a local Redis
-//! Cluster (3 masters + 3 replicas, `testenv::cluster`) and on one standalone `redis-server`, each
-//! with one queue and with three queues (`ingest`, `reports`, `exports`: three masters). Prints
-//! tasks/s and Redis CPU per task (`INFO cpu`, summed over the masters; the replicas' share is
-//! printed apart). `BENCH_N` tasks per run (split over the queues), `BENCH_C` in flight per queue,
-//! `BENCH_RUNS` runs of each; `CONFQ_BENCH_QUICK=1` (CI): N = 1,000, one run.
+//! Cluster (3 masters + 3 replicas, `testenv::cluster`), on one standalone `redis-server`, and on
+//! a standalone one with a replica, each with one queue and with three queues (`ingest`,
+//! `reports`, `exports`: three masters). Prints tasks/s and Redis CPU per task (`INFO cpu`, summed
+//! over the masters; also net of the masters' idle CPU, and the replicas' share apart). `BENCH_N`
+//! tasks per run (split over the queues), `BENCH_C` in flight per queue, `BENCH_RUNS` runs of
+//! each; `CONFQ_BENCH_QUICK=1` (CI): N = 1,000, one run.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -21,7 +22,15 @@ use noop::{Failure, drain, enqueue, redis_cpu};
 struct Figures {
     tasks_per_sec: f64,
     master_cpu_us: f64,
+    /// `master_cpu_us` less what the masters use when idle over as long a time (cluster bus,
+    /// cron), measured just before the run.
+    master_net_us: f64,
     replica_cpu_us: f64,
+}
+
+/// How long the idle CPU of the nodes is measured before each run (ms).
+fn idle() -> Duration {
+    Duration::from_millis(testenv::bench::size("BENCH_IDLE_MS", 2_000, 200))
 }
 
 #[tokio::main]
@@ -35,7 +44,11 @@ async fn main() -> Result<(), Failure> {
         .map(QueueName::parse)
         .collect::<Result<Vec<_>, _>>()?;
     let cluster = tokio::task::block_in_place(Cluster::start);
-    let standalone = Standalone::start()?;
+    let standalone = Standalone::start(&[])?;
+    // A standalone master with a replica: what a cluster's master also pays (replication).
+    let primary = Standalone::start(&[])?;
+    let replica = Standalone::start(&["--replicaof", "127.0.0.1", &primary.port.to_string()])?;
+    primary.wait_for_replica()?;
     let masters = masters_of(&cluster, &three);
     if dedup(&masters).len() != three.len() {
         return Err(format!("the three queues do not land on three masters: {masters:?}").into());
@@ -60,6 +73,12 @@ async fn main() -> Result<(), Failure> {
                 vec![],
             ),
             (
+                "standalone+replica",
+                primary.url(),
+                vec![primary.url()],
+                vec![replica.url()],
+            ),
+            (
                 "cluster",
                 cluster.url(),
                 master_urls.clone(),
@@ -70,7 +89,7 @@ async fn main() -> Result<(), Failure> {
             for _ in 0..runs {
                 all.push(run(&url, queues, n, c, &nodes, &others).await?);
             }
-            report(topology, label, n, c, &mut all);
+            report(topology, label, n, c, &all);
         }
     }
     Ok(())
@@ -97,7 +116,10 @@ async fn run(
     for q in queues {
         enqueue(&broker, q, per_queue).await?;
     }
+    let idle_before = cpu(masters).await?;
+    tokio::time::sleep(idle()).await;
     let (masters_before, replicas_before) = (cpu(masters).await?, cpu(replicas).await?);
+    let idle_per_sec = (masters_before - idle_before) / idle().as_secs_f64();
     let started = Instant::now();
     let drains: Vec<_> = queues
         .iter()
@@ -108,9 +130,11 @@ async fn run(
     }
     let secs = started.elapsed().as_secs_f64();
     let done = (per_queue * queues.len()) as f64;
+    let used = cpu(masters).await? - masters_before;
     Ok(Figures {
         tasks_per_sec: done / secs,
-        master_cpu_us: (cpu(masters).await? - masters_before) * 1e6 / done,
+        master_cpu_us: used * 1e6 / done,
+        master_net_us: (used - idle_per_sec * secs) * 1e6 / done,
         replica_cpu_us: (cpu(replicas).await? - replicas_before) * 1e6 / done,
     })
 }
@@ -127,26 +151,29 @@ async fn cpu(urls: &[String]) -> Result<f64, Failure> {
     Ok(total)
 }
 
-/// Prints the median run and every run of one topology and queue count.
-fn report(topology: &str, label: &str, n: usize, c: usize, all: &mut [Figures]) {
-    all.sort_by(|a, b| a.tasks_per_sec.total_cmp(&b.tasks_per_sec));
-    let median = &all[all.len() / 2];
-    let rates: Vec<String> = all
-        .iter()
-        .map(|f| format!("{:.0}", f.tasks_per_sec))
-        .collect();
-    let cpus: Vec<String> = all
-        .iter()
-        .map(|f| format!("{:.1}", f.master_cpu_us))
-        .collect();
+/// Prints the median of each figure (each taken on its own) and every run's tasks/s and CPU.
+fn report(topology: &str, label: &str, n: usize, c: usize, all: &[Figures]) {
+    let median = |pick: fn(&Figures) -> f64| {
+        let mut values: Vec<f64> = all.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let runs = |pick: fn(&Figures) -> f64, digits: usize| {
+        let shown: Vec<String> = all
+            .iter()
+            .map(|f| format!("{:.digits$}", pick(f)))
+            .collect();
+        shown.join(" · ")
+    };
     println!(
         "{topology} {label}: N={n} C={c}/queue median {:.0} tasks/s, Redis CPU {:.1} us/task on \
-         the masters (+{:.1} on replicas); runs: {} tasks/s, {} us/task",
-        median.tasks_per_sec,
-        median.master_cpu_us,
-        median.replica_cpu_us,
-        rates.join(" · "),
-        cpus.join(" · "),
+         the masters ({:.1} net of idle; +{:.1} on replicas); runs: {} tasks/s, {} us/task",
+        median(|f| f.tasks_per_sec),
+        median(|f| f.master_cpu_us),
+        median(|f| f.master_net_us),
+        median(|f| f.replica_cpu_us),
+        runs(|f| f.tasks_per_sec, 0),
+        runs(|f| f.master_cpu_us, 1),
     );
 }
 
@@ -175,12 +202,13 @@ struct Standalone {
 }
 
 impl Standalone {
-    fn start() -> Result<Self, Failure> {
+    fn start(extra: &[&str]) -> Result<Self, Failure> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let server = testenv::need(testenv::deps::redis_server());
         let child = Command::new(server)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
@@ -195,6 +223,21 @@ impl Standalone {
 
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until a replica is online (`INFO replication` of this master).
+    fn wait_for_replica(&self) -> Result<(), Failure> {
+        let cli = testenv::need(testenv::deps::redis_cli());
+        for _ in 0..200 {
+            let info = Command::new(&cli)
+                .args(["-p", &self.port.to_string(), "INFO", "replication"])
+                .output()?;
+            if String::from_utf8_lossy(&info.stdout).contains("state=online") {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("no replica came online for the master on {}", self.port).into())
     }
 }
 
