@@ -5,6 +5,7 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod archive;
+pub mod compose;
 pub mod db;
 pub mod process;
 
