@@ -199,22 +199,31 @@ fn dedup(ports: &[u16]) -> Vec<u16> {
 struct Standalone {
     port: u16,
     child: Child,
+    /// Its working directory (a replica writes the RDB of its first sync there).
+    _dir: tempfile::TempDir,
 }
 
 impl Standalone {
     fn start(extra: &[&str]) -> Result<Self, Failure> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let dir = tempfile::tempdir()?;
         let server = testenv::need(testenv::deps::redis_server());
         let child = Command::new(server)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .args(extra)
+            .arg("--dir")
+            .arg(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(Self { port, child });
+                return Ok(Self {
+                    port,
+                    child,
+                    _dir: dir,
+                });
             }
             std::thread::sleep(Duration::from_millis(50));
         }
