@@ -6,7 +6,8 @@
 #                                     # the outage ones are #[ignore]d there: they need tools)
 #   scripts/chaos.sh --full           # full size (minutes each); results for docs/reliability.md
 #   scripts/chaos.sh --full zombies   # one scenario: worker_crashes, poison, zombies, rollout,
-#                                     # redis_restart, hostile_archives, database_outage, storage_outage
+#                                     # redis_restart, hostile_archives, database_outage, storage_outage,
+#                                     # cluster_worker_crashes, cluster_failover (local Redis Cluster)
 #   scripts/chaos.sh --full --release # against a release build of confq
 #
 # Needs Redis on 127.0.0.1:6379 (or CONFQ_TEST_REDIS_URL), redis-server and redis-cli on PATH.
@@ -23,7 +24,7 @@ for arg in "$@"; do
     --small) size=small ;;
     --full) size=full ;;
     --release) profile=(--release) ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     -*) echo "chaos.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
     *) filter="$arg" ;;
   esac

@@ -94,8 +94,8 @@ pub struct Settings {
     /// Dead letters kept per queue; the oldest are dropped first.
     #[arg(long, global = true, env = "CONFQ_DEAD_MAX", default_value_t = broker::DEFAULT_DEAD_MAX)]
     pub dead_max: usize,
-    /// Replicas that must acknowledge an enqueue and a move to delayed or dead before it counts
-    /// as done (`WAIT N`); 0 waits for none.
+    /// Replicas that must acknowledge an enqueue and any move of a task (retry, dead letter, the
+    /// reaper's moves, a requeue) before it counts as done (`WAIT N`); 0 waits for none.
     #[arg(
         long,
         global = true,

@@ -64,6 +64,63 @@ fn enqueue_metrics_and_a_worker_run_a_noop_task_on_a_redis_cluster() {
 }
 
 #[test]
+fn metrics_show_each_queue_of_a_cluster_with_queues_on_three_masters() {
+    let cluster = Cluster::start();
+    let mut env = Env::new("cluster-queues");
+    env.redis_url = cluster.url();
+    env.migrate();
+    let queues = ["ingest", "reports", "exports"];
+    let masters: std::collections::BTreeSet<u16> = queues
+        .iter()
+        .map(|q| {
+            let key =
+                broker::keys::QueueKeys::new(&env.prefix, &broker::QueueName::parse(q).unwrap());
+            cluster.master_of(&key.pending).expect("a master")
+        })
+        .collect();
+    assert_eq!(masters.len(), 3, "three queues, three masters: {masters:?}");
+    for (i, queue) in queues.iter().enumerate() {
+        for _ in 0..=i {
+            let output = env
+                .command()
+                .args(["enqueue", "confq.noop", "{}", "--queue", queue])
+                .output()
+                .expect("confq enqueue");
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    let document = env.json(&["metrics", "--json"]);
+    for (i, queue) in queues.iter().enumerate() {
+        assert_eq!(
+            document["queues"][queue]["pending"],
+            i + 1,
+            "{queue}: {document}"
+        );
+    }
+    let table = env
+        .command()
+        .arg("metrics")
+        .output()
+        .expect("confq metrics");
+    let text = String::from_utf8_lossy(&table.stdout);
+    for (i, queue) in queues.iter().enumerate() {
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(*queue))
+            .unwrap_or_else(|| panic!("no row for {queue}: {text}"));
+        assert_eq!(
+            row.split_whitespace().nth(1),
+            Some((i + 1).to_string().as_str()),
+            "{row}"
+        );
+    }
+}
+
+#[test]
 fn a_node_list_nobody_answers_fails_in_one_line_without_a_private_redis() {
     let mut env = Env::new("cluster-down");
     env.redis_url = "redis://u:hunter2@127.0.0.1:1,redis://u:hunter2@127.0.0.1:2".into();

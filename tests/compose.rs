@@ -14,55 +14,16 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_yaml_ng::Value;
+use support::compose::{self, services};
 use support::{Env, Proc, free_port, redis_server, wait_for};
 
 const COMPOSE: &str = include_str!("../compose.yaml");
 const DOCKERFILE: &str = include_str!("../Dockerfile");
-const CONTRACT_DOC: &str = include_str!("../docs/contract.md");
-const CONTRACT_VARIABLES: [&str; 14] = [
-    "CONFQ_REDIS_URL",
-    "CONFQ_DATABASE_URL",
-    "CONFQ_STORAGE_URL",
-    "CONFQ_DATA_DIR",
-    "CONFQ_BIND",
-    "CONFQ_KEY_PREFIX",
-    "CONFQ_MAX_RETRIES",
-    "CONFQ_RETRY_BACKOFF",
-    "CONFQ_LEASE_SECS",
-    "CONFQ_HEARTBEAT_SECS",
-    "CONFQ_REAPER_INTERVAL_SECS",
-    "CONFQ_API_TOKEN",
-    "CONFQ_MAX_UPLOAD_BYTES",
-    "CONFQ_LOG_FORMAT",
-];
-/// Variables confq adds to the contract's; each must have a row in docs/contract.md.
-const EXTENDED_VARIABLES: [&str; 2] = ["CONFQ_STUCK_SECS", "CONFQ_WORKER_METRICS_BIND"];
-
 fn compose() -> Value {
-    let mut value: Value = serde_yaml_ng::from_str(COMPOSE).expect("compose.yaml is valid YAML");
-    value.apply_merge().expect("merge keys resolve");
-    value
+    compose::parse(COMPOSE)
 }
 
-fn services(compose: &Value) -> &serde_yaml_ng::Mapping {
-    compose["services"].as_mapping().expect("a services map")
-}
-
-/// One-shot services (`restart: "no"`, like `migrate`) are waited for with
-/// `service_completed_successfully`; every other service must say whether it is healthy.
-#[test]
-fn every_long_running_service_has_a_healthcheck() {
-    let compose = compose();
-    for (name, service) in services(&compose) {
-        if service.get("restart").and_then(Value::as_str) == Some("no") {
-            continue;
-        }
-        assert!(
-            service.get("healthcheck").is_some(),
-            "service {name:?} has no healthcheck"
-        );
-    }
-}
+every_compose_file_test!(compose);
 
 #[test]
 fn the_stack_has_every_component() {
@@ -74,27 +35,6 @@ fn the_stack_has_every_component() {
     for expected in ["redis", "postgres", "api", "worker", "reaper"] {
         assert!(names.contains(expected), "missing service {expected}");
     }
-}
-
-#[test]
-fn workers_can_scale() {
-    let compose = compose();
-    let worker = &services(&compose)["worker"];
-    assert!(
-        worker.get("container_name").is_none(),
-        "a fixed container name prevents --scale"
-    );
-    assert!(
-        worker.get("ports").is_none(),
-        "published ports prevent --scale"
-    );
-    let command: Vec<&str> = worker["command"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert_eq!(command.first(), Some(&"worker"));
 }
 
 #[test]
@@ -122,35 +62,6 @@ fn redis_persists_with_aof_and_never_evicts() {
             .unwrap()
             .starts_with("postgres:16")
     );
-}
-
-#[test]
-fn every_confq_variable_is_in_the_contract() {
-    let compose = compose();
-    let mut seen = BTreeSet::new();
-    for (_, service) in services(&compose) {
-        if let Some(environment) = service.get("environment").and_then(Value::as_mapping) {
-            for key in environment
-                .keys()
-                .filter_map(Value::as_str)
-                .filter(|key| key.starts_with("CONFQ_"))
-            {
-                assert!(
-                    CONTRACT_VARIABLES.contains(&key)
-                        || (EXTENDED_VARIABLES.contains(&key)
-                            && CONTRACT_DOC.contains(&format!("| `{key}` |"))),
-                    "{key} is neither a contract variable nor documented in docs/contract.md"
-                );
-                seen.insert(key);
-            }
-        }
-    }
-    for required in ["CONFQ_REDIS_URL", "CONFQ_DATABASE_URL", "CONFQ_STORAGE_URL"] {
-        assert!(
-            seen.contains(required),
-            "{required} is not set for the services"
-        );
-    }
 }
 
 #[test]
@@ -204,35 +115,6 @@ fn every_volume_mount_point_exists_in_the_image_owned_by_its_user() {
             );
         }
     }
-}
-
-/// The API is published on every interface: compose refuses to start without a token.
-#[test]
-fn the_api_requires_a_token() {
-    let compose = compose();
-    let token = services(&compose)["api"]["environment"]["CONFQ_API_TOKEN"]
-        .as_str()
-        .unwrap();
-    assert_eq!(token, "${CONFQ_API_TOKEN:?set CONFQ_API_TOKEN}");
-}
-
-/// The worker's /metrics and /healthz listen on a container port that is exposed to the compose
-/// network (Prometheus scrapes it there) but not published (which would prevent --scale).
-#[test]
-fn the_worker_metrics_port_is_exposed_not_published() {
-    let compose = compose();
-    let worker = &services(&compose)["worker"];
-    let bind = worker["environment"]["CONFQ_WORKER_METRICS_BIND"]
-        .as_str()
-        .expect("the worker serves its metrics");
-    let port = bind.rsplit(':').next().unwrap();
-    let exposed: Vec<&str> = worker["expose"]
-        .as_sequence()
-        .expect("an expose list")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert_eq!(exposed, [port]);
 }
 
 /// A service's health check: the exec-form command and Docker's `timeout` for it.

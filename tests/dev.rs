@@ -8,20 +8,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::curl;
+
+mod support;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/splunk-apps.tgz");
-
-fn curl(args: &[&str]) -> Option<String> {
-    let output = Command::new("curl")
-        .args(["-sS", "--max-time", "5"])
-        .args(args)
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
-}
 
 #[test]
 fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {

@@ -3,14 +3,13 @@
 //! enqueue→start latency (p50/p99) and Redis CPU per job. Uses `CONFQ_REDIS_URL` (default local).
 //! `CONFQ_BENCH_QUICK=1` (CI): N = 1,000.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use broker::{Broker, BrokerConfig, Delivery, Envelope, QueueName, WorkerId};
-use chrono::Utc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use broker::{Broker, BrokerConfig, QueueName};
 
-type Failure = Box<dyn std::error::Error + Send + Sync>;
+mod noop;
+
+use noop::{Failure, drain, enqueue, redis_cpu};
 
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
@@ -26,7 +25,7 @@ async fn main() -> Result<(), Failure> {
     };
     let broker = Broker::connect(config).await?;
     let queue = QueueName::parse("ingest")?;
-    let cpu_before = redis_cpu(&broker).await?;
+    let cpu_before = redis_cpu(&broker.config().redis_url).await?;
 
     let started = Instant::now();
     enqueue(&broker, &queue, n).await?;
@@ -35,7 +34,7 @@ async fn main() -> Result<(), Failure> {
     let drain_started = Instant::now();
     let mut latencies = drain(&broker, &queue, n, c).await?;
     let drain_secs = drain_started.elapsed().as_secs_f64();
-    let cpu_after = redis_cpu(&broker).await?;
+    let cpu_after = redis_cpu(&broker.config().redis_url).await?;
 
     latencies.sort_unstable();
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;
@@ -51,92 +50,6 @@ async fn main() -> Result<(), Failure> {
     );
     cleanup(&broker).await?;
     Ok(())
-}
-
-async fn enqueue(broker: &Broker, queue: &QueueName, n: usize) -> Result<(), Failure> {
-    let producer = broker.producer();
-    let mut done = 0;
-    while done < n {
-        let batch: Vec<Envelope> = (done..n.min(done + 1000))
-            .map(|_| Envelope::new("confq.noop", serde_json::Map::new()))
-            .collect();
-        producer.enqueue_many(queue, &batch).await?;
-        done += batch.len();
-    }
-    Ok(())
-}
-
-/// Fetches with up to `c` tasks in flight; a task runs (noop) on its own tokio task and its
-/// delivery goes to one acker that acks in batches. Returns enqueue→start latencies in µs.
-async fn drain(
-    broker: &Broker,
-    queue: &QueueName,
-    n: usize,
-    c: usize,
-) -> Result<Vec<u64>, Failure> {
-    let consumer = broker
-        .consumer(vec![queue.clone()], WorkerId::generate("bench"))
-        .await?;
-    let permits = Arc::new(Semaphore::new(c));
-    let (tx, mut rx) = mpsc::unbounded_channel::<(Delivery, OwnedSemaphorePermit)>();
-    let acker_consumer = consumer.clone();
-    let acker = tokio::spawn(async move {
-        let mut buf = Vec::new();
-        let mut acked = 0usize;
-        while rx.recv_many(&mut buf, 1024).await > 0 {
-            let ds: Vec<Delivery> = buf.iter().map(|(d, _)| d.clone()).collect();
-            acked += acker_consumer
-                .ack_many(&ds)
-                .await?
-                .into_iter()
-                .filter(|ok| *ok)
-                .count();
-            buf.clear();
-        }
-        Ok::<usize, broker::BrokerError>(acked)
-    });
-    let mut latencies = Vec::with_capacity(n);
-    while latencies.len() < n {
-        let mut held = vec![permits.clone().acquire_owned().await?];
-        while held.len() < 512 {
-            match permits.clone().try_acquire_owned() {
-                Ok(p) => held.push(p),
-                Err(_) => break,
-            }
-        }
-        for d in consumer.fetch(held.len()).await? {
-            let created = d.envelope.created_at.unwrap_or_else(Utc::now);
-            latencies.push(
-                (Utc::now() - created)
-                    .num_microseconds()
-                    .unwrap_or(0)
-                    .max(0) as u64,
-            );
-            let permit = held.pop().ok_or("more deliveries than permits")?;
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                // confq.noop: nothing to do
-                let _ = tx.send((d, permit));
-            });
-        }
-    }
-    drop(tx);
-    let acked = acker.await??;
-    if acked != n {
-        return Err(format!("acked {acked} of {n}").into());
-    }
-    Ok(latencies)
-}
-
-async fn redis_cpu(broker: &Broker) -> Result<f64, Failure> {
-    let mut con = raw(broker).await?;
-    let info: String = redis::cmd("INFO").arg("cpu").query_async(&mut con).await?;
-    Ok(info
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(k, _)| *k == "used_cpu_sys" || *k == "used_cpu_user")
-        .filter_map(|(_, v)| v.trim().parse::<f64>().ok())
-        .sum())
 }
 
 async fn raw(broker: &Broker) -> Result<redis::aio::MultiplexedConnection, Failure> {

@@ -1,5 +1,5 @@
-//! `Broker`: the shared handle (config + one auto-reconnecting connection, to a standalone Redis
-//! or a Redis Cluster) and its factories.
+//! `Broker`: the shared handle (config, one auto-reconnecting multiplexed connection and the pool
+//! of blocking connections, to a standalone Redis or a Redis Cluster) and its factories.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -9,6 +9,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnecti
 use redis::{AsyncConnectionConfig, Client};
 use tracing::instrument;
 
+use crate::blocking::BlockingPool;
 use crate::config::BrokerConfig;
 use crate::connection::{self, RedisConnection};
 use crate::consumer::Consumer;
@@ -24,22 +25,18 @@ use crate::workers::WorkerRegistry;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Shortest wait of one BLMOVE when `fetch` splits `block_timeout` across several queues.
+pub(crate) const MIN_BLOCK: Duration = Duration::from_millis(100);
 
-/// Cheap-to-clone handle on the broker: configuration plus a shared, auto-reconnecting connection.
+/// Cheap-to-clone handle on the broker: configuration, a shared auto-reconnecting connection and
+/// the pool its consumers take their blocking connections from.
 #[derive(Clone)]
 pub struct Broker {
     config: Arc<BrokerConfig>,
-    target: Target,
+    blocking: BlockingPool,
     con: RedisConnection,
     /// Queues this handle (and its clones) already added to the global queue set.
     known_queues: Arc<Mutex<HashSet<QueueName>>>,
-}
-
-/// Where blocking connections are made.
-#[derive(Clone)]
-enum Target {
-    Standalone(Client),
-    Cluster(Arc<[String]>),
 }
 
 impl std::fmt::Debug for Broker {
@@ -59,13 +56,15 @@ impl Broker {
     #[instrument(skip_all, err(level = "debug"), fields(url = %redact(&config.redis_url)))]
     pub async fn connect(config: BrokerConfig) -> Result<Self> {
         validate(&config)?;
-        let (target, con) = match Topology::parse(&config.redis_url)? {
-            Topology::Standalone(url) => connect_standalone(&url).await?,
-            Topology::Cluster(seeds) => connect_cluster(seeds).await?,
+        // The longest a blocking call may wait for its answer: one BLMOVE of `fetch`, plus slack.
+        let blocking = config.block_timeout.max(MIN_BLOCK) + RESPONSE_TIMEOUT;
+        let (blocking, con) = match Topology::parse(&config.redis_url)? {
+            Topology::Standalone(url) => connect_standalone(&url, blocking).await?,
+            Topology::Cluster(seeds) => connect_cluster(&seeds).await?,
         };
         Ok(Self {
             config: Arc::new(config),
-            target,
+            blocking,
             con,
             known_queues: Arc::default(),
         })
@@ -73,7 +72,7 @@ impl Broker {
 
     /// Whether this broker talks to a Redis Cluster (`redis_url` was a list of node URLs).
     pub fn is_cluster(&self) -> bool {
-        matches!(self.target, Target::Cluster(_))
+        matches!(self.blocking, BlockingPool::Cluster(_))
     }
 
     /// The shared connection, for callers that read keys themselves (the API's sweeper). On a
@@ -163,26 +162,39 @@ impl Broker {
         Ok(())
     }
 
+    /// With `wait_replicas` > 0: `WAIT` until that many replicas have the writes this handle made
+    /// to the master of `key` (every clone shares one connection, so one `WAIT` covers them).
+    ///
+    /// # Errors
+    /// `NotReplicated` when too few replicas acknowledged in time; `Redis` when `WAIT` fails.
+    pub(crate) async fn replicated(&self, key: &str) -> Result<()> {
+        self.connection()
+            .replicated(key, self.config.wait_replicas)
+            .await
+    }
+
     pub(crate) fn queue_keys(&self, queue: &QueueName) -> QueueKeys {
         QueueKeys::new(&self.config.key_prefix, queue)
     }
 
-    /// A new connection of its own for blocking commands that wait up to `wait`.
-    pub(crate) async fn blocking_connection(&self, wait: Duration) -> Result<RedisConnection> {
-        let timeout = wait + RESPONSE_TIMEOUT;
-        Ok(match &self.target {
-            Target::Standalone(client) => {
-                RedisConnection::Dedicated(dedicated(client, timeout).await?)
-            }
-            Target::Cluster(seeds) => RedisConnection::Cluster(
-                connection::cluster(seeds, CONNECT_TIMEOUT, timeout).await?,
-            ),
-        })
+    /// The pool consumers take their blocking connection from.
+    pub(crate) fn blocking(&self) -> &BlockingPool {
+        &self.blocking
+    }
+
+    /// How long a blocking call on a pooled connection may go unanswered: its own wait plus
+    /// the response timeout of every other call.
+    pub(crate) fn blocking_limit(wait: Duration) -> Duration {
+        wait + RESPONSE_TIMEOUT
     }
 }
 
-/// One standalone Redis: probed with `PING`, then the shared `ConnectionManager`.
-async fn connect_standalone(redis_url: &str) -> Result<(Target, RedisConnection)> {
+/// One standalone Redis: probed with `PING`, then the shared `ConnectionManager` and the pool of
+/// blocking connections (each with a response timeout of `blocking`).
+async fn connect_standalone(
+    redis_url: &str,
+    blocking: Duration,
+) -> Result<(BlockingPool, RedisConnection)> {
     let url = redact(redis_url);
     let client = Client::open(redis_url)
         .map_err(|e| BrokerError::Config(format!("invalid Redis URL {url}: {e}")))?;
@@ -208,33 +220,37 @@ async fn connect_standalone(redis_url: &str) -> Result<(Target, RedisConnection)
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
         .set_response_timeout(Some(RESPONSE_TIMEOUT))
         .set_max_delay(Duration::from_secs(2));
-    let con = ConnectionManager::new_with_config(client.clone(), manager_config)
+    let con = ConnectionManager::new_with_config(client, manager_config)
         .await
         .map_err(unreachable)?;
-    Ok((Target::Standalone(client), RedisConnection::Manager(con)))
+    let pool = BlockingPool::standalone(redis_url, connection_config(blocking))?;
+    Ok((pool, RedisConnection::Manager(con)))
 }
 
 /// A Redis Cluster: every seed probed (one clear error for bad input), then a cluster connection.
-async fn connect_cluster(seeds: Vec<String>) -> Result<(Target, RedisConnection)> {
-    topology::check_cluster(&seeds, CONNECT_TIMEOUT).await?;
-    let con = connection::cluster(&seeds, CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
+async fn connect_cluster(seeds: &[String]) -> Result<(BlockingPool, RedisConnection)> {
+    topology::check_cluster(seeds, CONNECT_TIMEOUT).await?;
+    let con = connection::cluster(seeds, CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
         .await
         .map_err(|source| BrokerError::Unreachable {
             url: redact(&seeds.join(",")),
             source,
         })?;
-    Ok((Target::Cluster(seeds.into()), RedisConnection::Cluster(con)))
+    Ok((BlockingPool::cluster(seeds)?, RedisConnection::Cluster(con)))
+}
+
+fn connection_config(response_timeout: Duration) -> AsyncConnectionConfig {
+    AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(response_timeout))
 }
 
 async fn dedicated(
     client: &Client,
     response_timeout: Duration,
 ) -> redis::RedisResult<MultiplexedConnection> {
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(Some(response_timeout));
     client
-        .get_multiplexed_async_connection_with_config(&config)
+        .get_multiplexed_async_connection_with_config(&connection_config(response_timeout))
         .await
 }
 

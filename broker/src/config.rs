@@ -27,8 +27,9 @@ pub struct BrokerConfig {
     pub dead_max_age: Duration,
     /// How long one blocking fetch waits on an empty queue.
     pub block_timeout: Duration,
-    /// Replicas that must acknowledge an enqueue, and a move to delayed or dead, before it
-    /// returns (`WAIT N`, `CONFQ_REDIS_WAIT_REPLICAS`); 0 waits for none.
+    /// Replicas that must acknowledge an enqueue, and any move of a task (retry, dead letter,
+    /// the reaper's moves, a requeue), before it returns (`WAIT N`, `CONFQ_REDIS_WAIT_REPLICAS`);
+    /// 0 waits for none.
     pub wait_replicas: usize,
 }
 

@@ -132,12 +132,15 @@ impl DeadLetters {
     /// Puts the newest dead letter of task `id` back on pending with attempt 0 (a fresh budget).
     ///
     /// # Errors
-    /// `Redis` when a command fails.
+    /// `Redis` when a command fails; `NotReplicated` when `wait_replicas` replicas did not
+    /// acknowledge the move in time (it was made on the master).
     pub async fn requeue(&self, q: &QueueName, id: &TaskId) -> Result<bool> {
         for (member, score) in self.all_rows(q).await? {
             let dl = letter(q, member.clone(), score);
             if let (Some(envelope), true) = (dl.envelope, dl.task_id.as_ref() == Some(id)) {
-                return self.requeue_member(q, &member, envelope).await;
+                let moved = self.requeue_member(q, &member, envelope).await?;
+                self.replicated(q, usize::from(moved)).await?;
+                return Ok(moved);
             }
         }
         Ok(false)
@@ -146,7 +149,7 @@ impl DeadLetters {
     /// Puts every dead letter that is a valid envelope back on pending; returns how many.
     ///
     /// # Errors
-    /// `Redis` when a command fails.
+    /// `Redis` when a command fails; `NotReplicated` as for [`DeadLetters::requeue`].
     pub async fn requeue_all(&self, q: &QueueName) -> Result<usize> {
         let mut count = 0;
         // oldest first, so the queue keeps their original order
@@ -155,6 +158,7 @@ impl DeadLetters {
                 count += usize::from(self.requeue_member(q, &member, envelope).await?);
             }
         }
+        self.replicated(q, count).await?;
         Ok(count)
     }
 
@@ -202,6 +206,16 @@ impl DeadLetters {
             &envelope.to_json(),
         )
         .await
+    }
+
+    /// With `wait_replicas`, `WAIT`s for the requeues of `q` (one `WAIT` covers them all).
+    async fn replicated(&self, q: &QueueName, requeued: usize) -> Result<()> {
+        if requeued == 0 {
+            return Ok(());
+        }
+        self.broker
+            .replicated(&self.broker.queue_keys(q).pending)
+            .await
     }
 }
 

@@ -50,6 +50,14 @@ pub enum BrokerError {
         /// `CONFQ_REDIS_WAIT_REPLICAS`.
         wanted: usize,
     },
+    /// The pool of blocking connections could not lend one in time (a Redis error while making
+    /// one is reported as `Redis`).
+    #[error("no blocking Redis connection available")]
+    Pool {
+        /// deadpool's error.
+        #[source]
+        source: deadpool_redis::PoolError,
+    },
 }
 
 impl BrokerError {
@@ -58,6 +66,7 @@ impl BrokerError {
         match self {
             Self::Redis { source } => redis_is_transient(source),
             Self::Unreachable { .. } | Self::NotReplicated { .. } => true,
+            Self::Pool { source } => matches!(source, deadpool_redis::PoolError::Timeout(_)),
             Self::LeaseLost { .. } | Self::Envelope(_) | Self::Config(_) | Self::Cluster(_) => {
                 false
             }
@@ -86,6 +95,15 @@ fn redis_is_transient(e: &redis::RedisError) -> bool {
 impl From<redis::RedisError> for BrokerError {
     fn from(source: redis::RedisError) -> Self {
         Self::Redis { source }
+    }
+}
+
+impl From<deadpool_redis::PoolError> for BrokerError {
+    fn from(source: deadpool_redis::PoolError) -> Self {
+        match source {
+            deadpool_redis::PoolError::Backend(source) => Self::Redis { source },
+            source => Self::Pool { source },
+        }
     }
 }
 

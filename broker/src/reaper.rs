@@ -1,7 +1,8 @@
 //! The reaper's tick: fails expired leases (error type `timeout`, retried as its policy says),
 //! requeues orphans, promotes due delayed tasks, applies the dead-letter caps, and records its
-//! heartbeat. Each step is one atomic script, so several reapers can run at once. The loop that
-//! runs it is in `reaper_loop.rs`.
+//! heartbeat. Each step is one atomic script, so several reapers can run at once; with
+//! `wait_replicas` a queue's moves are confirmed by one `WAIT`. The loop that runs it is in
+//! `reaper_loop.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,13 +128,18 @@ impl Reaper {
         k: &QueueKeys,
         outcome: &mut ReapOutcome,
     ) -> Result<()> {
-        self.reap_expired(q, k, outcome).await?;
+        let expired = self.reap_expired(q, k, outcome).await?;
         let grace = millis(self.broker.config().orphan_grace);
-        outcome.orphans_requeued +=
-            scripts::requeue_orphans(&mut self.broker.connection(), k, grace).await?;
-        outcome.promoted += self.promote_due(k).await?;
+        let orphans = scripts::requeue_orphans(&mut self.broker.connection(), k, grace).await?;
+        outcome.orphans_requeued += orphans;
+        let promoted = self.promote_due(k).await?;
+        outcome.promoted += promoted;
         let cap = dead::cap(&self.broker);
         outcome.dead_trimmed += scripts::trim_dead(&mut self.broker.connection(), k, cap).await?;
+        // One `WAIT` covers every move of this queue (they all went to its master).
+        if expired + orphans + promoted > 0 {
+            self.broker.replicated(&k.pending).await?;
+        }
         Ok(())
     }
 
@@ -142,8 +148,9 @@ impl Reaper {
         q: &QueueName,
         k: &QueueKeys,
         outcome: &mut ReapOutcome,
-    ) -> Result<()> {
+    ) -> Result<usize> {
         let mut con = self.broker.connection();
+        let mut moved = 0;
         for (bytes, token) in scripts::expired(&mut con, k, BATCH).await? {
             let (raw, next, delay, reason) = match decode_element(bytes) {
                 Ok((raw, e)) => {
@@ -171,6 +178,7 @@ impl Reaper {
             if !scripts::reap_expired(&mut con, k, &reap).await? {
                 continue;
             }
+            moved += 1;
             if let Some(envelope) = next {
                 outcome.expired.push(ExpiredTask {
                     queue: q.clone(),
@@ -180,7 +188,7 @@ impl Reaper {
                 });
             }
         }
-        Ok(())
+        Ok(moved)
     }
 
     async fn promote_due(&self, k: &QueueKeys) -> Result<usize> {

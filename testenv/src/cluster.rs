@@ -35,6 +35,8 @@ struct Node {
 /// A running local Redis Cluster, stopped when dropped.
 pub struct Cluster {
     nodes: Vec<Node>,
+    /// Watchdogs of nodes that were killed and started again (see `restart`), closed on drop.
+    retired: Vec<Node>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -71,7 +73,10 @@ impl Cluster {
         let nodes = (0..n)
             .map(|_| spawn_node(&server, free_port_pair()))
             .collect();
-        let cluster = Self { nodes };
+        let cluster = Self {
+            nodes,
+            retired: Vec::new(),
+        };
         for node in &cluster.nodes {
             wait_for_node(&cli, node.port);
         }
@@ -186,11 +191,11 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        for node in &mut self.nodes {
+        for node in self.nodes.iter_mut().chain(&mut self.retired) {
             // Closing the pipe makes the watchdog stop its node and remove its directory.
             drop(node.lifeline.take());
         }
-        for node in &mut self.nodes {
+        for node in self.nodes.iter_mut().chain(&mut self.retired) {
             let _ = node.watchdog.wait();
         }
     }

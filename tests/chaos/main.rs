@@ -1,5 +1,6 @@
-//! The chaos suites of issue 8, against real `confq` processes: worker crashes, zombies, poison
-//! elements, graceful rollouts, Redis restarts, hostile archives, database and storage outages.
+//! The chaos suites of issues 8 and 12, against real `confq` processes: worker crashes, zombies,
+//! poison elements, graceful rollouts, Redis restarts, hostile archives, database and storage
+//! outages, and worker crashes and a failover on a Redis Cluster.
 //! Each scenario prints `scenario, tasks, faults injected, lost, duplicated, stuck, seconds`. The
 //! small versions run in `cargo test`; `cargo test --test chaos -- --ignored` runs full size (see
 //! docs/reliability.md and scripts/chaos.sh).
@@ -9,6 +10,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cluster_crashes;
+mod cluster_failover;
 mod common;
 mod crashes;
 mod hostile;
@@ -17,4 +20,5 @@ mod poison;
 mod redis_restart;
 mod rollout;
 mod services;
+mod uploads;
 mod zombies;

@@ -5,6 +5,7 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod archive;
+pub mod compose;
 pub mod db;
 pub mod process;
 
@@ -213,22 +214,25 @@ impl Env {
     }
 
     /// A broker counter of the queue (`processed`, `failed`, `expired`, …) read with redis-cli
-    /// (in cluster mode, `-c`, from the first node of a comma-separated list).
+    /// (in cluster mode, `-c`, from the first node of a comma-separated list that answers).
     pub fn counter(&self, name: &str) -> i64 {
         let key = self.keys().stats;
-        let mut command = Command::new("redis-cli");
-        match self.redis_url.split_once(',') {
-            Some((first, _)) => command.args(["-c", "-u", first]),
-            None => command.args(["-u", &self.redis_url]),
-        };
-        let output = command
-            .args(["--raw", "HGET", &key, name])
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(0)
+        let cluster = self.redis_url.contains(',');
+        for url in self.redis_url.split(',').filter(|u| !u.is_empty()) {
+            let mut command = Command::new("redis-cli");
+            if cluster {
+                command.arg("-c");
+            }
+            let output = command
+                .args(["-u", url, "--raw", "HGET", &key, name])
+                .output()
+                .expect("redis-cli");
+            let text = String::from_utf8_lossy(&output.stdout);
+            if output.status.success() && !text.contains("Could not connect") {
+                return text.trim().parse().unwrap_or(0);
+            }
+        }
+        0
     }
 
     /// A direct view of the database.
@@ -262,6 +266,19 @@ impl Drop for Env {
             .stderr(Stdio::null())
             .status();
     }
+}
+
+/// curl with a 10 s limit; the body on an HTTP success.
+pub fn curl(args: &[&str]) -> Option<String> {
+    let output = Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args)
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Polls `check` every 100 ms until it gives a value; panics naming `what` after `timeout`.

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::connection::RedisConnection;
 use tokio::sync::Mutex;
 use tracing::warn;
 
-use crate::broker::Broker;
+use crate::blocking::Pooled;
+use crate::broker::{Broker, MIN_BLOCK};
 use crate::config::millis;
 use crate::dead::{self, DeadRecord};
 use crate::delivery::{Delivery, LeaseToken};
@@ -25,17 +25,16 @@ use crate::scripts::{self, Claimed};
 
 /// Failure type counted for malformed elements found by `fetch`.
 pub const MALFORMED: &str = "malformed";
-/// Shortest wait of one BLMOVE when it is split across several queues.
-const MIN_BLOCK: Duration = Duration::from_millis(100);
 
-/// Takes tasks from queues. Clone it freely: clones share the one blocking connection,
-/// and every method but `fetch` runs on the broker's shared connection.
+/// Takes tasks from queues. Clone it freely: clones share the one blocking connection it holds
+/// from the broker's pool (given back when the last clone is dropped), and every method but
+/// `fetch`'s `BLMOVE` runs on the broker's shared connection.
 #[derive(Debug, Clone)]
 pub struct Consumer {
     broker: Broker,
     queues: Arc<[(QueueName, QueueKeys)]>,
     worker: WorkerId,
-    blocking: Arc<Mutex<Option<RedisConnection>>>,
+    blocking: Arc<Mutex<Option<Pooled>>>,
     rotation: Arc<AtomicUsize>,
 }
 
@@ -50,8 +49,7 @@ impl Consumer {
                 "a consumer needs at least one queue".to_owned(),
             ));
         }
-        let block = broker.config().block_timeout;
-        let con = broker.blocking_connection(block).await?;
+        let con = broker.blocking().get().await?;
         let queues = queues
             .into_iter()
             .map(|q| (broker.queue_keys(&q), q))
@@ -125,25 +123,28 @@ impl Consumer {
         Ok(())
     }
 
-    // Only this method uses the dedicated connection; it is dropped on error and remade next call.
+    // Only this method uses the pooled connection; after an error it is discarded, and the next
+    // call takes another from the pool.
     async fn blocking_move(&self, k: &QueueKeys, wait: Duration) -> Result<Option<Vec<u8>>> {
         let mut guard = self.blocking.lock().await;
         let con = match guard.as_mut() {
             Some(con) => con,
-            None => guard.insert(self.broker.blocking_connection(wait).await?),
+            None => guard.insert(self.broker.blocking().get().await?),
         };
-        let moved = redis::cmd("BLMOVE")
+        let mut blmove = redis::cmd("BLMOVE");
+        blmove
             .arg(&k.pending)
             .arg(&k.processing)
             .arg("RIGHT")
             .arg("LEFT")
-            .arg(wait.as_secs_f64())
-            .query_async(con)
-            .await;
-        if moved.is_err() {
-            *guard = None;
+            .arg(wait.as_secs_f64());
+        let moved = con.query(&blmove, Broker::blocking_limit(wait)).await;
+        if moved.is_err()
+            && let Some(con) = guard.take()
+        {
+            con.discard();
         }
-        Ok(moved?)
+        moved
     }
 
     async fn claim(&self, k: &QueueKeys, max: usize) -> Result<Claimed> {
@@ -173,23 +174,29 @@ impl Consumer {
                     warn!(queue = %q, %reason, "dead-lettering malformed element");
                     let record =
                         DeadRecord::new(&String::from_utf8_lossy(&raw), None, &reason).to_json();
-                    let cap = dead::cap(&self.broker);
-                    let moved = scripts::dead_letter(
-                        &mut self.broker.connection(),
-                        k,
-                        &raw,
-                        &token,
-                        &record,
-                        cap,
-                        MALFORMED,
-                    )
-                    .await;
-                    if let Err(error) = moved {
+                    if let Err(error) = self.dead_letter_malformed(k, &raw, &token, &record).await {
                         warn!(queue = %q, error = %crate::report::Chain(&error), "could not dead-letter a malformed element; the reaper will");
                     }
                 }
             }
         }
+    }
+
+    /// Moves a claimed element that is not an envelope to the dead letters (then `WAIT`s, with
+    /// `wait_replicas`).
+    async fn dead_letter_malformed(
+        &self,
+        k: &QueueKeys,
+        raw: &[u8],
+        token: &str,
+        record: &str,
+    ) -> Result<()> {
+        let cap = dead::cap(&self.broker);
+        let mut con = self.broker.connection();
+        if scripts::dead_letter(&mut con, k, raw, token, record, cap, MALFORMED).await? {
+            self.broker.replicated(&k.dead).await?;
+        }
+        Ok(())
     }
 
     /// The keys of the queue `d` came from.

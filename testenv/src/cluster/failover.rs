@@ -1,5 +1,6 @@
-//! Failing a master of the local cluster on purpose: which master serves a key, `SIGKILL` it, and
-//! wait until its replica is promoted and the cluster serves every slot again.
+//! Failing a master of the local cluster on purpose: which master serves a key, `SIGKILL` it, wait
+//! until its replica is promoted and the cluster serves every slot again, and start the killed
+//! node again (it rejoins as a replica).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -95,6 +96,24 @@ impl Cluster {
             .expect("run kill");
         assert!(status.success(), "kill -KILL {pid} (the master on {port})");
         port
+    }
+
+    /// Starts the node on `port` again after [`Cluster::kill_master_of`], from its own
+    /// `nodes.conf`: it rejoins the cluster, as a replica of the master promoted in its place.
+    ///
+    /// # Panics
+    /// When `port` is not a node of this cluster or the node does not start.
+    pub fn restart(&mut self, port: u16) {
+        let index = self
+            .nodes
+            .iter()
+            .position(|n| n.port == port)
+            .expect("a node of this cluster");
+        // The old watchdog keeps the directory (and the node's identity) until the cluster drops.
+        let fresh = super::spawn_node(&need(deps::redis_server()), port);
+        self.retired
+            .push(std::mem::replace(&mut self.nodes[index], fresh));
+        super::wait_for_node(&need(deps::redis_cli()), port);
     }
 
     /// Waits until every replica's link to its master is up: a replica that never finished its
