@@ -56,6 +56,9 @@ pub struct RunMetricsDocument {
     pub retry_count: i64,
     /// `null`, `permanent`, `transient`, `transient_exhausted` or `timeout`.
     pub error_type: Option<String>,
+    /// Archive members skipped or read with reservations (an app package nested deeper than one
+    /// level, links, macOS debris, duplicates…); the first 100.
+    pub warnings: Vec<String>,
 }
 
 impl From<RunMetrics> for RunMetricsDocument {
@@ -67,6 +70,7 @@ impl From<RunMetrics> for RunMetricsDocument {
             parse_errors: m.parse_errors,
             retry_count: m.retry_count,
             error_type: m.error_type,
+            warnings: m.warnings,
         }
     }
 }

@@ -29,7 +29,7 @@ pub use begin::{Begun, Delivered};
 pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
 pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};
-pub use run::{NewRun, Run, RunMetrics};
+pub use run::{NewRun, RUN_WARNINGS, Run, RunMetrics};
 pub use stuck::{STUCK_IDS, StuckRuns};
 pub use summary::{MetricsSummary, RECENT_FAILURES, RecentFailure, RetryStats};
 

@@ -41,7 +41,14 @@ pub struct RunMetrics {
     pub retry_count: i64,
     /// `null`, `permanent`, `transient`, `transient_exhausted` or `timeout`.
     pub error_type: Option<String>,
+    /// What the archive reader skipped or read with reservations (a package nested deeper than
+    /// one level, links, debris…), the first [`RUN_WARNINGS`] of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
+
+/// How many archive warnings a run keeps in its metrics.
+pub const RUN_WARNINGS: usize = 100;
 
 /// One ingestion run with every tracking field.
 #[derive(Clone, Debug, PartialEq, Serialize)]

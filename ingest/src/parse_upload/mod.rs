@@ -111,7 +111,7 @@ impl Ingestor {
         let source = self.storage.open(&run.object_key).await?;
         // One member can take long to inflate and parse, and the write is one transaction: both
         // are bounded (caps, database timeouts), so they count as progress while they run.
-        let files = ctx
+        let (files, warnings) = ctx
             .progress
             .while_pending(read::parse_archive(
                 source,
@@ -126,6 +126,7 @@ impl Ingestor {
             .count();
         let files_parsed = files.len();
         tally.parsed(files_parsed, parse_errors);
+        tally.warned(warnings);
         let written = ctx
             .progress
             .while_pending(self.store.write_results(run.id, fence, files))

@@ -12,8 +12,9 @@ use tracing::info;
 use super::IngestError;
 use worker::Progress;
 
-/// Reads every `.conf`/`.meta` file of the archive in `source` and parses it. Duplicate members:
-/// the last one wins, with a warning on the file kept.
+/// Reads every `.conf`/`.meta` file of the archive in `source` (and of the app packages inside it)
+/// and parses it; also returns the reader's warnings. Duplicate members: the last one wins, with a
+/// warning on the file kept.
 ///
 /// # Errors
 /// Unreadable or over-cap archives, storage failures, and archives without any config file.
@@ -21,26 +22,26 @@ pub async fn parse_archive<R>(
     source: R,
     limits: Limits,
     progress: Progress,
-) -> Result<Vec<NewConfFile>, IngestError>
+) -> Result<(Vec<NewConfFile>, Vec<String>), IngestError>
 where
     R: AsyncRead + Unpin + Send + 'static,
 {
     let runtime = tokio::runtime::Handle::current();
-    let files =
+    let (files, warnings) =
         tokio::task::spawn_blocking(move || runtime.block_on(read_all(source, limits, progress)))
             .await
             .map_err(IngestError::Parser)??;
     if files.is_empty() {
         return Err(IngestError::NoConfFiles);
     }
-    Ok(files)
+    Ok((files, warnings))
 }
 
 async fn read_all<R>(
     source: R,
     limits: Limits,
     progress: Progress,
-) -> Result<Vec<NewConfFile>, IngestError>
+) -> Result<(Vec<NewConfFile>, Vec<String>), IngestError>
 where
     R: AsyncRead + Unpin + Send,
 {
@@ -65,10 +66,11 @@ where
             }
         }
     }
+    let warnings = reader.warnings().iter().map(ToString::to_string);
     for warning in reader.warnings() {
         info!(%warning, "archive entry skipped");
     }
-    Ok(files)
+    Ok((files, warnings.collect()))
 }
 
 /// Parses one entry into the rows the store writes.

@@ -1,6 +1,7 @@
 //! What an ingestion attempt reached, for the run's metrics however it ends: the files and
 //! stanzas it got to, and the wall-clock time since the run's first start (all attempts).
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -14,6 +15,7 @@ pub struct Tally {
     files_parsed: AtomicI64,
     parse_errors: AtomicI64,
     stanzas_created: AtomicI64,
+    warnings: Mutex<Vec<String>>,
 }
 
 impl Tally {
@@ -24,6 +26,7 @@ impl Tally {
             files_parsed: AtomicI64::new(0),
             parse_errors: AtomicI64::new(0),
             stanzas_created: AtomicI64::new(0),
+            warnings: Mutex::new(Vec::new()),
         }
     }
 
@@ -32,6 +35,13 @@ impl Tally {
         self.files_parsed.store(count(files), Ordering::Relaxed);
         self.parse_errors
             .store(count(parse_errors), Ordering::Relaxed);
+    }
+
+    /// The archive reader's warnings (the first [`entity::store::RUN_WARNINGS`] are kept).
+    pub fn warned(&self, warnings: Vec<String>) {
+        let mut kept = warnings;
+        kept.truncate(entity::store::RUN_WARNINGS);
+        *self.warnings.lock().unwrap_or_else(|e| e.into_inner()) = kept;
     }
 
     /// The results were written: `stanzas` stanzas stored.
@@ -53,6 +63,11 @@ impl Tally {
             parse_errors: self.parse_errors.load(Ordering::Relaxed),
             retry_count: i64::from(retry_count),
             error_type: error_type.map(str::to_owned),
+            warnings: self
+                .warnings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
     }
 }

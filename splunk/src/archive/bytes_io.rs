@@ -76,18 +76,14 @@ pub(crate) async fn drain<R: AsyncRead + Unpin>(
     }
 }
 
-/// Decides what an I/O error means: a cap, a storage failure (retryable), truncation or corruption.
+/// Decides what an I/O error at `entry` (as errors show it) means: a cap, a storage failure (retryable), truncation or corruption.
 pub(crate) fn classify(
     err: io::Error,
     watch: &Watch,
     limits: &super::Limits,
     entry: &str,
 ) -> ArchiveError {
-    let entry = if entry.is_empty() {
-        "(start of archive)".to_owned()
-    } else {
-        entry.to_owned()
-    };
+    let entry = entry.to_owned();
     if let Some(cap) = watch.cap() {
         let limit = match cap {
             Cap::TotalBytes => limits.max_total_bytes,
@@ -97,7 +93,7 @@ pub(crate) fn classify(
         };
         return ArchiveError::LimitExceeded { cap, limit, entry };
     }
-    if watch.source_failed.load(Relaxed) {
+    if watch.source_failed() {
         return ArchiveError::Io(err);
     }
     if watch.stream_eof.load(Relaxed) || err.kind() == io::ErrorKind::UnexpectedEof {

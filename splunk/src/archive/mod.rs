@@ -1,9 +1,13 @@
 //! The hostile-archive reader: zip, tar and tar.gz (`.spl`) streamed entry by entry from any
-//! `AsyncRead`; only `*.conf` and `*.meta` members are read into memory, each capped. Nothing is
-//! ever written to disk.
+//! `AsyncRead`, app packages inside them one level deep; only `*.conf` and `*.meta` members are
+//! read into memory, each capped. Nothing is ever written to disk.
 
+mod admit;
 mod bytes_io;
 mod dedup;
+mod level;
+mod member;
+mod nested;
 mod path;
 mod reader;
 mod sniff;
@@ -16,7 +20,12 @@ mod tests;
 #[cfg(test)]
 mod tests_limits;
 #[cfg(test)]
+mod tests_nested;
+#[cfg(test)]
+mod tests_nested_limits;
+#[cfg(test)]
 mod tests_zip;
+mod visit;
 mod warning;
 mod zip;
 
@@ -28,11 +37,12 @@ pub use warning::{ArchiveWarning, ArchiveWarningKind};
 /// Caps that bound what a hostile archive can make the reader do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Uncompressed bytes over the whole archive (tar: the whole tar stream; zip: all member data).
+    /// Uncompressed bytes over the whole archive (tar: the whole tar stream; zip: all member data),
+    /// plus what the packages inside it decompress to.
     pub max_total_bytes: u64,
     /// Bytes of one `.conf`/`.meta` member read into memory (and of tar headers between members).
     pub max_entry_bytes: u64,
-    /// Members of any kind, directories and skipped ones included.
+    /// Members of any kind, directories and skipped ones included (packages' members too).
     pub max_entries: u64,
     /// `.conf`/`.meta` bytes handed out over the whole archive: what a caller that keeps every
     /// parsed file until one write (the ingest task) holds in memory, several times over once
@@ -91,9 +101,11 @@ impl Layer {
 /// One `.conf`/`.meta` member, fully read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfEntry {
-    /// Clean relative path (`/`-separated, no `.`/`..`, no leading `./`).
+    /// Clean relative path (`/`-separated, no `.`/`..`, no leading `./`); inside an app package
+    /// found in the archive, `<package path>!<path inside the package>`.
     pub path: String,
     /// The app folder (`system` for `etc/system`); `None` when the archive has no top folder.
+    /// Inside a package, app and layer come from the path inside the package.
     pub app: Option<String>,
     /// `default`, `local`, `metadata` or `other`.
     pub layer: Layer,

@@ -44,6 +44,18 @@ pub(crate) fn is_wanted(path: &str) -> bool {
     (last.ends_with(".conf") && last.len() > 5) || (last.ends_with(".meta") && last.len() > 5)
 }
 
+/// Names of app packages, which are opened when found inside the archive (the content decides the
+/// format, as for the archive itself; `.spl` is Splunk's name for a gzipped tar).
+const PACKAGE_SUFFIXES: &[&str] = &[".tgz", ".tar.gz", ".tar", ".spl", ".zip"];
+
+/// A file named like an app package (ASCII case ignored: `Splunk_TA_x.TGZ` is one too).
+pub(crate) fn is_package(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    PACKAGE_SUFFIXES
+        .iter()
+        .any(|suffix| last.len() > suffix.len() && last.ends_with(suffix))
+}
+
 /// Folders that only occur directly inside an app: the component before one is the app's folder.
 const APP_SUBFOLDERS: &[&str] = &[
     "default",
@@ -126,6 +138,16 @@ mod tests {
     fn spec_files_are_not_wanted() {
         assert!(!is_wanted("a/README/props.conf.spec") && is_wanted("a/default/props.conf"));
         assert!(is_wanted("a/metadata/default.meta") && !is_wanted("a/.conf"));
+    }
+
+    #[test]
+    fn package_names_are_recognised_by_their_suffix() {
+        for name in ["install/a.tgz", "a.tar.gz", "b.TAR", "x/y.spl", "c.Zip"] {
+            assert!(is_package(name), "{name}");
+        }
+        for name in ["a/default/props.conf", "a/.tgz", "a/x.tgz.sig", "a/zip"] {
+            assert!(!is_package(name), "{name}");
+        }
     }
 
     #[test]

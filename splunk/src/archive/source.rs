@@ -13,8 +13,14 @@ use tokio::io::{AsyncRead, ReadBuf};
 use crate::error::Cap;
 
 /// State shared by the wrappers and the reader; single-threaded use, atomics only for `Send`.
+///
+/// A package read inside the archive gets its own watch whose `parent` is the outer one: the
+/// total cap counts both levels' bytes together, and a failure of the outer stream is told apart
+/// from one of the package.
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
+    /// The outer archive's watch, for a package inside it.
+    parent: Option<Arc<Watch>>,
     /// The caller's reader returned an error (storage failure: not permanent).
     pub source_failed: AtomicBool,
     /// Raw (possibly compressed) bytes read from the caller.
@@ -32,6 +38,14 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
+    /// The watch of a package read inside the archive watched by `parent`.
+    pub fn child(parent: Arc<Watch>) -> Self {
+        Watch {
+            parent: Some(parent),
+            ..Watch::default()
+        }
+    }
+
     pub fn hit(&self, cap: Cap) -> io::Error {
         let code = match cap {
             Cap::TotalBytes => 1,
@@ -43,20 +57,36 @@ impl Watch {
         io::Error::other(format!("archive exceeds the {cap} cap"))
     }
 
-    /// The cap hit so far, if any.
+    /// The cap hit so far, here or in the outer archive, if any.
     pub fn cap(&self) -> Option<Cap> {
-        match self.cap.load(Relaxed) {
+        let own = match self.cap.load(Relaxed) {
             1 => Some(Cap::TotalBytes),
             2 => Some(Cap::EntryBytes),
             3 => Some(Cap::Entries),
             4 => Some(Cap::ConfBytes),
             _ => None,
+        };
+        own.or_else(|| self.parent.as_ref().and_then(|p| p.cap()))
+    }
+
+    /// The caller's reader failed. A package's own stream is the outer member, so only the outer
+    /// archive's source counts: any other failure of that stream is the archive's content.
+    pub fn source_failed(&self) -> bool {
+        match &self.parent {
+            Some(parent) => parent.source_failed(),
+            None => self.source_failed.load(Relaxed),
         }
     }
 
-    /// Counts `n` uncompressed bytes against the total cap.
+    /// Counts `n` uncompressed bytes against the total cap, which a package shares with the
+    /// archive around it.
     pub fn add_total(&self, n: u64, limit: u64) -> io::Result<()> {
-        if self.total.fetch_add(n, Relaxed).saturating_add(n) > limit {
+        let own = self.total.fetch_add(n, Relaxed).saturating_add(n);
+        let shared = match &self.parent {
+            Some(parent) => parent.total.fetch_add(n, Relaxed).saturating_add(n),
+            None => own,
+        };
+        if shared > limit {
             return Err(self.hit(Cap::TotalBytes));
         }
         Ok(())
@@ -95,17 +125,20 @@ impl<R: AsyncRead + Unpin> AsyncRead for Source<R> {
     }
 }
 
-/// Wraps the uncompressed tar stream: enforces the total cap, and the per-entry cap on the bytes the
-/// tar parser buffers between entries (GNU long names and PAX records are read whole into memory).
-pub(crate) struct Meter<R> {
+/// Meters a stream against the total cap. Over the uncompressed tar stream (`max_gap` set) it also
+/// enforces the per-entry cap on the bytes the tar parser buffers between entries (GNU long names
+/// and PAX records are read whole into memory) and notes the end of the stream. Without `max_gap`
+/// it counts a zip member lent to a package reader (the zip backend counts the data it reads
+/// itself; a tar stream is metered below its parser).
+pub(crate) struct Meter<R, W = Arc<Watch>> {
     inner: R,
-    watch: Arc<Watch>,
+    watch: W,
     max_total: u64,
-    max_gap: u64,
+    max_gap: Option<u64>,
 }
 
-impl<R> Meter<R> {
-    pub fn new(inner: R, watch: Arc<Watch>, max_total: u64, max_gap: u64) -> Self {
+impl<R, W> Meter<R, W> {
+    pub fn new(inner: R, watch: W, max_total: u64, max_gap: Option<u64>) -> Self {
         Meter {
             inner,
             watch,
@@ -115,7 +148,7 @@ impl<R> Meter<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> AsyncRead for Meter<R> {
+impl<R: AsyncRead + Unpin, W: std::ops::Deref<Target = Watch> + Unpin> AsyncRead for Meter<R, W> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -124,12 +157,14 @@ impl<R: AsyncRead + Unpin> AsyncRead for Meter<R> {
         let before = buf.filled().len();
         std::task::ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
         let n = (buf.filled().len() - before) as u64;
+        self.watch.add_total(n, self.max_total)?;
+        let Some(max_gap) = self.max_gap else {
+            return Poll::Ready(Ok(()));
+        };
         if n == 0 && buf.remaining() > 0 {
             self.watch.stream_eof.store(true, Relaxed);
         }
-        self.watch.add_total(n, self.max_total)?;
-        if !self.watch.in_entry.load(Relaxed)
-            && self.watch.gap.fetch_add(n, Relaxed) + n > self.max_gap
+        if !self.watch.in_entry.load(Relaxed) && self.watch.gap.fetch_add(n, Relaxed) + n > max_gap
         {
             return Poll::Ready(Err(self.watch.hit(Cap::EntryBytes)));
         }

@@ -14,8 +14,9 @@ use tokio_tar::{Archive, ArchiveBuilder, Entries, EntryType};
 
 use super::Limits;
 use super::bytes_io::{Peeked, drain, read_capped};
-use super::reader::{Head, Kind, Member};
+use super::member::{Head, Kind, Member};
 use super::source::{Meter, Source, Watch};
+use super::visit::{Visit, Want};
 
 /// Gunzipped input, peeked again to check that a tar is inside.
 type Gunzipped<R> = Peeked<GzipDecoder<BufReader<Peeked<Source<R>>>>>;
@@ -47,13 +48,13 @@ pub(crate) struct TarBackend<R: AsyncRead + Unpin> {
     watch: Arc<Watch>,
 }
 
-impl<R: AsyncRead + Unpin> TarBackend<R> {
+impl<R: AsyncRead + Unpin + Send> TarBackend<R> {
     pub fn new(stream: TarStream<R>, watch: Arc<Watch>, limits: &Limits) -> io::Result<Self> {
         let metered = Meter::new(
             stream,
             watch.clone(),
             limits.max_total_bytes,
-            limits.max_entry_bytes,
+            Some(limits.max_entry_bytes),
         );
         let mut archive: Archive<_> = ArchiveBuilder::new(metered)
             .set_allow_external_symlinks(false)
@@ -67,11 +68,12 @@ impl<R: AsyncRead + Unpin> TarBackend<R> {
         })
     }
 
-    /// The next member: its head, and its data when `want` says so (otherwise it is drained).
-    /// `current` gets the member's name as soon as its header is read, so errors can name it.
-    pub async fn next(
+    /// The next member: its head, and its data when `visit` wants it read (an opened or skipped
+    /// member is drained). `current` gets the member's name as soon as its header is read, so
+    /// errors can name it.
+    pub async fn next<V: Visit>(
         &mut self,
-        want: impl Fn(&Head) -> bool,
+        visit: &mut V,
         limits: &Limits,
         current: &mut String,
     ) -> io::Result<Option<Member>> {
@@ -91,8 +93,9 @@ impl<R: AsyncRead + Unpin> TarBackend<R> {
         );
         current.clone_from(&head.name);
         self.watch.in_entry.store(true, Relaxed);
-        let data = if want(&head) {
-            Some(
+        // The tar stream is metered below the parser: no total to count here.
+        let data = match visit.want(&head) {
+            Want::Read => Some(
                 read_capped(
                     &mut entry,
                     limits.max_entry_bytes,
@@ -101,10 +104,16 @@ impl<R: AsyncRead + Unpin> TarBackend<R> {
                     None,
                 )
                 .await?,
-            )
-        } else {
-            drain(&mut entry, &self.watch, None).await?;
-            None
+            ),
+            Want::Open => {
+                visit.open(&head.name, &mut entry).await?;
+                drain(&mut entry, &self.watch, None).await?;
+                None
+            }
+            Want::Skip => {
+                drain(&mut entry, &self.watch, None).await?;
+                None
+            }
         };
         self.watch.in_entry.store(false, Relaxed);
         Ok(Some(Member { head, data }))

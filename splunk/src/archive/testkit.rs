@@ -5,7 +5,7 @@ use async_compression::tokio::write::GzipEncoder;
 use async_zip::base::write::ZipFileWriter;
 use async_zip::{Compression, StringEncoding, ZipEntryBuilder, ZipString};
 use futures::AsyncWriteExt as _;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWriteExt};
 
 use super::{ArchiveError, ArchiveReader, ArchiveWarning, ConfEntry, Limits};
 
@@ -87,6 +87,11 @@ pub(crate) async fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.into_inner()
 }
 
+/// Finishes and gzips a tar: a `.tgz`.
+pub(crate) async fn tgz(tar: TarballBuilder) -> Vec<u8> {
+    gzip(&tar.finish()).await
+}
+
 /// Builds a zip with async_zip's writer; names are raw bytes (so `\` and non-UTF-8 are possible).
 #[derive(Default)]
 pub(crate) struct ZipBuilder {
@@ -134,6 +139,16 @@ impl ZipBuilder {
     }
 }
 
+/// Caps small enough for a test to reach.
+pub(crate) fn small() -> Limits {
+    Limits {
+        max_total_bytes: 1 << 20,
+        max_entry_bytes: 1 << 16,
+        max_entries: 100,
+        max_conf_bytes: 1 << 20,
+    }
+}
+
 /// Everything one read of `bytes` produced.
 pub(crate) struct Outcome {
     pub files: Vec<ConfEntry>,
@@ -178,5 +193,28 @@ pub(crate) async fn read_all(bytes: &[u8], limits: Limits) -> Outcome {
         error,
         warnings: reader.warnings().to_vec(),
         entries_seen: reader.entries_seen(),
+    }
+}
+
+/// A reader whose storage fails after `ok` bytes.
+pub(crate) struct FailingReader {
+    pub data: Vec<u8>,
+    pub ok: usize,
+}
+
+impl AsyncRead for FailingReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.ok == 0 {
+            return std::task::Poll::Ready(Err(std::io::Error::other("disk on fire")));
+        }
+        let n = self.ok.min(buf.remaining()).min(self.data.len());
+        buf.put_slice(&self.data[..n]);
+        self.data.drain(..n);
+        self.ok -= n;
+        std::task::Poll::Ready(Ok(()))
     }
 }

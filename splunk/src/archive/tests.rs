@@ -198,19 +198,3 @@ async fn unknown_content_is_unsupported_and_permanent() {
     assert!(matches!(&err, ArchiveError::Unsupported { reason } if reason.contains("rar")));
     assert!(err.is_permanent());
 }
-
-#[tokio::test]
-async fn nested_archives_are_plain_files() {
-    let inner = gzip(
-        &TarballBuilder::default()
-            .file("x/default/props.conf", PROPS)
-            .finish(),
-    )
-    .await;
-    let tar = TarballBuilder::default()
-        .file("a/default/inner.spl", &inner)
-        .finish();
-    let out = read_all(&tar, Limits::default()).await;
-    assert!(out.error.is_none() && out.files.is_empty());
-    assert_eq!(out.entries_seen, 1);
-}

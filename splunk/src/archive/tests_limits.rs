@@ -1,20 +1,9 @@
 //! Tar and tar.gz caps, truncation, corruption and storage failures, with archives built in the test.
 
-use tokio::io::AsyncRead;
-
-use super::testkit::{TarballBuilder, gzip, read_all};
+use super::testkit::{FailingReader, TarballBuilder, gzip, read_all, small};
 use super::*;
 
 const PROPS: &[u8] = b"[s]\nTRANSFORMS-a = t\n";
-
-fn small() -> Limits {
-    Limits {
-        max_total_bytes: 1 << 20,
-        max_entry_bytes: 1 << 16,
-        max_entries: 100,
-        max_conf_bytes: 1 << 20,
-    }
-}
 
 #[tokio::test]
 async fn conf_text_over_the_whole_archive_is_capped() {
@@ -195,29 +184,6 @@ async fn a_gnu_long_name_bigger_than_the_entry_cap_is_refused() {
         ),
         "{err:?}"
     );
-}
-
-/// A reader whose storage fails after `ok` bytes.
-struct FailingReader {
-    data: Vec<u8>,
-    ok: usize,
-}
-
-impl AsyncRead for FailingReader {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        if self.ok == 0 {
-            return std::task::Poll::Ready(Err(std::io::Error::other("disk on fire")));
-        }
-        let n = self.ok.min(buf.remaining()).min(self.data.len());
-        buf.put_slice(&self.data[..n]);
-        self.data.drain(..n);
-        self.ok -= n;
-        std::task::Poll::Ready(Ok(()))
-    }
 }
 
 #[tokio::test]

@@ -27,6 +27,10 @@ pub enum ArchiveWarningKind {
     NonUtf8Name,
     /// A `.conf`/`.meta` path seen before: both are returned; the last wins (see [`super::keep_last`]).
     Duplicate,
+    /// An app package inside a package: not opened (nesting is read one level deep); a plain file.
+    NestedTooDeep,
+    /// Named like an app package but neither zip, tar nor tar.gz: a plain file.
+    NotAPackage,
 }
 
 impl ArchiveWarningKind {
@@ -39,6 +43,8 @@ impl ArchiveWarningKind {
             ArchiveWarningKind::MacDebris => "mac_debris",
             ArchiveWarningKind::NonUtf8Name => "non_utf8_name",
             ArchiveWarningKind::Duplicate => "duplicate",
+            ArchiveWarningKind::NestedTooDeep => "nested_too_deep",
+            ArchiveWarningKind::NotAPackage => "not_a_package",
         }
     }
 }
@@ -52,6 +58,12 @@ impl fmt::Display for ArchiveWarning {
             ArchiveWarningKind::MacDebris => "macOS debris skipped",
             ArchiveWarningKind::NonUtf8Name => "name is not UTF-8; decoded lossily",
             ArchiveWarningKind::Duplicate => "duplicate member; the last one wins",
+            ArchiveWarningKind::NestedTooDeep => {
+                "package inside a package not opened (one level deep only); kept as a plain file"
+            }
+            ArchiveWarningKind::NotAPackage => {
+                "named like an app package but not zip, tar or tar.gz; kept as a plain file"
+            }
         };
         write!(f, "{:?}: {what}", self.entry)
     }

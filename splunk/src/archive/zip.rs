@@ -10,8 +10,9 @@ use tokio_util::compat::{Compat, FuturesAsyncReadCompatExt};
 
 use super::Limits;
 use super::bytes_io::{Peeked, drain, read_capped};
-use super::reader::{Head, Kind, Member};
-use super::source::{Source, Watch};
+use super::member::{Head, Kind, Member};
+use super::source::{Meter, Source, Watch};
+use super::visit::{Visit, Want};
 
 type Inner<R> = Compat<BufReader<Peeked<Source<R>>>>;
 
@@ -21,18 +22,19 @@ pub(crate) struct ZipBackend<R> {
     reader: Option<ZipFileReader<Ready<Inner<R>>>>,
 }
 
-impl<R: AsyncRead + Unpin> ZipBackend<R> {
+impl<R: AsyncRead + Unpin + Send> ZipBackend<R> {
     /// `empty`: the archive is a bare end-of-central-directory record, with no members.
     pub fn new(input: Peeked<Source<R>>, empty: bool) -> Self {
         let reader = (!empty).then(|| ZipFileReader::with_tokio(BufReader::new(input)));
         ZipBackend { reader }
     }
 
-    /// The next member: its head, and its data when `want` says so (otherwise it is drained).
-    /// `current` gets the member's name as soon as its header is read, so errors can name it.
-    pub async fn next(
+    /// The next member: its head, and its data when `visit` wants it read (an opened or skipped
+    /// member is drained). `current` gets the member's name as soon as its header is read, so
+    /// errors can name it.
+    pub async fn next<V: Visit>(
         &mut self,
-        want: impl Fn(&Head) -> bool,
+        visit: &mut V,
         watch: &Watch,
         limits: &Limits,
         current: &mut String,
@@ -57,8 +59,8 @@ impl<R: AsyncRead + Unpin> ZipBackend<R> {
         let expected_crc = Some(entry.crc32()).filter(|&crc| crc != 0);
         let mut data_reader = reading.reader_mut().compat();
         let total = Some(limits.max_total_bytes);
-        let data = if want(&head) {
-            Some(
+        let data = match visit.want(&head) {
+            Want::Read => Some(
                 read_capped(
                     &mut data_reader,
                     limits.max_entry_bytes,
@@ -67,10 +69,17 @@ impl<R: AsyncRead + Unpin> ZipBackend<R> {
                     total,
                 )
                 .await?,
-            )
-        } else {
-            drain(&mut data_reader, watch, total).await?;
-            None
+            ),
+            Want::Open => {
+                let mut counted = Meter::new(&mut data_reader, watch, limits.max_total_bytes, None);
+                visit.open(&head.name, &mut counted).await?;
+                drain(&mut data_reader, watch, total).await?;
+                None
+            }
+            Want::Skip => {
+                drain(&mut data_reader, watch, total).await?;
+                None
+            }
         };
         let got = data.as_ref().map_or(u64::MAX, |d| d.len() as u64);
         if expected_crc.is_some() && got < head.declared {
