@@ -1,6 +1,7 @@
 //! Cluster benchmark (plain main, not a test): the no-op workload of `broker.rs` on a local Redis
-//! Cluster (3 masters + 3 replicas, `testenv::cluster`), on one standalone `redis-server`, and on
-//! a standalone one with a replica, each with one queue and with three queues (`ingest`,
+//! Cluster (3 masters + 3 replicas, `testenv::cluster`), on one without replicas (3 masters: the
+//! cost of cluster mode alone), on one standalone `redis-server`, and on a standalone one with a
+//! replica, each with one queue and with three queues (`ingest`,
 //! `reports`, `exports`: three masters). Prints tasks/s and Redis CPU per task (`INFO cpu`, summed
 //! over the masters; also net of the masters' idle CPU, and the replicas' share apart). `BENCH_N`
 //! tasks per run (split over the queues), `BENCH_C` in flight per queue, `BENCH_RUNS` runs of
@@ -44,6 +45,8 @@ async fn main() -> Result<(), Failure> {
         .map(QueueName::parse)
         .collect::<Result<Vec<_>, _>>()?;
     let cluster = tokio::task::block_in_place(Cluster::start);
+    // Three masters and no replica: the cost of cluster mode alone, next to one standalone node.
+    let bare = tokio::task::block_in_place(Cluster::start_without_replicas);
     let standalone = Standalone::start(&[])?;
     // A standalone master with a replica: what a cluster's master also pays (replication).
     let primary = Standalone::start(&[])?;
@@ -64,6 +67,14 @@ async fn main() -> Result<(), Failure> {
         .map(|p| format!("redis://127.0.0.1:{p}"))
         .collect();
     println!("queues on masters: ingest, reports, exports -> {masters:?}");
+    let bare_masters = dedup(&masters_of(&bare, &three));
+    if bare_masters.len() != three.len() {
+        return Err("the three queues do not land on three masters of the bare cluster".into());
+    }
+    let bare_urls: Vec<String> = bare_masters
+        .iter()
+        .map(|p| format!("redis://127.0.0.1:{p}"))
+        .collect();
     for (label, queues) in [("1 queue", &one), ("3 queues", &three)] {
         for (topology, url, nodes, others) in [
             (
@@ -84,6 +95,7 @@ async fn main() -> Result<(), Failure> {
                 master_urls.clone(),
                 replicas.clone(),
             ),
+            ("cluster, no replicas", bare.url(), bare_urls.clone(), vec![]),
         ] {
             let mut all = Vec::new();
             for _ in 0..runs {

@@ -56,9 +56,22 @@ impl Cluster {
     pub fn start() -> Self {
         let cli = need(deps::redis_cli());
         let cluster = Self::unformed(NODES);
-        cluster.create(&cli);
+        cluster.create(&cli, 1);
         cluster.wait_for_state_ok(&cli);
         cluster.wait_replicas_synced(&cli);
+        cluster
+    }
+
+    /// Starts 3 masters without replicas and waits for `cluster_state:ok`: the cost of cluster
+    /// mode alone, without replication (benches compare it with one standalone node).
+    ///
+    /// # Panics
+    /// As [`Cluster::start`].
+    pub fn start_without_replicas() -> Self {
+        let cli = need(deps::redis_cli());
+        let cluster = Self::unformed(MASTERS);
+        cluster.create(&cli, 0);
+        cluster.wait_for_state_ok(&cli);
         cluster
     }
 
@@ -101,11 +114,11 @@ impl Cluster {
         self.urls().join(",")
     }
 
-    /// `redis-cli --cluster create`, nudged along: on a loaded machine a handshake can time out
+    /// `redis-cli --cluster create` with `replicas_per_master`, nudged along: on a loaded machine a handshake can time out
     /// (node timeout 1 s) and redis-cli would then wait forever for the nodes to agree, so once
     /// the slots are assigned, every second each node is told again to `CLUSTER MEET` the first
     /// one (harmless once met).
-    fn create(&self, cli: &PathBuf) {
+    fn create(&self, cli: &PathBuf, replicas_per_master: usize) {
         let addresses: Vec<String> = self
             .ports()
             .into_iter()
@@ -122,7 +135,7 @@ impl Cluster {
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
-            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas_per_master.to_string(), "--cluster-yes"])
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
