@@ -16,7 +16,7 @@ use crate::output::out;
 use crate::{probe, services, worker_metrics};
 
 /// Runs a worker until a signal stops it, or, with `--check`, probes the running one.
-pub async fn run(settings: &Settings, command: &WorkerCommand) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, command: &WorkerCommand) -> Result<(), Failure> {
     if command.check {
         return check(command).await;
     }
@@ -78,7 +78,7 @@ fn metrics_bind(command: &WorkerCommand) -> Result<Option<SocketAddr>, Failure> 
 ///
 /// # Errors
 /// When the consumer cannot be opened.
-pub async fn spawn_worker(
+pub(crate) async fn spawn_worker(
     broker: Broker,
     store: Store,
     storage: Storage,

@@ -41,7 +41,7 @@ pub(crate) struct Head {
 }
 
 impl Head {
-    pub fn new(raw: &[u8], kind: Kind, declared: u64) -> Self {
+    pub(crate) fn new(raw: &[u8], kind: Kind, declared: u64) -> Self {
         let name = String::from_utf8_lossy(raw).into_owned();
         Head {
             utf8: std::str::from_utf8(raw).is_ok(),

@@ -32,7 +32,7 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    pub fn hit(&self, cap: Cap) -> io::Error {
+    pub(crate) fn hit(&self, cap: Cap) -> io::Error {
         let code = match cap {
             Cap::TotalBytes => 1,
             Cap::EntryBytes => 2,
@@ -44,7 +44,7 @@ impl Watch {
     }
 
     /// The cap hit so far, if any.
-    pub fn cap(&self) -> Option<Cap> {
+    pub(crate) fn cap(&self) -> Option<Cap> {
         match self.cap.load(Relaxed) {
             1 => Some(Cap::TotalBytes),
             2 => Some(Cap::EntryBytes),
@@ -55,7 +55,7 @@ impl Watch {
     }
 
     /// Counts `n` uncompressed bytes against the total cap.
-    pub fn add_total(&self, n: u64, limit: u64) -> io::Result<()> {
+    pub(crate) fn add_total(&self, n: u64, limit: u64) -> io::Result<()> {
         if self.total.fetch_add(n, Relaxed).saturating_add(n) > limit {
             return Err(self.hit(Cap::TotalBytes));
         }
@@ -70,7 +70,7 @@ pub(crate) struct Source<R> {
 }
 
 impl<R> Source<R> {
-    pub fn new(inner: R, watch: Arc<Watch>) -> Self {
+    pub(crate) fn new(inner: R, watch: Arc<Watch>) -> Self {
         Source { inner, watch }
     }
 }
@@ -105,7 +105,7 @@ pub(crate) struct Meter<R> {
 }
 
 impl<R> Meter<R> {
-    pub fn new(inner: R, watch: Arc<Watch>, max_total: u64, max_gap: u64) -> Self {
+    pub(crate) fn new(inner: R, watch: Arc<Watch>, max_total: u64, max_gap: u64) -> Self {
         Meter {
             inner,
             watch,

@@ -48,7 +48,11 @@ pub(crate) struct TarBackend<R: AsyncRead + Unpin> {
 }
 
 impl<R: AsyncRead + Unpin> TarBackend<R> {
-    pub fn new(stream: TarStream<R>, watch: Arc<Watch>, limits: &Limits) -> io::Result<Self> {
+    pub(crate) fn new(
+        stream: TarStream<R>,
+        watch: Arc<Watch>,
+        limits: &Limits,
+    ) -> io::Result<Self> {
         let metered = Meter::new(
             stream,
             watch.clone(),
@@ -69,7 +73,7 @@ impl<R: AsyncRead + Unpin> TarBackend<R> {
 
     /// The next member: its head, and its data when `want` says so (otherwise it is drained).
     /// `current` gets the member's name as soon as its header is read, so errors can name it.
-    pub async fn next(
+    pub(crate) async fn next(
         &mut self,
         want: impl Fn(&Head) -> bool,
         limits: &Limits,

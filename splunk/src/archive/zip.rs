@@ -23,14 +23,14 @@ pub(crate) struct ZipBackend<R> {
 
 impl<R: AsyncRead + Unpin> ZipBackend<R> {
     /// `empty`: the archive is a bare end-of-central-directory record, with no members.
-    pub fn new(input: Peeked<Source<R>>, empty: bool) -> Self {
+    pub(crate) fn new(input: Peeked<Source<R>>, empty: bool) -> Self {
         let reader = (!empty).then(|| ZipFileReader::with_tokio(BufReader::new(input)));
         ZipBackend { reader }
     }
 
     /// The next member: its head, and its data when `want` says so (otherwise it is drained).
     /// `current` gets the member's name as soon as its header is read, so errors can name it.
-    pub async fn next(
+    pub(crate) async fn next(
         &mut self,
         want: impl Fn(&Head) -> bool,
         watch: &Watch,
