@@ -88,7 +88,10 @@ fn the_example_of_a_users_worker_needs_no_ingestion_crate_either() {
     let declared = dependencies(&packages["custom-worker"], true);
     assert!(declared.iter().any(|name| name == "worker"), "{declared:?}");
     let known = forbidden(&declared);
-    assert!(known.is_empty(), "examples/custom-worker depends on {known:?}");
+    assert!(
+        known.is_empty(),
+        "examples/custom-worker depends on {known:?}"
+    );
 }
 
 #[test]
