@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// confq: a Redis-brokered task system that ingests Splunk configuration archives.
 #[derive(Debug, Parser)]
 #[command(name = "confq", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Settings shared by every command.
     #[command(flatten)]
     pub settings: Settings,
@@ -21,7 +21,7 @@ pub struct Cli {
 /// Settings shared by every command (CONTRACT §2). URLs may carry passwords, so `--help` never
 /// shows their values from the environment.
 #[derive(Debug, Clone, Args)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Redis URL of the broker, or a comma-separated list of Redis Cluster node URLs.
     #[arg(
         long,
@@ -136,7 +136,7 @@ pub struct Settings {
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// Readable lines for people.
     Text,
     /// One JSON object per line for machines.
@@ -145,7 +145,7 @@ pub enum LogFormat {
 
 /// The subcommands of CONTRACT §1.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// HTTP API server.
     Api(ApiArgs),
     /// A worker process.
@@ -174,7 +174,7 @@ pub enum Command {
 
 /// Arguments of `confq api` and `confq dev`.
 #[derive(Debug, Clone, Args)]
-pub struct ApiArgs {
+pub(crate) struct ApiArgs {
     /// Listen address.
     #[arg(long, env = "CONFQ_BIND", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
@@ -188,7 +188,7 @@ pub struct ApiArgs {
 
 /// Arguments of `confq worker`.
 #[derive(Debug, Clone, Args)]
-pub struct WorkerArgs {
+pub(crate) struct WorkerArgs {
     /// Tasks in flight at once (default: 2 × cores).
     #[arg(long)]
     pub concurrency: Option<usize>,
@@ -202,7 +202,7 @@ pub struct WorkerArgs {
 
 /// `confq worker`: the worker's settings plus its own HTTP endpoint and health probe.
 #[derive(Debug, Clone, Args)]
-pub struct WorkerCommand {
+pub(crate) struct WorkerCommand {
     /// How the worker runs.
     #[command(flatten)]
     pub worker: WorkerArgs,
@@ -218,7 +218,7 @@ pub struct WorkerCommand {
 
 /// Arguments of `confq reaper`.
 #[derive(Debug, Clone, Args)]
-pub struct ReaperArgs {
+pub(crate) struct ReaperArgs {
     /// Health probe: exit 0 when a reaper finished a tick within the last three
     /// `CONFQ_REAPER_INTERVAL_SECS` (at least 5 s), 1 otherwise. Starts no reaper.
     #[arg(long)]
@@ -227,7 +227,7 @@ pub struct ReaperArgs {
 
 /// Arguments of `confq ingest`.
 #[derive(Debug, Clone, Args)]
-pub struct IngestArgs {
+pub(crate) struct IngestArgs {
     /// Archives to ingest (.zip, .tar, .tar.gz/.tgz, .spl).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -241,7 +241,7 @@ pub struct IngestArgs {
 
 /// Arguments of `confq status`.
 #[derive(Debug, Clone, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// The run id.
     pub run_id: i64,
     /// Print the HTTP status document.
@@ -251,7 +251,7 @@ pub struct StatusArgs {
 
 /// A lone `--json` flag.
 #[derive(Debug, Clone, Args)]
-pub struct JsonArgs {
+pub(crate) struct JsonArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -259,7 +259,7 @@ pub struct JsonArgs {
 
 /// Arguments of `confq enqueue`.
 #[derive(Debug, Clone, Args)]
-pub struct EnqueueArgs {
+pub(crate) struct EnqueueArgs {
     /// Registered task name, e.g. `confq.sleep`.
     pub task: String,
     /// The task's arguments, a JSON object.
@@ -274,7 +274,7 @@ pub struct EnqueueArgs {
 
 /// Arguments of `confq dead`.
 #[derive(Debug, Clone, Args)]
-pub struct DeadArgs {
+pub(crate) struct DeadArgs {
     /// Queue whose dead letters to handle.
     #[arg(long, global = true, default_value = protocol::DEFAULT_QUEUE)]
     pub queue: String,
@@ -285,7 +285,7 @@ pub struct DeadArgs {
 
 /// Dead-letter operations.
 #[derive(Debug, Clone, Subcommand)]
-pub enum DeadCommand {
+pub(crate) enum DeadCommand {
     /// Lists dead letters with their reasons.
     List(JsonArgs),
     /// Puts one task (or all, with --all) back on its queue.
@@ -297,7 +297,7 @@ pub enum DeadCommand {
 /// Arguments of `confq dead requeue`.
 #[derive(Debug, Clone, Args)]
 #[group(required = true, multiple = false)]
-pub struct RequeueArgs {
+pub(crate) struct RequeueArgs {
     /// The task id to requeue.
     pub task_id: Option<String>,
     /// Requeue every dead letter.
@@ -307,7 +307,7 @@ pub struct RequeueArgs {
 
 /// Arguments of `confq btool`.
 #[derive(Debug, Clone, Args)]
-pub struct BtoolArgs {
+pub(crate) struct BtoolArgs {
     /// The run id (a complete run).
     pub run_id: i64,
     /// The conf type, e.g. `props` for props.conf.
@@ -321,7 +321,7 @@ pub struct BtoolArgs {
 
 /// Arguments of `confq diff`.
 #[derive(Debug, Clone, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The earlier run.
     pub a: i64,
     /// The later run.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 /// A command's failure: its exit code and one line saying what went wrong and what to do.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// 1 for runtime failures, 2 for usage errors.
     pub code: u8,
     /// The line printed on stderr.
@@ -14,7 +14,7 @@ pub struct Failure {
 
 impl Failure {
     /// A runtime failure (exit 1).
-    pub fn runtime(message: impl Into<String>) -> Self {
+    pub(crate) fn runtime(message: impl Into<String>) -> Self {
         Self {
             code: 1,
             message: broker::redact::redact(&message.into()),
@@ -23,17 +23,17 @@ impl Failure {
 
     /// A runtime failure (exit 1): `context`, then the cause chain of `error` on the same line,
     /// each cause once.
-    pub fn caused(context: impl fmt::Display, error: &dyn std::error::Error) -> Self {
+    pub(crate) fn caused(context: impl fmt::Display, error: &dyn std::error::Error) -> Self {
         Self::runtime(format!("{context}: {}", broker::report::one_line(error)))
     }
 
     /// A runtime failure (exit 1) saying the cause chain of `error`, each cause once.
-    pub fn of(error: &dyn std::error::Error) -> Self {
+    pub(crate) fn of(error: &dyn std::error::Error) -> Self {
         Self::runtime(broker::report::one_line(error))
     }
 
     /// A usage error (exit 2).
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
             code: 2,
             message: broker::redact::redact(&message.into()),
@@ -41,7 +41,7 @@ impl Failure {
     }
 
     /// Prints the line and returns the exit code.
-    pub fn report(&self) -> ExitCode {
+    pub(crate) fn report(&self) -> ExitCode {
         eprintln!("confq: {}", crate::terminal::escape(&self.message));
         ExitCode::from(self.code)
     }

@@ -5,7 +5,7 @@ use std::fmt::Arguments;
 use std::io::{ErrorKind, Write};
 
 /// Writes one line to stdout; exits 0 at once when the reader has gone away.
-pub fn line(text: Arguments<'_>) {
+pub(crate) fn line(text: Arguments<'_>) {
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = writeln!(stdout, "{text}").and_then(|()| stdout.flush())
         && error.kind() == ErrorKind::BrokenPipe

@@ -17,7 +17,7 @@ use tokio::process::{Child, Command};
 use crate::exit::Failure;
 
 /// A running private Redis; killed on drop.
-pub struct PrivateRedis {
+pub(crate) struct PrivateRedis {
     child: Child,
     /// Its URL, `redis://127.0.0.1:<port>`.
     pub url: String,
@@ -26,13 +26,13 @@ pub struct PrivateRedis {
 }
 
 /// The file that records the URL of the private Redis of `data_dir`.
-pub fn record_path(data_dir: &Path) -> PathBuf {
+pub(crate) fn record_path(data_dir: &Path) -> PathBuf {
     data_dir.join("redis").join("server.url")
 }
 
 /// The URL of the private Redis recorded in `data_dir`, if a `confq dev` or `confq ingest` of
 /// this data dir has one running (or left a stale record behind: the caller checks it answers).
-pub fn recorded_url(data_dir: &Path) -> Option<String> {
+pub(crate) fn recorded_url(data_dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(record_path(data_dir)).ok()?;
     let url = text.trim();
     // Only a loopback URL of our own making is trusted from the file.
@@ -46,7 +46,7 @@ impl PrivateRedis {
     ///
     /// # Errors
     /// When no `redis-server` is on PATH or it does not answer within five seconds.
-    pub async fn start(data_dir: &Path) -> Result<Self, Failure> {
+    pub(crate) async fn start(data_dir: &Path) -> Result<Self, Failure> {
         let dir = data_dir.join("redis");
         std::fs::create_dir_all(&dir).map_err(|error| {
             Failure::runtime(format!("cannot create {}: {error}", dir.display()))
@@ -120,7 +120,7 @@ impl PrivateRedis {
     }
 
     /// Stops the server and waits for it.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         self.remove_record();
         let _ = self.child.kill().await;
     }

@@ -11,14 +11,14 @@ use crate::exit::Failure;
 
 /// How long a probe waits for an answer: a frozen process accepts connections (the kernel does)
 /// but never answers, and that must fail the probe rather than hang it.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `GET http://<addr>/healthz`: `Ok` on a 200 answer. An unspecified address (`0.0.0.0`, `::`)
 /// is asked on loopback, where a process bound to it also listens.
 ///
 /// # Errors
 /// A runtime failure naming what went wrong: no answer, a timeout, or the status received.
-pub async fn healthz(addr: SocketAddr) -> Result<(), Failure> {
+pub(crate) async fn healthz(addr: SocketAddr) -> Result<(), Failure> {
     let addr = loopback_if_unspecified(addr);
     let answer = tokio::time::timeout(PROBE_TIMEOUT, get(addr, "/healthz"))
         .await

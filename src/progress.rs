@@ -10,7 +10,7 @@ use entity::store::{Run, RunId, RunStatus};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 /// Shows each run's status as it changes.
-pub struct Progress {
+pub(crate) struct Progress {
     bars: HashMap<RunId, ProgressBar>,
     last: Mutex<HashMap<RunId, RunStatus>>,
     plain: bool,
@@ -19,7 +19,7 @@ pub struct Progress {
 
 impl Progress {
     /// A display for `runs`; silent unless `enabled`.
-    pub fn new(runs: &[Run], enabled: bool) -> Self {
+    pub(crate) fn new(runs: &[Run], enabled: bool) -> Self {
         // Spinners only when a person watches both streams; otherwise one line per status change.
         let plain = !std::io::stdout().is_terminal() || !std::io::stderr().is_terminal();
         let multi = MultiProgress::new();
@@ -51,7 +51,7 @@ impl Progress {
     }
 
     /// Shows `run`'s latest status.
-    pub fn update(&self, run: &Run) {
+    pub(crate) fn update(&self, run: &Run) {
         if !self.enabled {
             return;
         }
@@ -72,7 +72,7 @@ impl Progress {
     }
 
     /// Stops the spinners.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         for bar in self.bars.values() {
             bar.finish();
         }

@@ -10,7 +10,7 @@ use crate::exit::Failure;
 use crate::private_redis::{self, PrivateRedis};
 
 /// The connected dependencies of a command.
-pub struct Services {
+pub(crate) struct Services {
     /// The Redis broker.
     pub broker: Broker,
     /// The private Redis this process started, if any.
@@ -23,7 +23,7 @@ pub struct Services {
 ///
 /// # Errors
 /// One clear line naming the URL and what to do.
-pub async fn broker(settings: &Settings, allow_private: bool) -> Result<Services, Failure> {
+pub(crate) async fn broker(settings: &Settings, allow_private: bool) -> Result<Services, Failure> {
     let config = settings.broker_config()?;
     match Broker::connect(config.clone()).await {
         Ok(broker) => Ok(Services {
@@ -120,7 +120,7 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 ///
 /// # Errors
 /// One clear line naming the (redacted) URL.
-pub async fn store(settings: &Settings) -> Result<Store, Failure> {
+pub(crate) async fn store(settings: &Settings) -> Result<Store, Failure> {
     let url = settings.database_url();
     let store = Store::connect(&url).await.map_err(|error| {
         Failure::runtime(format!(
@@ -139,7 +139,7 @@ pub async fn store(settings: &Settings) -> Result<Store, Failure> {
 
 /// A failure of `action` on the database, naming the fix when the schema is missing (a fresh
 /// database used with `--no-migrate`).
-pub fn database_failure(action: &str, error: &(dyn std::error::Error + 'static)) -> Failure {
+pub(crate) fn database_failure(action: &str, error: &(dyn std::error::Error + 'static)) -> Failure {
     let cause = root_cause(error);
     if cause.contains("no such table")
         || (cause.contains("relation") && cause.contains("does not exist"))
@@ -155,7 +155,7 @@ pub fn database_failure(action: &str, error: &(dyn std::error::Error + 'static))
 ///
 /// # Errors
 /// One clear line when the URL is invalid.
-pub fn storage(settings: &Settings) -> Result<Storage, Failure> {
+pub(crate) fn storage(settings: &Settings) -> Result<Storage, Failure> {
     let url = settings.storage_url();
     Storage::from_url(&url).map_err(|error| {
         Failure::usage(format!(

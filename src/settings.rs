@@ -12,7 +12,7 @@ use crate::exit::Failure;
 
 impl Settings {
     /// The database URL: the flag, `CONFQ_DATABASE_URL`, `DATABASE_URL`, or SQLite in the data dir.
-    pub fn database_url(&self) -> String {
+    pub(crate) fn database_url(&self) -> String {
         non_empty(&self.database_url)
             .or_else(|| {
                 std::env::var("DATABASE_URL")
@@ -23,7 +23,7 @@ impl Settings {
     }
 
     /// The storage URL: the flag, `CONFQ_STORAGE_URL`, or `file://<data dir>/uploads`.
-    pub fn storage_url(&self) -> String {
+    pub(crate) fn storage_url(&self) -> String {
         non_empty(&self.storage_url).unwrap_or_else(|| {
             let dir = std::path::absolute(self.data_dir.join("uploads"))
                 .unwrap_or_else(|_| self.data_dir.join("uploads"));
@@ -35,7 +35,7 @@ impl Settings {
     ///
     /// # Errors
     /// A usage failure when `CONFQ_STUCK_SECS` is not a positive number.
-    pub fn stuck_after(&self) -> Result<Duration, Failure> {
+    pub(crate) fn stuck_after(&self) -> Result<Duration, Failure> {
         seconds("CONFQ_STUCK_SECS", self.stuck_secs)
     }
 
@@ -43,7 +43,7 @@ impl Settings {
     ///
     /// # Errors
     /// A usage failure naming the invalid setting.
-    pub fn broker_config(&self) -> Result<BrokerConfig, Failure> {
+    pub(crate) fn broker_config(&self) -> Result<BrokerConfig, Failure> {
         Ok(BrokerConfig {
             redis_url: self.redis_url.clone(),
             key_prefix: self.key_prefix.clone(),
@@ -69,7 +69,7 @@ impl Settings {
     ///
     /// # Errors
     /// A usage failure when `CONFQ_RETRY_BACKOFF` or `CONFQ_RETRY_POLICY` is malformed.
-    pub fn retry_policy(&self) -> Result<RetryPolicy, Failure> {
+    pub(crate) fn retry_policy(&self) -> Result<RetryPolicy, Failure> {
         let policy = RetryPolicy::from_settings(self.max_retries, self.backoff()?);
         match &self.retry_policy {
             Some(json) => policy
@@ -88,7 +88,7 @@ impl Settings {
     ///
     /// # Errors
     /// A usage failure naming the invalid setting.
-    pub fn worker_config(&self, args: &WorkerArgs) -> Result<WorkerConfig, Failure> {
+    pub(crate) fn worker_config(&self, args: &WorkerArgs) -> Result<WorkerConfig, Failure> {
         let defaults = WorkerConfig::default();
         let queues = if args.queues.is_empty() {
             defaults.queues.clone()
@@ -129,7 +129,7 @@ impl Settings {
 ///
 /// # Errors
 /// A usage failure when the name is invalid.
-pub fn queue(name: &str) -> Result<QueueName, Failure> {
+pub(crate) fn queue(name: &str) -> Result<QueueName, Failure> {
     QueueName::parse(name)
         .map_err(|error| Failure::usage(format!("invalid queue name {name:?}: {error}")))
 }
@@ -138,7 +138,7 @@ pub fn queue(name: &str) -> Result<QueueName, Failure> {
 ///
 /// # Errors
 /// A usage failure naming the setting when the value is zero, negative or not finite.
-pub fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
+pub(crate) fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|duration| !duration.is_zero())
@@ -150,6 +150,6 @@ pub fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
 }
 
 /// A setting given as an empty string (`CONFQ_X=`) counts as unset, so its default applies.
-pub fn non_empty(value: &Option<String>) -> Option<String> {
+pub(crate) fn non_empty(value: &Option<String>) -> Option<String> {
     value.clone().filter(|text| !text.is_empty())
 }

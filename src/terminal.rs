@@ -6,7 +6,7 @@
 /// Returns `text` with every control character and bidirectional-formatting character escaped
 /// as Rust does (`\n`, `\t`, `\u{1b}`); everything else, backslashes included, is unchanged, so
 /// escaping twice changes nothing more.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     if !text.chars().any(needs_escape) {
         return text.to_owned();
     }

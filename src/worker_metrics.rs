@@ -31,7 +31,7 @@ struct Endpoint {
 ///
 /// # Errors
 /// A runtime failure when the address cannot be bound.
-pub async fn serve(
+pub(crate) async fn serve(
     addr: SocketAddr,
     broker: Broker,
     id: WorkerId,

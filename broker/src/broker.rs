@@ -53,6 +53,25 @@ impl Broker {
     ///
     /// # Errors
     /// `Config` for an invalid URL or prefix; `Unreachable` (URL redacted) when Redis does not answer.
+    ///
+    /// # Examples
+    /// A standalone Redis (a comma-separated list of node URLs is a Redis Cluster), under the key
+    /// prefix `confq`, and the depths of the `ingest` queue:
+    /// ```no_run
+    /// use broker::{Broker, BrokerConfig, QueueName};
+    ///
+    /// # async fn example() -> Result<(), broker::BrokerError> {
+    /// let broker = Broker::connect(BrokerConfig {
+    ///     redis_url: "redis://127.0.0.1:6379".into(),
+    ///     key_prefix: "confq".into(),
+    ///     ..BrokerConfig::default()
+    /// })
+    /// .await?;
+    /// let stats = broker.stats(&QueueName::parse("ingest")?).await?;
+    /// println!("{} pending, {} dead", stats.pending, stats.dead);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[instrument(skip_all, err(level = "debug"), fields(url = %redact(&config.redis_url)))]
     pub async fn connect(config: BrokerConfig) -> Result<Self> {
         validate(&config)?;

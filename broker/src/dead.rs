@@ -94,6 +94,32 @@ impl DeadLetters {
     ///
     /// # Errors
     /// `Redis` when a command fails.
+    ///
+    /// # Examples
+    /// Every dead letter of a queue, page by page, each permanent one requeued:
+    /// ```no_run
+    /// use broker::{Broker, QueueName};
+    ///
+    /// # async fn example(broker: Broker) -> Result<(), broker::BrokerError> {
+    /// let queue = QueueName::parse("ingest")?;
+    /// let dead = broker.dead_letters();
+    /// let mut after = None;
+    /// loop {
+    ///     let page = dead.list(&queue, after, 100).await?;
+    ///     for letter in &page.items {
+    ///         println!("{:?}: {}", letter.task_id, letter.reason);
+    ///         if let (Some(id), true) = (letter.task_id, letter.reason.starts_with("permanent")) {
+    ///             dead.requeue(&queue, &id).await?;
+    ///         }
+    ///     }
+    ///     match page.next {
+    ///         Some(next) => after = Some(next),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn list(
         &self,
         q: &QueueName,

@@ -85,6 +85,22 @@ impl Envelope {
     ///
     /// # Errors
     /// An [`EnvelopeError`] naming the first field that is wrong.
+    ///
+    /// # Examples
+    /// What any producer may push; unknown fields are kept as they are:
+    /// ```
+    /// use broker::Envelope;
+    ///
+    /// let raw = r#"{"v":1,"id":"0192f0c4-5a6e-7c1a-9f44-1b2c3d4e5f60","task":"confq.noop",
+    ///              "args":{},"trace":"abc"}"#;
+    /// let envelope = Envelope::parse(raw).unwrap();
+    /// assert_eq!((envelope.task.as_str(), envelope.attempt), ("confq.noop", 0));
+    /// assert_eq!(envelope.extra["trace"], "abc");
+    /// assert!(Envelope::parse(r#"{"v":1,"task":"confq.noop","args":{}}"#).is_err()); // no id
+    ///
+    /// let fresh = Envelope::new("confq.sleep", serde_json::Map::new());
+    /// assert_eq!(Envelope::parse(&fresh.to_json()).unwrap(), fresh);
+    /// ```
     pub fn parse(raw: &str) -> Result<Self, EnvelopeError> {
         let value: Value = serde_json::from_str(raw).map_err(EnvelopeError::NotJson)?;
         let Value::Object(mut map) = value else {

@@ -25,6 +25,16 @@ pub struct QueueKeys {
 
 impl QueueKeys {
     /// The keys of `queue` under `prefix`.
+    ///
+    /// # Examples
+    /// The list a producer in any language `LPUSH`es onto:
+    /// ```
+    /// use broker::QueueName;
+    /// use broker::keys::QueueKeys;
+    ///
+    /// let keys = QueueKeys::new("confq", &QueueName::parse("ingest").unwrap());
+    /// assert_eq!(keys.pending, "confq:{ingest}:pending");
+    /// ```
     pub fn new(prefix: &str, queue: &QueueName) -> Self {
         let key = |suffix: &str| format!("{prefix}:{{{queue}}}:{suffix}");
         Self {

@@ -17,6 +17,14 @@ impl QueueName {
     ///
     /// # Errors
     /// `BrokerError::Config` when the name is empty, too long or has other characters.
+    ///
+    /// # Examples
+    /// ```
+    /// use broker::QueueName;
+    ///
+    /// assert_eq!(QueueName::parse("reports.daily").unwrap().as_str(), "reports.daily");
+    /// assert!(QueueName::parse("a{b}").is_err());
+    /// ```
     pub fn parse(s: &str) -> Result<Self, BrokerError> {
         let valid = !s.is_empty()
             && s.len() <= 64

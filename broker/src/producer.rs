@@ -30,6 +30,23 @@ impl Producer {
     ///
     /// # Errors
     /// `Redis` when the push fails.
+    ///
+    /// # Examples
+    /// Now, and in ten seconds (the reaper makes it pending when due):
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// use broker::{Broker, Envelope, QueueName};
+    ///
+    /// # async fn example(broker: Broker) -> Result<(), broker::BrokerError> {
+    /// let queue = QueueName::parse("ingest")?;
+    /// let args = serde_json::json!({"ms": 100}).as_object().cloned().unwrap_or_default();
+    /// broker.producer().enqueue(&queue, &Envelope::new("confq.sleep", args.clone())).await?;
+    /// let later = Envelope::new("confq.sleep", args);
+    /// broker.producer().enqueue_in(&queue, &later, Duration::from_secs(10)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[instrument(name = "broker.enqueue", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue(&self, q: &QueueName, e: &Envelope) -> Result<()> {
         self.enqueue_many(q, std::slice::from_ref(e)).await

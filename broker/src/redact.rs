@@ -33,6 +33,16 @@ const MASK: &str = "***";
 
 /// Returns `text` with every URL password and every secret-named parameter value replaced by
 /// `***` (`postgres://app:s3cret@db/confq?sslpassword=x` → `postgres://app:***@db/confq?sslpassword=***`).
+///
+/// # Examples
+/// ```
+/// use broker::redact::redact;
+///
+/// assert_eq!(
+///     redact("cannot reach redis://worker:hunter2@cache:6379/0"),
+///     "cannot reach redis://worker:***@cache:6379/0"
+/// );
+/// ```
 pub fn redact(text: &str) -> String {
     hide_parameters(&hide_user_info(text))
 }

@@ -9,7 +9,7 @@ use sea_orm_migration::schema::{
 };
 
 /// Creates `ingestion_runs`, `conf_files` and `stanzas`.
-pub struct Migration;
+pub(crate) struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {

@@ -9,7 +9,7 @@ use sea_orm_migration::schema::{
 };
 
 /// Adds the retry-tracking columns to `ingestion_runs`.
-pub struct Migration;
+pub(crate) struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {

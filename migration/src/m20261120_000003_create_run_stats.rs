@@ -8,7 +8,7 @@ use sea_orm_migration::schema::{big_integer, double, integer};
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 /// Creates and backfills `run_stats`.
-pub struct Migration;
+pub(crate) struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![warn(unreachable_pub)] // what is `pub` is meant to be: the crate's API
 
 pub mod backoff;
 pub mod error_type;

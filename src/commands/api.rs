@@ -7,7 +7,7 @@ use crate::exit::Failure;
 use crate::services;
 
 /// Serves the API until SIGTERM/SIGINT.
-pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
     warn_if_open(settings, args);
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
@@ -27,7 +27,7 @@ pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
 
 /// Warns, at start, when the API listens beyond loopback with no `CONFQ_API_TOKEN`: anyone who
 /// can reach the address may then upload, retry, requeue and purge.
-pub fn warn_if_open(settings: &Settings, args: &ApiArgs) {
+pub(crate) fn warn_if_open(settings: &Settings, args: &ApiArgs) {
     if !args.bind.ip().is_loopback() && crate::settings::non_empty(&settings.api_token).is_none() {
         tracing::warn!(
             bind = %args.bind,
@@ -40,7 +40,7 @@ pub fn warn_if_open(settings: &Settings, args: &ApiArgs) {
 ///
 /// # Errors
 /// When the address cannot be bound.
-pub async fn serve(
+pub(crate) async fn serve(
     settings: &Settings,
     args: &ApiArgs,
     broker: broker::Broker,

@@ -12,7 +12,7 @@ use crate::services;
 use crate::terminal::escape;
 
 /// Prints the effective configuration of one conf type.
-pub async fn run(settings: &Settings, args: &BtoolArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &BtoolArgs) -> Result<(), Failure> {
     let store = services::store(settings).await?;
     let view = api::views::effective(
         &store,

@@ -13,7 +13,7 @@ use crate::{services, settings};
 const PAGE: usize = 1000;
 
 /// Runs one dead-letter operation.
-pub async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &DeadArgs) -> Result<(), Failure> {
     let queue = settings::queue(&args.queue)?;
     let services = services::broker(settings, false).await?;
     let dead = services.broker.dead_letters();

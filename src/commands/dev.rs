@@ -10,7 +10,7 @@ use crate::exit::Failure;
 use crate::services;
 
 /// Runs everything until SIGTERM/SIGINT, then stops the worker, the reaper and the API in turn.
-pub async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
     api::warn_if_open(settings, args);
     let services = services::broker(settings, true).await?;
     let store = services::store(settings).await?;

@@ -15,7 +15,7 @@ use crate::services;
 use crate::terminal::escape;
 
 /// Prints the changes between two runs.
-pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &DiffArgs) -> Result<(), Failure> {
     let store = services::store(settings).await?;
     let (a, b) = (RunId(args.a), RunId(args.b));
     let changes = api::views::diff(&store, a, b, args.conf.as_deref())

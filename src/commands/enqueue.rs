@@ -11,7 +11,7 @@ use crate::output::out;
 use crate::{services, settings};
 
 /// Pushes one envelope and prints its task id.
-pub async fn run(settings: &Settings, args: &EnqueueArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &EnqueueArgs) -> Result<(), Failure> {
     let queue = settings::queue(&args.queue)?;
     let Value::Object(task_args) = serde_json::from_str::<Value>(&args.args_json)
         .map_err(|error| Failure::usage(format!("ARGS_JSON is not valid JSON: {error}")))?

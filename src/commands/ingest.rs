@@ -20,7 +20,7 @@ use crate::progress::Progress;
 use crate::services;
 
 /// Ingests the given archives.
-pub async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> {
     for file in &args.files {
         if !file.is_file() {
             return Err(Failure::usage(format!(

@@ -10,7 +10,7 @@ use crate::output::out;
 use crate::services;
 
 /// Prints the metrics document.
-pub async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
     let services = services::broker(settings, false).await?;
     let store = services::store(settings).await?;
     let queue = protocol::default_queue();

@@ -6,7 +6,7 @@ use crate::output::out;
 use crate::services;
 
 /// Applies every pending migration (even with `--no-migrate`: that is this command's job).
-pub async fn run(settings: &Settings) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings) -> Result<(), Failure> {
     let settings = Settings {
         no_migrate: false,
         ..settings.clone()

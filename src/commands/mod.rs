@@ -21,7 +21,7 @@ use crate::exit::Failure;
 ///
 /// # Errors
 /// The command's failure, with its exit code.
-pub async fn run(cli: Cli) -> Result<(), Failure> {
+pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
     let settings = cli.settings;
     match cli.command {
         Command::Api(args) => api::run(&settings, &args).await,

@@ -19,7 +19,7 @@ use crate::services;
 const MIN_STALE_AFTER: Duration = Duration::from_secs(5);
 
 /// Runs the reaper until SIGTERM/SIGINT, or, with `--check`, probes the running one.
-pub async fn run(settings: &Settings, args: &ReaperArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &ReaperArgs) -> Result<(), Failure> {
     if args.check {
         return check(settings).await;
     }
@@ -40,7 +40,7 @@ pub async fn run(settings: &Settings, args: &ReaperArgs) -> Result<(), Failure> 
 ///
 /// # Errors
 /// When the settings are invalid.
-pub async fn spawn_reaper(
+pub(crate) async fn spawn_reaper(
     broker: &Broker,
     store: Store,
     settings: &Settings,

@@ -9,7 +9,7 @@ use crate::output::out;
 use crate::services;
 
 /// Prints one run's status document.
-pub async fn run(settings: &Settings, args: &StatusArgs) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, args: &StatusArgs) -> Result<(), Failure> {
     let store = services::store(settings).await?;
     let run = store
         .run(RunId(args.run_id))

@@ -8,7 +8,7 @@ use crate::terminal::escape;
 
 /// Renders `rows` under `headers` with columns padded to their widest cell, control characters
 /// escaped.
-pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| row.iter().map(|cell| escape(cell)).collect())
@@ -39,7 +39,7 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// Renders a JSON object as `key: value` lines (nested objects as compact JSON).
-pub fn key_values(value: &Value) -> String {
+pub(crate) fn key_values(value: &Value) -> String {
     let Some(object) = value.as_object() else {
         return value.to_string();
     };
@@ -53,7 +53,7 @@ pub fn key_values(value: &Value) -> String {
 
 /// A JSON value as a table cell: strings bare (control characters escaped), null as `-`, the
 /// rest as compact JSON.
-pub fn cell(value: &Value) -> String {
+pub(crate) fn cell(value: &Value) -> String {
     match value {
         Value::Null => "-".into(),
         Value::String(text) => escape(text),

@@ -8,7 +8,7 @@ use entity::storage::Storage;
 use entity::store::Store;
 use splunk::archive::Limits;
 use tokio_util::sync::CancellationToken;
-use worker::{Runner, RunnerStats, Shutdown, WorkerConfig};
+use worker::{RunnerStats, Shutdown, WorkerConfig};
 
 use crate::cli::{Settings, WorkerCommand};
 use crate::exit::Failure;
@@ -16,7 +16,7 @@ use crate::output::out;
 use crate::{probe, services, worker_metrics};
 
 /// Runs a worker until a signal stops it, or, with `--check`, probes the running one.
-pub async fn run(settings: &Settings, command: &WorkerCommand) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, command: &WorkerCommand) -> Result<(), Failure> {
     if command.check {
         return check(command).await;
     }
@@ -78,7 +78,7 @@ fn metrics_bind(command: &WorkerCommand) -> Result<Option<SocketAddr>, Failure> 
 ///
 /// # Errors
 /// When the consumer cannot be opened.
-pub async fn spawn_worker(
+pub(crate) async fn spawn_worker(
     broker: Broker,
     store: Store,
     storage: Storage,
@@ -99,19 +99,6 @@ async fn run_worker(
     id: WorkerId,
 ) -> Result<RunnerStats, Failure> {
     let registry = ingest::builtin(store, storage, Limits::default());
-    let runner = Runner::new(&broker, registry, config.clone(), id.clone())
-        .await
-        .map_err(|error| Failure::of(&error))?;
-    let announced = CancellationToken::new();
-    let announcer = tokio::spawn(worker::registration::announce(
-        broker,
-        id,
-        config.queues.clone(),
-        config.concurrency,
-        announced.clone(),
-    ));
-    let stats = runner.run(shutdown).await;
-    announced.cancel();
-    let _ = announcer.await;
+    let stats = worker::serve(broker, registry, config, shutdown, id).await;
     stats.map_err(|error| Failure::of(&error))
 }

@@ -9,6 +9,19 @@ use broker::QueueName;
 use crate::retry::RetryPolicy;
 
 /// How a worker runs.
+///
+/// # Examples
+/// ```
+/// use broker::QueueName;
+/// use worker::WorkerConfig;
+///
+/// let config = WorkerConfig {
+///     queues: vec![QueueName::parse("reports").unwrap(), QueueName::parse("ingest").unwrap()],
+///     concurrency: 4,
+///     ..WorkerConfig::default()
+/// };
+/// assert_eq!(config.retry.transient.max_retries, 3);
+/// ```
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Queues to consume, in priority order.

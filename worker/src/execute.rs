@@ -47,7 +47,7 @@ enum Ending {
 
 impl Execution {
     /// Runs the delivery to its end inside the task's span.
-    pub async fn run(self) -> Outcome {
+    pub(crate) async fn run(self) -> Outcome {
         let span = self.span.clone();
         self.run_inner().instrument(span).await
     }

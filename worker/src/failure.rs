@@ -31,6 +31,15 @@ impl FailureClass {
 impl FailureClass {
     /// The class of a failure recorded with `error_type`: `permanent`, `timeout`, and anything
     /// else (`transient`, an unknown type) transient.
+    ///
+    /// # Examples
+    /// ```
+    /// use worker::FailureClass;
+    ///
+    /// assert_eq!(FailureClass::from_error_type("permanent"), FailureClass::Permanent);
+    /// assert_eq!(FailureClass::from_error_type("transient_exhausted"), FailureClass::Transient);
+    /// assert_eq!(FailureClass::Timeout.as_str(), "timeout");
+    /// ```
     pub fn from_error_type(error_type: &str) -> Self {
         match error_type {
             error_type::PERMANENT => Self::Permanent,
@@ -47,6 +56,24 @@ impl fmt::Display for FailureClass {
 }
 
 /// A task's failure: its class, a one-line message and the cause chain.
+///
+/// # Examples
+/// ```
+/// use worker::{FailureClass, TaskFailure};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("cannot reach the catalogue")]
+/// struct Unreachable(#[source] std::io::Error);
+///
+/// let error = Unreachable(std::io::Error::other("connection refused"));
+/// let failure = TaskFailure::transient(&error);
+/// assert_eq!(failure.class, FailureClass::Transient);
+/// assert_eq!(failure.message, "cannot reach the catalogue: connection refused");
+/// assert_eq!(failure.traceback, "cannot reach the catalogue\ncaused by: connection refused");
+///
+/// let bad_input = TaskFailure::message(FailureClass::Permanent, "no such product");
+/// assert_eq!(bad_input.to_string(), "permanent failure: no such product");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskFailure {
     /// Permanent, transient or timeout.

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![warn(unreachable_pub)] // what is `pub` is meant to be: the crate's API
 
 pub mod config;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod redact;
 pub mod registration;
 pub mod retry;
 pub mod runner;
+mod serve;
 pub mod shutdown;
 pub mod task;
 pub mod tasks;
@@ -22,5 +24,6 @@ pub use execute::Outcome;
 pub use failure::{FailureClass, TaskFailure};
 pub use progress::Progress;
 pub use runner::{Runner, RunnerStats};
+pub use serve::serve;
 pub use shutdown::Shutdown;
-pub use task::{Registry, Task, TaskContext, TypedTask};
+pub use task::{Registry, Task, TaskContext, TaskResult, TypedTask};

@@ -11,6 +11,31 @@ use tokio::time::Instant;
 const KEEP_ALIVE_TICK: Duration = Duration::from_millis(100);
 
 /// A task's progress marker: the handler calls [`Progress::tick`] as it works.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+///
+/// use worker::Progress;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let progress = Progress::new();
+/// for _chunk in 0..3 {
+///     // ... one bounded piece of work ...
+///     progress.tick();
+/// }
+/// // A step that cannot tick from inside counts as progress while it runs.
+/// let answer = progress
+///     .while_pending(async {
+///         tokio::time::sleep(Duration::from_millis(5)).await;
+///         42
+///     })
+///     .await;
+/// assert_eq!(answer, 42);
+/// assert!(progress.idle() < Duration::from_secs(60));
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Progress {
     started: Instant,

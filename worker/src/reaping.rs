@@ -19,6 +19,29 @@ pub fn reaper(broker: &Broker, queues: Vec<QueueName>, policy: RetryPolicy) -> R
 
 /// Runs [`reaper`] every `reaper_interval` of `broker`'s configuration until `stop`, handing the
 /// expired leases to `sink`.
+///
+/// # Examples
+/// A reaper beside a custom worker, with the workers' retry policy and no bookkeeping of its own
+/// (`()`); `confq reaper` does the same with the ingestion's run rows as its sink:
+/// ```no_run
+/// use broker::{Broker, CancellationToken};
+/// use worker::WorkerConfig;
+///
+/// # async fn example(broker: Broker) {
+/// let config = WorkerConfig::default();
+/// let stop = CancellationToken::new();
+/// let reaper = tokio::spawn(worker::reaping::run(
+///     broker.clone(),
+///     config.queues.clone(),
+///     config.retry.clone(),
+///     (),
+///     stop.clone(),
+/// ));
+/// // ... run the worker; then:
+/// stop.cancel();
+/// reaper.await.expect("the reaper stops");
+/// # }
+/// ```
 pub async fn run(
     broker: Broker,
     queues: Vec<QueueName>,

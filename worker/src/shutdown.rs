@@ -4,6 +4,18 @@
 use tokio_util::sync::CancellationToken;
 
 /// Shutdown tokens shared by the runner and whoever listens for signals.
+///
+/// # Examples
+/// ```
+/// use worker::Shutdown;
+///
+/// let shutdown = Shutdown::new();
+/// // What SIGTERM does (`listen_for_signals`), and a second signal after it:
+/// shutdown.escalate();
+/// assert!(shutdown.graceful.is_cancelled() && !shutdown.immediate.is_cancelled());
+/// shutdown.escalate();
+/// assert!(shutdown.immediate.is_cancelled());
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Shutdown {
     /// Stop fetching; finish in-flight tasks within the grace period.

@@ -28,6 +28,42 @@ pub trait Task: Send + Sync + 'static {
 }
 
 /// A task whose arguments are a typed struct; invalid arguments are a permanent failure.
+///
+/// Every `TypedTask` is a [`Task`]: register it in a [`Registry`]. The guide is `docs/tasks.md`.
+///
+/// # Examples
+/// ```
+/// use futures::future::BoxFuture;
+/// use serde::Deserialize;
+/// use worker::{FailureClass, TaskContext, TaskFailure, TaskResult, TypedTask};
+///
+/// /// `example.shout {"text"}`: logs the text in capitals.
+/// struct Shout;
+///
+/// #[derive(Deserialize)]
+/// struct ShoutArgs {
+///     text: String,
+/// }
+///
+/// impl TypedTask for Shout {
+///     type Args = ShoutArgs;
+///     const NAME: &'static str = "example.shout";
+///
+///     fn run(&self, _ctx: TaskContext, args: ShoutArgs) -> BoxFuture<'static, TaskResult> {
+///         Box::pin(async move {
+///             if args.text.is_empty() {
+///                 return Err(TaskFailure::message(FailureClass::Permanent, "nothing to shout"));
+///             }
+///             tracing::info!("{}", args.text.to_uppercase());
+///             Ok(())
+///         })
+///     }
+/// }
+///
+/// let mut registry = worker::tasks::builtin();
+/// registry.register(Shout);
+/// assert!(registry.get("example.shout").is_some());
+/// ```
 pub trait TypedTask: Send + Sync + 'static {
     /// The arguments, deserialised from the envelope's `args`.
     type Args: DeserializeOwned + Send;
@@ -75,6 +111,22 @@ pub struct TaskContext {
 
 impl TaskContext {
     /// A context for `envelope` (used by the runner, and by tests that call handlers directly).
+    ///
+    /// # Examples
+    /// Running a handler without Redis, as a unit test does:
+    /// ```
+    /// use broker::Envelope;
+    /// use tokio_util::sync::CancellationToken;
+    /// use worker::tasks::diagnostic::{Sleep, SleepArgs};
+    /// use worker::{Progress, TaskContext, TypedTask};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let envelope = Envelope::new("confq.sleep", serde_json::Map::new());
+    /// let ctx = TaskContext::new(envelope, Progress::new(), CancellationToken::new());
+    /// TypedTask::run(&Sleep, ctx, SleepArgs { ms: 1 }).await.expect("slept");
+    /// # }
+    /// ```
     pub fn new(envelope: Envelope, progress: Progress, cancel: CancellationToken) -> Self {
         Self {
             envelope: Arc::new(envelope),
@@ -127,6 +179,20 @@ impl TaskContext {
 }
 
 /// Task names mapped to handlers.
+///
+/// # Examples
+/// The built-ins, and a task of your own beside them (any [`Task`] or [`TypedTask`]):
+/// ```
+/// use worker::tasks::diagnostic::Noop;
+///
+/// let registry = worker::tasks::builtin();
+/// assert_eq!(registry.names(), ["confq.fail", "confq.noop", "confq.sleep"]);
+///
+/// let mut mine = worker::Registry::new();
+/// mine.register(Noop);
+/// assert!(mine.get("confq.noop").is_some());
+/// assert!(mine.get("confq.sleep").is_none());
+/// ```
 #[derive(Clone, Default)]
 pub struct Registry {
     tasks: BTreeMap<&'static str, Arc<dyn Task>>,

@@ -1,7 +1,8 @@
 //! The runtime's layering, checked on `cargo metadata`: `worker` (what a user's task needs) must
 //! not depend on the ingestion's crates (`splunk`, `entity`, `migration`, `sea-orm`), neither
 //! directly (in any dependency table) nor through another workspace crate. Ingestion plugs into
-//! the runtime from the `ingest` crate, through the registry and hooks.
+//! the runtime from the `ingest` crate, through the registry and hooks; `examples/custom-worker`, a
+//! user's worker, needs none of them either.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -79,6 +80,18 @@ fn worker_declares_no_ingestion_crate_in_any_dependency_table() {
     assert!(declared.iter().any(|name| name == "broker"), "{declared:?}");
     let known = forbidden(&declared);
     assert!(known.is_empty(), "worker depends on {known:?}");
+}
+
+#[test]
+fn the_example_of_a_users_worker_needs_no_ingestion_crate_either() {
+    let packages = workspace_packages();
+    let declared = dependencies(&packages["custom-worker"], true);
+    assert!(declared.iter().any(|name| name == "worker"), "{declared:?}");
+    let known = forbidden(&declared);
+    assert!(
+        known.is_empty(),
+        "examples/custom-worker depends on {known:?}"
+    );
 }
 
 #[test]

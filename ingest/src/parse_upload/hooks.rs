@@ -12,7 +12,7 @@ use worker::failure::TaskFailure;
 use worker::hooks::RunHooks;
 
 /// Hooks bound to one run and one attempt.
-pub struct IngestHooks {
+pub(crate) struct IngestHooks {
     store: Store,
     run: RunId,
     fence: Fence,
@@ -21,7 +21,7 @@ pub struct IngestHooks {
 
 impl IngestHooks {
     /// Hooks for `run` at attempt `fence`, reporting what `tally` reached when it fails.
-    pub fn new(store: Store, run: RunId, fence: Fence, tally: Arc<Tally>) -> Self {
+    pub(crate) fn new(store: Store, run: RunId, fence: Fence, tally: Arc<Tally>) -> Self {
         Self {
             store,
             run,
@@ -33,12 +33,12 @@ impl IngestHooks {
 
 /// The run's `error_message` when a failure will be retried: `retries` is the retry count of the
 /// attempt that failed (the seed's first failure reads "Transient error (retry 0): …").
-pub fn retry_message(failure: &TaskFailure, retries: u32) -> String {
+pub(crate) fn retry_message(failure: &TaskFailure, retries: u32) -> String {
     format!("Transient error (retry {retries}): {}", failure.message)
 }
 
 /// The run's `error_message` for a final failure after `retries` retries.
-pub fn final_message(failure: &TaskFailure, error_type: &str, retries: u32) -> String {
+pub(crate) fn final_message(failure: &TaskFailure, error_type: &str, retries: u32) -> String {
     match error_type {
         error_type::PERMANENT => format!("Permanent error: {}", failure.message),
         _ => format!("Failed after {retries} retries: {}", failure.message),

@@ -18,7 +18,7 @@ use worker::Progress;
 ///
 /// # Errors
 /// Unreadable or over-cap archives, storage failures, and archives without any config file.
-pub async fn parse_archive<R>(
+pub(crate) async fn parse_archive<R>(
     source: R,
     limits: Limits,
     progress: Progress,
@@ -74,7 +74,7 @@ where
 }
 
 /// Parses one entry into the rows the store writes.
-pub fn parse_entry(entry: ConfEntry) -> NewConfFile {
+pub(crate) fn parse_entry(entry: ConfEntry) -> NewConfFile {
     match conf::parse(&entry.data) {
         Ok(parsed) => {
             if let Some(error) = not_conf(&parsed) {

@@ -10,7 +10,7 @@ use entity::store::RunMetrics;
 /// Counts of one attempt, shared by the task (which fills them) and its hooks (which report
 /// them when the attempt fails).
 #[derive(Debug)]
-pub struct Tally {
+pub(crate) struct Tally {
     started_at: DateTime<Utc>,
     files_parsed: AtomicI64,
     parse_errors: AtomicI64,
@@ -20,7 +20,7 @@ pub struct Tally {
 
 impl Tally {
     /// An empty tally of a run first started at `started_at`.
-    pub fn new(started_at: DateTime<Utc>) -> Self {
+    pub(crate) fn new(started_at: DateTime<Utc>) -> Self {
         Self {
             started_at,
             files_parsed: AtomicI64::new(0),
@@ -31,27 +31,27 @@ impl Tally {
     }
 
     /// The archive was read: `files` files parsed, `parse_errors` of them with an error.
-    pub fn parsed(&self, files: usize, parse_errors: usize) {
+    pub(crate) fn parsed(&self, files: usize, parse_errors: usize) {
         self.files_parsed.store(count(files), Ordering::Relaxed);
         self.parse_errors
             .store(count(parse_errors), Ordering::Relaxed);
     }
 
     /// The archive reader's warnings (the first [`entity::store::RUN_WARNINGS`] are kept).
-    pub fn warned(&self, warnings: Vec<String>) {
+    pub(super) fn warned(&self, warnings: Vec<String>) {
         let mut kept = warnings;
         kept.truncate(entity::store::RUN_WARNINGS);
         *self.warnings.lock().unwrap_or_else(|e| e.into_inner()) = kept;
     }
 
     /// The results were written: `stanzas` stanzas stored.
-    pub fn written(&self, stanzas: u64) {
+    pub(crate) fn written(&self, stanzas: u64) {
         let stanzas = i64::try_from(stanzas).unwrap_or(i64::MAX);
         self.stanzas_created.store(stanzas, Ordering::Relaxed);
     }
 
     /// The run's metrics now, after `retry_count` retries, ending with `error_type`.
-    pub fn metrics(&self, retry_count: u32, error_type: Option<&str>) -> RunMetrics {
+    pub(crate) fn metrics(&self, retry_count: u32, error_type: Option<&str>) -> RunMetrics {
         let elapsed = (Utc::now() - self.started_at)
             .num_microseconds()
             .unwrap_or(i64::MAX)

@@ -22,7 +22,7 @@ pub(crate) struct Admission {
 }
 
 impl Admission {
-    pub fn new(limits: Limits) -> Self {
+    pub(super) fn new(limits: Limits) -> Self {
         Admission {
             limits,
             warnings: Vec::new(),
@@ -33,14 +33,14 @@ impl Admission {
     }
 
     /// Records a warning about the member shown as `entry`.
-    pub fn warn(&mut self, entry: String, kind: ArchiveWarningKind) {
+    pub(super) fn warn(&mut self, entry: String, kind: ArchiveWarningKind) {
         self.warnings.push(ArchiveWarning { entry, kind });
     }
 
     /// Counts one member and applies the defences; `Some` when it is a file to hand out.
     /// `package` is the path of the package inside the archive that the member belongs to: its
     /// path becomes `<package>!<member path>`, and its app and layer come from the member path.
-    pub fn admit(
+    pub(super) fn admit(
         &mut self,
         member: Member,
         package: Option<&str>,

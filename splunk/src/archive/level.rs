@@ -35,7 +35,7 @@ pub(crate) struct Level<R: AsyncRead + Unpin> {
 impl<R: AsyncRead + Unpin + Send> Level<R> {
     /// Sniffs the format of `reader` and gets ready to pull members; `package` names a package
     /// inside the archive (its errors then name it).
-    pub async fn open(
+    pub(super) async fn open(
         reader: R,
         limits: &Limits,
         watch: Arc<Watch>,
@@ -76,17 +76,17 @@ impl<R: AsyncRead + Unpin + Send> Level<R> {
     }
 
     /// The detected format.
-    pub fn format(&self) -> ArchiveFormat {
+    pub(super) fn format(&self) -> ArchiveFormat {
         self.format
     }
 
     /// This stream's watch (a package inside it gets a child of it).
-    pub fn watch(&self) -> &Arc<Watch> {
+    pub(super) fn watch(&self) -> &Arc<Watch> {
         &self.watch
     }
 
     /// The next member, read, opened or streamed past as `visit` decides; `None` at the end.
-    pub async fn next<V: Visit>(
+    pub(super) async fn next<V: Visit>(
         &mut self,
         visit: &mut V,
         limits: &Limits,

@@ -25,7 +25,7 @@ pub(crate) struct Head {
 }
 
 impl Head {
-    pub fn new(raw: &[u8], kind: Kind, declared: u64) -> Self {
+    pub(super) fn new(raw: &[u8], kind: Kind, declared: u64) -> Self {
         let name = String::from_utf8_lossy(raw).into_owned();
         Head {
             utf8: std::str::from_utf8(raw).is_ok(),
@@ -36,7 +36,7 @@ impl Head {
     }
 
     /// The clean path of a regular file that is not macOS debris, if this is one.
-    pub fn file_path(&self) -> Option<String> {
+    pub(super) fn file_path(&self) -> Option<String> {
         match path::clean(&self.name) {
             Name::Clean(p) if self.kind == Kind::File && !path::is_mac_debris(&p) => Some(p),
             _ => None,
@@ -44,12 +44,12 @@ impl Head {
     }
 
     /// A `.conf`/`.meta` file worth reading.
-    pub fn is_conf(&self) -> bool {
+    pub(super) fn is_conf(&self) -> bool {
         self.file_path().is_some_and(|p| path::is_wanted(&p))
     }
 
     /// A file named like an app package (`.tgz`, `.tar.gz`, `.tar`, `.spl`, `.zip`).
-    pub fn is_package(&self) -> bool {
+    pub(super) fn is_package(&self) -> bool {
         self.file_path().is_some_and(|p| path::is_package(&p))
     }
 }

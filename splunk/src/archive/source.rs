@@ -39,14 +39,14 @@ pub(crate) struct Watch {
 
 impl Watch {
     /// The watch of a package read inside the archive watched by `parent`.
-    pub fn child(parent: Arc<Watch>) -> Self {
+    pub(super) fn child(parent: Arc<Watch>) -> Self {
         Watch {
             parent: Some(parent),
             ..Watch::default()
         }
     }
 
-    pub fn hit(&self, cap: Cap) -> io::Error {
+    pub(super) fn hit(&self, cap: Cap) -> io::Error {
         let code = match cap {
             Cap::TotalBytes => 1,
             Cap::EntryBytes => 2,
@@ -58,7 +58,7 @@ impl Watch {
     }
 
     /// The cap hit so far, here or in the outer archive, if any.
-    pub fn cap(&self) -> Option<Cap> {
+    pub(super) fn cap(&self) -> Option<Cap> {
         let own = match self.cap.load(Relaxed) {
             1 => Some(Cap::TotalBytes),
             2 => Some(Cap::EntryBytes),
@@ -71,7 +71,7 @@ impl Watch {
 
     /// The caller's reader failed. A package's own stream is the outer member, so only the outer
     /// archive's source counts: any other failure of that stream is the archive's content.
-    pub fn source_failed(&self) -> bool {
+    pub(super) fn source_failed(&self) -> bool {
         match &self.parent {
             Some(parent) => parent.source_failed(),
             None => self.source_failed.load(Relaxed),
@@ -80,7 +80,7 @@ impl Watch {
 
     /// Counts `n` uncompressed bytes against the total cap, which a package shares with the
     /// archive around it.
-    pub fn add_total(&self, n: u64, limit: u64) -> io::Result<()> {
+    pub(super) fn add_total(&self, n: u64, limit: u64) -> io::Result<()> {
         let own = self.total.fetch_add(n, Relaxed).saturating_add(n);
         let shared = match &self.parent {
             Some(parent) => parent.total.fetch_add(n, Relaxed).saturating_add(n),
@@ -100,7 +100,7 @@ pub(crate) struct Source<R> {
 }
 
 impl<R> Source<R> {
-    pub fn new(inner: R, watch: Arc<Watch>) -> Self {
+    pub(super) fn new(inner: R, watch: Arc<Watch>) -> Self {
         Source { inner, watch }
     }
 }
@@ -138,7 +138,7 @@ pub(crate) struct Meter<R, W = Arc<Watch>> {
 }
 
 impl<R, W> Meter<R, W> {
-    pub fn new(inner: R, watch: W, max_total: u64, max_gap: Option<u64>) -> Self {
+    pub(super) fn new(inner: R, watch: W, max_total: u64, max_gap: Option<u64>) -> Self {
         Meter {
             inner,
             watch,

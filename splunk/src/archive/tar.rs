@@ -49,7 +49,11 @@ pub(crate) struct TarBackend<R: AsyncRead + Unpin> {
 }
 
 impl<R: AsyncRead + Unpin + Send> TarBackend<R> {
-    pub fn new(stream: TarStream<R>, watch: Arc<Watch>, limits: &Limits) -> io::Result<Self> {
+    pub(super) fn new(
+        stream: TarStream<R>,
+        watch: Arc<Watch>,
+        limits: &Limits,
+    ) -> io::Result<Self> {
         let metered = Meter::new(
             stream,
             watch.clone(),
@@ -71,7 +75,7 @@ impl<R: AsyncRead + Unpin + Send> TarBackend<R> {
     /// The next member: its head, and its data when `visit` wants it read (an opened or skipped
     /// member is drained). `current` gets the member's name as soon as its header is read, so
     /// errors can name it.
-    pub async fn next<V: Visit>(
+    pub(super) async fn next<V: Visit>(
         &mut self,
         visit: &mut V,
         limits: &Limits,

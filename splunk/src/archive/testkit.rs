@@ -16,24 +16,24 @@ pub(crate) struct TarballBuilder {
 }
 
 impl TarballBuilder {
-    pub fn file(self, name: &str, data: &[u8]) -> Self {
+    pub(crate) fn file(self, name: &str, data: &[u8]) -> Self {
         self.raw(name.as_bytes(), b'0', data, "")
     }
 
-    pub fn dir(self, name: &str) -> Self {
+    pub(crate) fn dir(self, name: &str) -> Self {
         self.raw(name.as_bytes(), b'5', b"", "")
     }
 
-    pub fn symlink(self, name: &str, target: &str) -> Self {
+    pub(crate) fn symlink(self, name: &str, target: &str) -> Self {
         self.raw(name.as_bytes(), b'2', b"", target)
     }
 
-    pub fn hardlink(self, name: &str, target: &str) -> Self {
+    pub(crate) fn hardlink(self, name: &str, target: &str) -> Self {
         self.raw(name.as_bytes(), b'1', b"", target)
     }
 
     /// A GNU `././@LongLink` record naming the next member.
-    pub fn gnu_long_name(self, name: &str, data: &[u8]) -> Self {
+    pub(crate) fn gnu_long_name(self, name: &str, data: &[u8]) -> Self {
         let mut long = name.as_bytes().to_vec();
         long.push(0);
         self.raw(b"././@LongLink", b'L', &long, "")
@@ -41,7 +41,7 @@ impl TarballBuilder {
     }
 
     /// A PAX `path` record naming the next member.
-    pub fn pax_name(self, name: &str, data: &[u8]) -> Self {
+    pub(crate) fn pax_name(self, name: &str, data: &[u8]) -> Self {
         let body = format!(" path={name}\n");
         let digits = (1..)
             .find(|d: &usize| (d + body.len()).to_string().len() == *d)
@@ -52,7 +52,7 @@ impl TarballBuilder {
     }
 
     /// One member with a hand-made ustar header.
-    pub fn raw(mut self, name: &[u8], typeflag: u8, data: &[u8], link: &str) -> Self {
+    pub(crate) fn raw(mut self, name: &[u8], typeflag: u8, data: &[u8], link: &str) -> Self {
         let mut h = [0u8; 512];
         h[..name.len().min(100)].copy_from_slice(&name[..name.len().min(100)]);
         h[100..108].copy_from_slice(b"0000644\0");
@@ -73,7 +73,7 @@ impl TarballBuilder {
         self
     }
 
-    pub fn finish(mut self) -> Vec<u8> {
+    pub(crate) fn finish(mut self) -> Vec<u8> {
         self.out.extend_from_slice(&[0u8; 1024]);
         self.out
     }
@@ -99,26 +99,32 @@ pub(crate) struct ZipBuilder {
 }
 
 impl ZipBuilder {
-    pub fn file(self, name: &str, data: &[u8]) -> Self {
+    pub(crate) fn file(self, name: &str, data: &[u8]) -> Self {
         self.raw(name.as_bytes(), data, Compression::Deflate, false)
     }
 
-    pub fn stored(self, name: &str, data: &[u8]) -> Self {
+    pub(crate) fn stored(self, name: &str, data: &[u8]) -> Self {
         self.raw(name.as_bytes(), data, Compression::Stored, false)
     }
 
     /// A deflated member written in streaming mode, so it carries a data descriptor.
-    pub fn streamed(self, name: &str, data: &[u8]) -> Self {
+    pub(crate) fn streamed(self, name: &str, data: &[u8]) -> Self {
         self.raw(name.as_bytes(), data, Compression::Deflate, true)
     }
 
-    pub fn raw(mut self, name: &[u8], data: &[u8], compression: Compression, stream: bool) -> Self {
+    pub(crate) fn raw(
+        mut self,
+        name: &[u8],
+        data: &[u8],
+        compression: Compression,
+        stream: bool,
+    ) -> Self {
         self.entries
             .push((name.to_vec(), data.to_vec(), compression, stream));
         self
     }
 
-    pub async fn finish(self) -> Vec<u8> {
+    pub(crate) async fn finish(self) -> Vec<u8> {
         let mut zip = ZipFileWriter::new(Vec::new());
         for (name, data, compression, stream) in self.entries {
             let encoding = if std::str::from_utf8(&name).is_ok() {
@@ -158,11 +164,11 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    pub fn paths(&self) -> Vec<&str> {
+    pub(crate) fn paths(&self) -> Vec<&str> {
         self.files.iter().map(|f| f.path.as_str()).collect()
     }
 
-    pub fn err(self) -> ArchiveError {
+    pub(crate) fn err(self) -> ArchiveError {
         self.error.expect("an error")
     }
 }

@@ -24,7 +24,7 @@ pub(crate) struct ZipBackend<R> {
 
 impl<R: AsyncRead + Unpin + Send> ZipBackend<R> {
     /// `empty`: the archive is a bare end-of-central-directory record, with no members.
-    pub fn new(input: Peeked<Source<R>>, empty: bool) -> Self {
+    pub(super) fn new(input: Peeked<Source<R>>, empty: bool) -> Self {
         let reader = (!empty).then(|| ZipFileReader::with_tokio(BufReader::new(input)));
         ZipBackend { reader }
     }
@@ -32,7 +32,7 @@ impl<R: AsyncRead + Unpin + Send> ZipBackend<R> {
     /// The next member: its head, and its data when `visit` wants it read (an opened or skipped
     /// member is drained). `current` gets the member's name as soon as its header is read, so
     /// errors can name it.
-    pub async fn next<V: Visit>(
+    pub(super) async fn next<V: Visit>(
         &mut self,
         visit: &mut V,
         watch: &Watch,

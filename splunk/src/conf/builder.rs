@@ -60,7 +60,7 @@ pub(crate) struct Builder {
 
 impl Builder {
     /// A header: switch to the stanza `name`, creating it or remembering one more header line.
-    pub fn header(&mut self, name: &str, line: u32) {
+    pub(crate) fn header(&mut self, name: &str, line: u32) {
         let index = match self.by_name.get(name) {
             Some(&i) => i,
             None => {
@@ -76,7 +76,7 @@ impl Builder {
     }
 
     /// A setting of the current stanza; warns when it replaces an earlier value.
-    pub fn setting(&mut self, key: &str, value: &str, line: u32, warnings: &mut Warnings) {
+    pub(crate) fn setting(&mut self, key: &str, value: &str, line: u32, warnings: &mut Warnings) {
         let target = match self.current {
             Some(i) => &mut self.stanzas[i],
             None => self.global.get_or_insert_with(|| Building {
@@ -105,7 +105,7 @@ impl Builder {
     }
 
     /// The finished global pseudo-stanza and stanzas.
-    pub fn finish(self) -> (Option<Stanza>, Vec<Stanza>) {
+    pub(crate) fn finish(self) -> (Option<Stanza>, Vec<Stanza>) {
         (
             self.global.map(|b| b.stanza),
             self.stanzas.into_iter().map(|b| b.stanza).collect(),

@@ -19,7 +19,7 @@ pub(crate) struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Lines {
             rest: text,
             next_line: 1,
@@ -50,7 +50,7 @@ impl<'a> Lines<'a> {
     }
 
     /// The next logical line that is neither blank nor a comment.
-    pub fn next_logical(&mut self, warnings: &mut Warnings) -> Option<Logical<'a>> {
+    pub(crate) fn next_logical(&mut self, warnings: &mut Warnings) -> Option<Logical<'a>> {
         loop {
             let (number, first) = self.physical(warnings)?;
             let start = first.trim_ascii_start();

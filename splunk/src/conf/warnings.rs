@@ -12,7 +12,7 @@ pub(crate) struct Warnings {
 }
 
 impl Warnings {
-    pub fn push(&mut self, warning: Warning) {
+    pub(crate) fn push(&mut self, warning: Warning) {
         if self.list.len() < MAX_WARNINGS {
             return self.list.push(warning);
         }
@@ -23,7 +23,7 @@ impl Warnings {
     }
 
     /// The kept warnings in line order, then one `Suppressed` warning if any were dropped.
-    pub fn finish(mut self) -> Vec<Warning> {
+    pub(crate) fn finish(mut self) -> Vec<Warning> {
         // Continuations report lone `\r`s of later lines before their own line's warnings.
         self.list.sort_by_key(|w| w.line);
         if self.suppressed > 0 {

@@ -25,6 +25,36 @@ pub struct ClassPolicy {
 }
 
 /// The retry policy of a worker, one entry per failure class.
+///
+/// # Examples
+/// Five transient retries after 1 s, then 10 s (repeated), without jitter; permanent failures
+/// are never retried:
+/// ```
+/// use std::time::Duration;
+///
+/// use worker::FailureClass;
+/// use worker::retry::{Decision, RetryPolicy, parse_backoff};
+///
+/// let mut policy = RetryPolicy::from_settings(5, parse_backoff("1,10").unwrap());
+/// policy.jitter = 0.0;
+/// assert_eq!(
+///     policy.decide(FailureClass::Transient, 2, None),
+///     Decision::Retry { retry_number: 3, delay: Duration::from_secs(10) }
+/// );
+/// assert_eq!(
+///     policy.decide(FailureClass::Transient, 5, None),
+///     Decision::GiveUp { error_type: "transient_exhausted" }
+/// );
+/// assert_eq!(
+///     policy.decide(FailureClass::Permanent, 0, None),
+///     Decision::GiveUp { error_type: "permanent" }
+/// );
+/// // An envelope's `max_retries` overrides the count.
+/// assert_eq!(
+///     policy.decide(FailureClass::Transient, 0, Some(0)),
+///     Decision::GiveUp { error_type: "transient_exhausted" }
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Policy for transient failures (Redis, database or storage unavailable).
@@ -164,6 +194,19 @@ pub fn jittered(base: Duration, jitter: f64) -> Duration {
 ///
 /// # Errors
 /// Names the first value that is not a non-negative number, or an empty list.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+///
+/// use worker::retry::parse_backoff;
+///
+/// assert_eq!(
+///     parse_backoff("0.5, 2").unwrap(),
+///     [Duration::from_millis(500), Duration::from_secs(2)]
+/// );
+/// assert!(parse_backoff("60,soon").is_err());
+/// ```
 pub fn parse_backoff(text: &str) -> Result<Vec<Duration>, String> {
     let values: Result<Vec<Duration>, String> = text
         .split(',')

@@ -50,6 +50,20 @@ impl RetryPolicy {
     ///
     /// # Errors
     /// Names what is wrong: invalid JSON, an unknown class or field, a bad delay or jitter.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use worker::retry::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::default()
+    ///     .with_overrides(r#"{"transient": {"max_retries": 5, "backoff": [10, 60]}}"#)
+    ///     .unwrap();
+    /// assert_eq!(policy.transient.max_retries, 5);
+    /// assert_eq!(policy.transient.backoff, [Duration::from_secs(10), Duration::from_secs(60)]);
+    /// assert!(RetryPolicy::default().with_overrides(r#"{"fatal": {}}"#).is_err());
+    /// ```
     pub fn with_overrides(mut self, json: &str) -> Result<Self, String> {
         let overrides: Overrides = serde_json::from_str(json)
             .map_err(|error| format!("invalid retry policy JSON: {error}"))?;

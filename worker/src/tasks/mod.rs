@@ -6,7 +6,13 @@ pub mod diagnostic;
 use crate::task::Registry;
 
 /// A registry holding the runtime's built-in tasks (`confq.noop`, `confq.sleep`, `confq.fail`);
-/// register your own tasks next to them.
+/// register your own tasks next to them (see [`crate::TypedTask`]).
+///
+/// # Examples
+/// ```
+/// let registry = worker::tasks::builtin();
+/// assert_eq!(registry.names(), ["confq.fail", "confq.noop", "confq.sleep"]);
+/// ```
 pub fn builtin() -> Registry {
     let mut registry = Registry::new();
     registry

@@ -1,0 +1,6 @@
+#![doc = include_str!("../../../docs/tasks.md")]
+#![warn(unreachable_pub)] // what is `pub` is meant to be: the crate's API
+
+pub mod word_count;
+
+pub use word_count::{WordCount, WordCountArgs, WordCountResult};
