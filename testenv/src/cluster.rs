@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use crate::{deps, need};
 
 mod failover;
+mod reshard;
 
 /// Masters of the local cluster.
 pub const MASTERS: usize = 3;

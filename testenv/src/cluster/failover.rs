@@ -42,7 +42,7 @@ fn parse_nodes(text: &str) -> Vec<NodeLine> {
 
 impl Cluster {
     /// The slot of `key` (`CLUSTER KEYSLOT`).
-    fn slot_of(&self, key: &str) -> u16 {
+    pub(super) fn slot_of(&self, key: &str) -> u16 {
         let cli = need(deps::redis_cli());
         let port = self.alive_ports()[0];
         cli_output(&cli, port, &["CLUSTER", "KEYSLOT", key])
@@ -52,7 +52,7 @@ impl Cluster {
     }
 
     /// The ports whose node still answers.
-    fn alive_ports(&self) -> Vec<u16> {
+    pub(super) fn alive_ports(&self) -> Vec<u16> {
         let cli = need(deps::redis_cli());
         self.ports()
             .into_iter()
