@@ -39,7 +39,7 @@ async fn work_goes_on_while_the_queue_slot_moves_to_another_master() {
             let mut ids = Vec::with_capacity(TASKS);
             for i in 0..TASKS {
                 let envelope = task(i);
-                ids.push(envelope.id.clone());
+                ids.push(envelope.id);
                 b.producer()
                     .enqueue(&q, &envelope)
                     .await
@@ -61,8 +61,8 @@ async fn work_goes_on_while_the_queue_slot_moves_to_another_master() {
             while unique.len() < TASKS {
                 for d in c.fetch(16).await.expect("fetch during the reshard") {
                     c.ack(&d).await.expect("ack during the reshard");
-                    unique.insert(d.envelope.id.clone());
-                    acked.push(d.envelope.id.clone());
+                    unique.insert(d.envelope.id);
+                    acked.push(d.envelope.id);
                 }
             }
             acked
