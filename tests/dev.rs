@@ -3,12 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::curl;
+use support::{curl, wait_for};
 
 mod support;
 
@@ -17,12 +16,8 @@ const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/splunk-apps
 #[test]
 fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let prefix = format!("confq-dev-{}", uuid::Uuid::new_v4().simple());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let prefix = testenv::redis::prefix("confq-dev");
+    let port = testenv::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut dev = Command::new(env!("CARGO_BIN_EXE_confq"))
         .args(["dev", "--bind", &format!("127.0.0.1:{port}")])
@@ -42,20 +37,14 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
         .unwrap();
 
     // Generous: a debug binary starting, migrating and spawning its parts on a loaded machine.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let ready = loop {
-        // Not-ready answers (503) are bodies too: wait for "ready".
-        if let Some(body) =
+    let ready = wait_for(
+        Duration::from_secs(60),
+        "confq dev to answer /readyz",
+        || {
+            // Not-ready answers (503) are bodies too: wait for "ready".
             curl(&[&format!("{base}/readyz")]).filter(|body| body.contains(r#""status":"ready""#))
-        {
-            break body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "confq dev never answered /readyz"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        },
+    );
     let ready_json: Value = serde_json::from_str(&ready).unwrap_or_default();
     assert_eq!(ready_json["status"], "ready", "{ready}");
 
@@ -70,21 +59,18 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
     .unwrap();
     assert_eq!(upload["status"], "stored");
     let run_id = upload["run_id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
+    let status = wait_for(Duration::from_secs(60), "the upload to finish", || {
         let status: Value = serde_json::from_str(
             &curl(&[&format!("{base}/v1/worker/runs/{run_id}/status")]).unwrap(),
         )
         .unwrap();
-        if status["status"] == "complete" || status["status"] == "failed" {
-            break status;
+        let done = status["status"] == "complete" || status["status"] == "failed";
+        if done {
+            Ok(status)
+        } else {
+            Err(status.to_string())
         }
-        assert!(
-            Instant::now() < deadline,
-            "the upload never finished: {status}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    });
     assert_eq!(status["status"], "complete", "{status}");
     assert_eq!(status["metrics"]["stanzas_created"], 31);
 

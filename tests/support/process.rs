@@ -111,13 +111,7 @@ impl Drop for Proc {
     }
 }
 
-/// A free loopback TCP port (bound, then released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
+pub use testenv::free_port;
 
 /// A throwaway `redis-server` on `127.0.0.1:port` (no persistence, files in `dir`), for tests
 /// that stop the server; the shared one must never be stopped.
