@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use support::{curl, wait_for};
@@ -23,11 +23,7 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
         .args(["dev", "--bind", &format!("127.0.0.1:{port}")])
         .env("CONFQ_DATA_DIR", dir.path())
         .env("CONFQ_KEY_PREFIX", &prefix)
-        .env(
-            "CONFQ_REDIS_URL",
-            std::env::var("CONFQ_TEST_REDIS_URL")
-                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-        )
+        .env("CONFQ_REDIS_URL", testenv::redis::standalone_url())
         .env_remove("CONFQ_DATABASE_URL")
         .env_remove("DATABASE_URL")
         .stdin(Stdio::null())
@@ -78,23 +74,16 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
         .args(["-TERM", &dev.id().to_string()])
         .status()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = dev.try_wait().unwrap() {
-            break exit;
-        }
-        if Instant::now() > deadline {
-            let _ = dev.kill();
-            panic!("confq dev did not stop on SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let exited =
+        testenv::wait::within_blocking(Duration::from_secs(20), || dev.try_wait().unwrap());
+    let Some(exit) = exited else {
+        let _ = dev.kill();
+        panic!("confq dev did not stop on SIGTERM");
     };
     assert!(exit.success(), "confq dev exited with {exit}");
     assert!(
         curl(&[&format!("{base}/healthz")]).is_none(),
         "the API stopped listening"
     );
-    let script =
-        format!("redis-cli --scan --pattern '{prefix}:*' | xargs -r redis-cli del > /dev/null");
-    let _ = Command::new("sh").args(["-c", &script]).status();
+    testenv::redis::delete_prefix_blocking(&testenv::redis::standalone_url(), &prefix);
 }

@@ -61,9 +61,9 @@ where
     loop {
         match check().await.ready() {
             Ok(value) => return value,
-            Err(seen) => give_up_after(deadline, timeout, what, seen),
+            Err(seen) if Instant::now() >= deadline => return timed_out(timeout, what, seen),
+            Err(_) => tokio::time::sleep(POLL).await,
         }
-        tokio::time::sleep(POLL).await;
     }
 }
 
@@ -74,26 +74,39 @@ where
 pub fn until_blocking<O: Outcome>(
     timeout: Duration,
     what: &str,
-    mut check: impl FnMut() -> O,
+    check: impl FnMut() -> O,
 ) -> O::Value {
     let deadline = Instant::now() + timeout;
+    poll_blocking(deadline, check).unwrap_or_else(|seen| timed_out(timeout, what, seen))
+}
+
+/// Polls `check` every 100 ms on the current thread for up to `timeout`: its value, or `None`
+/// when it never held (for callers that report a timeout themselves).
+pub fn within_blocking<O: Outcome>(
+    timeout: Duration,
+    check: impl FnMut() -> O,
+) -> Option<O::Value> {
+    poll_blocking(Instant::now() + timeout, check).ok()
+}
+
+/// Polls `check` until it holds or `deadline` passes (then: what the last check saw).
+fn poll_blocking<O: Outcome>(
+    deadline: Instant,
+    mut check: impl FnMut() -> O,
+) -> Result<O::Value, Option<String>> {
     loop {
         match check().ready() {
-            Ok(value) => return value,
-            Err(seen) => give_up_after(deadline, timeout, what, seen),
+            Ok(value) => return Ok(value),
+            Err(seen) if Instant::now() >= deadline => return Err(seen),
+            Err(_) => std::thread::sleep(POLL_BLOCKING),
         }
-        std::thread::sleep(POLL_BLOCKING);
     }
 }
 
-/// Panics when `deadline` has passed, saying what was awaited and what was seen.
-fn give_up_after(deadline: Instant, timeout: Duration, what: &str, seen: Option<String>) {
-    if Instant::now() >= deadline {
-        match seen {
-            Some(seen) => {
-                panic!("timed out after {timeout:?} waiting for {what}; last seen: {seen}")
-            }
-            None => panic!("timed out after {timeout:?} waiting for {what}"),
-        }
+/// Fails the test: what was awaited, for how long, and what was seen instead.
+fn timed_out<T>(timeout: Duration, what: &str, seen: Option<String>) -> T {
+    match seen {
+        Some(seen) => panic!("timed out after {timeout:?} waiting for {what}; last seen: {seen}"),
+        None => panic!("timed out after {timeout:?} waiting for {what}"),
     }
 }
