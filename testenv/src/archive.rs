@@ -113,9 +113,18 @@ impl Tar {
     }
 }
 
-/// Gzip-compresses `bytes`.
+/// Gzip-compresses `bytes`, fast (the generated archives of the process tests are large).
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip_at(bytes, flate2::Compression::fast())
+}
+
+/// Gzip-compresses `bytes` at the default level: the ratio an attacker's zip bomb would have.
+pub fn gzip_default(bytes: &[u8]) -> Vec<u8> {
+    gzip_at(bytes, flate2::Compression::default())
+}
+
+fn gzip_at(bytes: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), level);
     encoder.write_all(bytes).expect("gzip");
     encoder.finish().expect("gzip")
 }

@@ -8,9 +8,9 @@ use futures::AsyncWriteExt as _;
 
 use super::{ArchiveError, ArchiveReader, ArchiveWarning, ConfEntry, Limits};
 
-/// Gzips bytes (`testenv::archive::gzip`, for the async tests).
+/// Gzips bytes at the default level (`testenv::archive`), for the async tests.
 pub(crate) async fn gzip(bytes: &[u8]) -> Vec<u8> {
-    testenv::archive::gzip(bytes)
+    testenv::archive::gzip_default(bytes)
 }
 
 /// Builds a zip with async_zip's writer; names are raw bytes (so `\` and non-UTF-8 are possible).
