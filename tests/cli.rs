@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ impl Env {
     fn new() -> Self {
         Self {
             dir: tempfile::tempdir().unwrap(),
-            prefix: format!("confq-cli-{}", uuid::Uuid::new_v4().simple()),
+            prefix: testenv::redis::prefix("confq-cli"),
         }
     }
 
@@ -171,18 +171,13 @@ fn enqueue_then_dead_letter_operations() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let items = loop {
+    let items = testenv::wait::until_blocking(testenv::wait::LONG, "a dead letter", || {
         let list = env.json(&["dead", "list", "--json"]);
-        if list["items"]
+        let any = list["items"]
             .as_array()
-            .is_some_and(|items| !items.is_empty())
-        {
-            break list["items"].clone();
-        }
-        assert!(Instant::now() < deadline, "no dead letter appeared");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+            .is_some_and(|items| !items.is_empty());
+        any.then(|| list["items"].clone())
+    });
     stop(&mut worker);
     assert_eq!(items[0]["task_id"], id);
     assert!(
@@ -278,12 +273,10 @@ fn stop(child: &mut std::process::Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    if testenv::wait::within_blocking(Duration::from_secs(15), || child.try_wait().unwrap())
+        .is_some()
+    {
+        return;
     }
     let _ = child.kill();
     panic!("the process did not stop on SIGTERM");
@@ -292,11 +285,7 @@ fn stop(child: &mut std::process::Child) {
 #[test]
 fn ingest_starts_a_private_redis_when_none_answers() {
     let env = Env::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testenv::free_port();
     let output = env
         .command()
         .env("CONFQ_REDIS_URL", format!("redis://127.0.0.1:{port}"))

@@ -3,12 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use support::curl;
+use support::{curl, wait_for};
 
 mod support;
 
@@ -17,22 +16,14 @@ const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/splunk-apps
 #[test]
 fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let prefix = format!("confq-dev-{}", uuid::Uuid::new_v4().simple());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let prefix = testenv::redis::prefix("confq-dev");
+    let port = testenv::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut dev = Command::new(env!("CARGO_BIN_EXE_confq"))
         .args(["dev", "--bind", &format!("127.0.0.1:{port}")])
         .env("CONFQ_DATA_DIR", dir.path())
         .env("CONFQ_KEY_PREFIX", &prefix)
-        .env(
-            "CONFQ_REDIS_URL",
-            std::env::var("CONFQ_TEST_REDIS_URL")
-                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-        )
+        .env("CONFQ_REDIS_URL", testenv::redis::standalone_url())
         .env_remove("CONFQ_DATABASE_URL")
         .env_remove("DATABASE_URL")
         .stdin(Stdio::null())
@@ -42,20 +33,14 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
         .unwrap();
 
     // Generous: a debug binary starting, migrating and spawning its parts on a loaded machine.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let ready = loop {
-        // Not-ready answers (503) are bodies too: wait for "ready".
-        if let Some(body) =
+    let ready = wait_for(
+        Duration::from_secs(60),
+        "confq dev to answer /readyz",
+        || {
+            // Not-ready answers (503) are bodies too: wait for "ready".
             curl(&[&format!("{base}/readyz")]).filter(|body| body.contains(r#""status":"ready""#))
-        {
-            break body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "confq dev never answered /readyz"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        },
+    );
     let ready_json: Value = serde_json::from_str(&ready).unwrap_or_default();
     assert_eq!(ready_json["status"], "ready", "{ready}");
 
@@ -70,21 +55,18 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
     .unwrap();
     assert_eq!(upload["status"], "stored");
     let run_id = upload["run_id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
+    let status = wait_for(Duration::from_secs(60), "the upload to finish", || {
         let status: Value = serde_json::from_str(
             &curl(&[&format!("{base}/v1/worker/runs/{run_id}/status")]).unwrap(),
         )
         .unwrap();
-        if status["status"] == "complete" || status["status"] == "failed" {
-            break status;
+        let done = status["status"] == "complete" || status["status"] == "failed";
+        if done {
+            Ok(status)
+        } else {
+            Err(status.to_string())
         }
-        assert!(
-            Instant::now() < deadline,
-            "the upload never finished: {status}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    });
     assert_eq!(status["status"], "complete", "{status}");
     assert_eq!(status["metrics"]["stanzas_created"], 31);
 
@@ -92,23 +74,16 @@ fn dev_serves_ingests_an_upload_and_stops_on_sigterm() {
         .args(["-TERM", &dev.id().to_string()])
         .status()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = dev.try_wait().unwrap() {
-            break exit;
-        }
-        if Instant::now() > deadline {
-            let _ = dev.kill();
-            panic!("confq dev did not stop on SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let exited =
+        testenv::wait::within_blocking(Duration::from_secs(20), || dev.try_wait().unwrap());
+    let Some(exit) = exited else {
+        let _ = dev.kill();
+        panic!("confq dev did not stop on SIGTERM");
     };
     assert!(exit.success(), "confq dev exited with {exit}");
     assert!(
         curl(&[&format!("{base}/healthz")]).is_none(),
         "the API stopped listening"
     );
-    let script =
-        format!("redis-cli --scan --pattern '{prefix}:*' | xargs -r redis-cli del > /dev/null");
-    let _ = Command::new("sh").args(["-c", &script]).status();
+    testenv::redis::delete_prefix_blocking(&testenv::redis::standalone_url(), &prefix);
 }

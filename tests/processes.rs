@@ -23,14 +23,10 @@ fn big_archive(env: &Env, seed: u64) -> (String, i64, i64) {
 /// Whether the run reaches `wanted` within `timeout` (`false` instead of a panic).
 fn wait_for_status(env: &Env, run: i64, wanted: &str, timeout: Duration) -> bool {
     let db = env.db();
-    let deadline = std::time::Instant::now() + timeout;
-    while std::time::Instant::now() < deadline {
-        if db.runs().get(&run).is_some_and(|row| row.status == wanted) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
+    testenv::wait::within_blocking(timeout, || {
+        db.runs().get(&run).is_some_and(|row| row.status == wanted)
+    })
+    .is_some()
 }
 
 fn wait_status(env: &Env, run: i64, wanted: &str) {

@@ -4,7 +4,6 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
 use api::ApiConfig;
 use axum::http::StatusCode;
@@ -60,15 +59,12 @@ async fn uploaded_archive_is_ingested_and_browsable() {
         let (status, accepted) = t.upload_raw(EXAMPLE_TGZ, "splunk-apps.tgz").await;
         assert_eq!(status, StatusCode::ACCEPTED);
         let id = accepted["run_id"].as_i64().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let doc = loop {
+        let doc = testenv::wait::until(testenv::wait::LONG, "the run to finish", || async {
             let (_, doc) = t.get(&format!("/v1/worker/runs/{id}/status")).await;
-            if doc["status"] == "complete" || doc["status"] == "failed" {
-                break doc;
-            }
-            assert!(Instant::now() < deadline, "run stuck: {doc}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+            let done = doc["status"] == "complete" || doc["status"] == "failed";
+            if done { Ok(doc) } else { Err(doc.to_string()) }
+        })
+        .await;
         assert_eq!(doc["status"], "complete", "{}: {doc}", t.backend);
         assert_eq!(doc["task_id"], accepted["task_id"]);
         assert_eq!(doc["metrics"]["files_parsed"], EXAMPLE_FILES);

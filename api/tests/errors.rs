@@ -113,11 +113,11 @@ async fn a_5xx_log_line_hides_credentials_and_says_each_cause_once() {
 #[tokio::test]
 async fn a_redis_outage_is_logged_with_each_cause_once() {
     let (logs, _guard) = Logs::capture();
-    let mut redis = PrivateRedis::start().await;
-    let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
-    let broker = broker_at(&redis.url, &prefix).await;
+    let mut redis = PrivateRedis::start();
+    let prefix = testenv::redis::prefix("confq-api-test");
+    let broker = broker_at(&redis.url(), &prefix).await;
     let t = TestApp::on(ApiConfig::default(), broker, prefix, None).await;
-    redis.stop();
+    redis.kill();
 
     let (status, _) = t.upload_raw(EXAMPLE_TGZ, "a.tgz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

@@ -27,15 +27,15 @@ async fn healthz_and_readyz_answer_when_everything_is_up() {
 
 #[tokio::test]
 async fn readyz_names_redis_when_it_is_stopped() {
-    let mut redis = PrivateRedis::start().await;
-    let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
-    let broker = broker_at(&redis.url, &prefix).await;
+    let mut redis = PrivateRedis::start();
+    let prefix = testenv::redis::prefix("confq-api-test");
+    let broker = broker_at(&redis.url(), &prefix).await;
     let config = ApiConfig {
         readiness_timeout: std::time::Duration::from_secs(2),
         ..ApiConfig::default()
     };
     let t = TestApp::on(config, broker, prefix, None).await;
-    redis.stop();
+    redis.kill();
     let started = std::time::Instant::now();
     let (status, body) = t.get("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -133,11 +133,11 @@ async fn openapi_document_lists_every_route() {
 
 #[tokio::test]
 async fn server_errors_are_generic_and_carry_the_request_id() {
-    let mut redis = PrivateRedis::start().await;
-    let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
-    let broker = broker_at(&redis.url, &prefix).await;
+    let mut redis = PrivateRedis::start();
+    let prefix = testenv::redis::prefix("confq-api-test");
+    let broker = broker_at(&redis.url(), &prefix).await;
     let t = TestApp::on(ApiConfig::default(), broker, prefix, None).await;
-    redis.stop();
+    redis.kill();
     let (status, headers, body) = t
         .send(
             Request::get("/v1/worker/metrics")

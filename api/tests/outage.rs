@@ -14,11 +14,11 @@ use serde_json::json;
 
 #[tokio::test]
 async fn upload_while_redis_is_down_gets_503_and_the_sweep_enqueues_it_once() {
-    let mut redis = PrivateRedis::start().await;
-    let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
-    let down = broker_at(&redis.url, &prefix).await;
+    let mut redis = PrivateRedis::start();
+    let prefix = testenv::redis::prefix("confq-api-test");
+    let down = broker_at(&redis.url(), &prefix).await;
     let t = TestApp::on(ApiConfig::default(), down, prefix.clone(), None).await;
-    redis.stop();
+    redis.kill();
 
     let (status, body) = t.upload_raw(EXAMPLE_TGZ, "a.tgz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");

@@ -12,11 +12,7 @@ use tokio_util::sync::CancellationToken;
 #[tokio::test]
 async fn serve_answers_and_shuts_down_gracefully_on_stop() {
     let t = TestApp::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testenv::free_port();
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let stop = CancellationToken::new();
     let server = tokio::spawn(api::serve(t.state.clone(), addr, stop.clone()));

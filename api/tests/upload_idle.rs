@@ -17,21 +17,16 @@ use tokio_util::sync::CancellationToken;
 const IDLE: Duration = Duration::from_millis(1500);
 
 async fn serving(t: &TestApp) -> (SocketAddr, CancellationToken) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testenv::free_port();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let stop = CancellationToken::new();
     tokio::spawn(api::serve(t.state.clone(), addr, stop.clone()));
-    for _ in 0..200 {
-        if TcpStream::connect(addr).await.is_ok() {
-            return (addr, stop);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the API never listened on {addr}");
+    let what = format!("the API to listen on {addr}");
+    testenv::wait::until(testenv::wait::LONG, &what, || async {
+        TcpStream::connect(addr).await.is_ok()
+    })
+    .await;
+    (addr, stop)
 }
 
 fn app_config() -> ApiConfig {

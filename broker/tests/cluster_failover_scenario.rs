@@ -4,6 +4,12 @@
 //! acknowledged enqueues lost (expected without `WAIT`: replication is asynchronous), the
 //! enqueues refused, the tasks processed twice, and how long after the promotion the consumer
 //! acknowledged again. With `wait_replicas = 1` no acknowledged enqueue may be lost.
+//!
+//! An enqueue is lost when its task was never handed to the consumer and is not waiting either.
+//! Delivery, not a confirmed ack, is what counts: an ack the old master ran (and replicated)
+//! just before it died may never be confirmed to the consumer (the reply dies with the node, or
+//! the client retries the script on the promoted replica, which no longer holds the task and
+//! answers "not held"), yet the task was processed and is rightly gone.
 
 mod common;
 
@@ -29,6 +35,8 @@ static SERIAL: Mutex<()> = Mutex::const_new(());
 #[derive(Debug)]
 struct Outcome {
     acknowledged: usize,
+    /// Delivered tasks whose ack was never confirmed (see the module doc).
+    unconfirmed: usize,
     refused: usize,
     lost: usize,
     duplicated: usize,
@@ -130,12 +138,13 @@ async fn scenario(wait_replicas: usize) -> Outcome {
                 .consumer(vec![q], worker())
                 .await
                 .expect("the scenario step");
-            let mut seen: HashMap<usize, usize> = HashMap::new();
+            let (mut seen, mut delivered) = (HashMap::<usize, usize>::new(), HashSet::new());
             while !stop.load(Ordering::SeqCst) {
                 let Ok(got) = c.fetch(50).await else {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 };
+                delivered.extend(got.iter().filter_map(|d| number(&d.envelope.to_json())));
                 let Ok(flags) = c.ack_many(&got).await else {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
@@ -148,7 +157,7 @@ async fn scenario(wait_replicas: usize) -> Outcome {
                 }
                 acks_at.lock().expect("ack times").push(Instant::now());
             }
-            seen
+            (seen, delivered)
         }
     });
     let reaper = tokio::spawn({
@@ -210,16 +219,21 @@ async fn scenario(wait_replicas: usize) -> Outcome {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     stop.store(true, Ordering::SeqCst);
-    let seen = consumer.await.expect("the scenario step");
+    let (seen, delivered) = consumer.await.expect("the scenario step");
     reaper.await.expect("the scenario step");
     let left = waiting(&b, &q).await;
     let lost = acked
+        .iter()
+        .filter(|i| !delivered.contains(i) && !left.contains(i))
+        .count();
+    let unconfirmed = delivered
         .iter()
         .filter(|i| !seen.contains_key(i) && !left.contains(i))
         .count();
     let duplicated = seen.values().filter(|n| **n > 1).count();
     let outcome = Outcome {
         acknowledged: acked.len(),
+        unconfirmed,
         refused,
         lost,
         duplicated,
@@ -227,11 +241,12 @@ async fn scenario(wait_replicas: usize) -> Outcome {
     };
     eprintln!(
         "failover with CONFQ_REDIS_WAIT_REPLICAS={wait_replicas}: {} enqueues acknowledged, {} \
-         refused, {} acknowledged and lost, {} processed twice, {} still waiting; acks resumed \
-         {:?} after the promotion",
+         refused, {} acknowledged and lost, {} delivered with their ack unconfirmed, {} processed \
+         twice, {} still waiting; acks resumed {:?} after the promotion",
         outcome.acknowledged,
         outcome.refused,
         outcome.lost,
+        outcome.unconfirmed,
         outcome.duplicated,
         left.len(),
         outcome.resumed_after

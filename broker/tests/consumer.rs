@@ -165,9 +165,13 @@ async fn retry_later_records_the_error_and_delays_the_next_attempt() {
     b.producer().enqueue(&queue(), &task(1)).await.unwrap();
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let d = c.fetch(1).await.unwrap().remove(0);
+    let before = common::redis_now_ms(&b).await;
     c.retry_later(&d, Duration::from_millis(1000), "upstream 503")
         .await
         .unwrap();
+    let retried = (before, common::redis_now_ms(&b).await);
+    let delayed = broker::keys::QueueKeys::new(&b.config().key_prefix, &queue()).delayed;
+    common::assert_due_after(&b, &delayed, retried, Duration::from_millis(1000)).await;
     let stats = b.stats(&queue()).await.unwrap();
     assert_eq!(
         (stats.delayed, stats.processing, stats.retried, stats.failed),
@@ -175,8 +179,8 @@ async fn retry_later_records_the_error_and_delays_the_next_attempt() {
     );
     let reaper = common::reaper(&b);
     assert_eq!(reaper.tick().await.unwrap().promoted, 0);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(reaper.tick().await.unwrap().promoted, 1);
+    let due = common::tick_until(&reaper, "the retry to fall due", |o| o.promoted > 0).await;
+    assert_eq!(due.promoted, 1);
     let again = c.fetch(1).await.unwrap().remove(0);
     assert_eq!(again.envelope.attempt, 1);
     assert_eq!(again.envelope.last_error(), Some("upstream 503"));

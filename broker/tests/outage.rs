@@ -102,14 +102,8 @@ async fn consumers_reconnect_after_a_redis_restart_and_finish_with_nothing_lost(
     let at_restart = acked.load(Ordering::SeqCst);
     assert!(at_restart < N, "the restart happened mid-run");
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !drained(&b).await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "queue did not drain after the restart"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = "the queue to drain after the restart";
+    testenv::wait::until(Duration::from_secs(60), what, || drained(&b)).await;
     shutdown.cancel();
     for l in loops {
         l.await.unwrap();

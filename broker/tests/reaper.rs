@@ -7,15 +7,17 @@ use std::time::Duration;
 use broker::{BrokerConfig, Envelope};
 use chrono::Utc;
 use common::{
-    broker, broker_with, cleanup, dead_letters, fast_config, queue, raw, redis_url, task, worker,
+    assert_due_after, broker, broker_with, cleanup, dead_letters, fast_config, lapsed_leases,
+    queue, raw, redis_now_ms, redis_url, task, tick_until, worker,
 };
 use redis::AsyncCommands;
 
-/// Long enough that a loaded machine never lets one lapse by accident; waits pass it by 10 %.
+/// Long enough that a loaded machine never lets one lapse by accident, for the tests that check
+/// a lease is still valid before it lapses; the others take `fast_config`'s 300 ms lease. No
+/// test sleeps a lease out: each polls until the lease has lapsed by the Redis clock.
 const LEASE: Duration = Duration::from_millis(1000);
-const PAST_LEASE: Duration = Duration::from_millis(1100);
 
-fn short_lease() -> BrokerConfig {
+fn one_second_lease() -> BrokerConfig {
     BrokerConfig {
         lease: LEASE,
         ..fast_config(&redis_url())
@@ -24,18 +26,21 @@ fn short_lease() -> BrokerConfig {
 
 #[tokio::test]
 async fn an_expired_lease_is_redelivered_with_attempt_plus_one_and_error_type_timeout() {
-    let b = broker_with(short_lease()).await;
+    let b = broker_with(one_second_lease()).await;
     b.producer().enqueue(&queue(), &task(1)).await.unwrap();
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
+    let before = redis_now_ms(&b).await;
     let first = c.fetch(1).await.unwrap().remove(0);
+    let leased = (before, redis_now_ms(&b).await);
+    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &queue());
+    assert_due_after(&b, &keys.leases, leased, LEASE).await;
     let reaper = common::reaper(&b);
     assert!(
         reaper.tick().await.unwrap().expired.is_empty(),
         "lease still valid"
     );
 
-    tokio::time::sleep(PAST_LEASE).await;
-    let outcome = reaper.tick().await.unwrap();
+    let outcome = tick_until(&reaper, "the lease to expire", |o| !o.expired.is_empty()).await;
     assert_eq!(outcome.expired.len(), 1);
     let expired = &outcome.expired[0];
     assert_eq!(
@@ -74,7 +79,7 @@ async fn an_expired_lease_is_redelivered_with_attempt_plus_one_and_error_type_ti
 
 #[tokio::test]
 async fn a_heartbeat_keeps_the_lease_alive() {
-    let b = broker_with(short_lease()).await;
+    let b = broker_with(one_second_lease()).await;
     b.producer().enqueue(&queue(), &task(1)).await.unwrap();
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let d = c.fetch(1).await.unwrap().remove(0);
@@ -124,8 +129,11 @@ async fn an_entry_orphaned_between_blmove_and_claim_is_recovered_after_the_grace
         0,
         "inside the grace period"
     );
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert_eq!(reaper.tick().await.unwrap().orphans_requeued, 1);
+    let past_grace = tick_until(&reaper, "the orphan's grace period to pass", |o| {
+        o.orphans_requeued > 0
+    })
+    .await;
+    assert_eq!(past_grace.orphans_requeued, 1);
     let stats = b.stats(&queue()).await.unwrap();
     assert_eq!((stats.pending, stats.processing), (1, 0));
     let unleased: usize = con.hlen(&keys.unleased).await.unwrap();
@@ -149,9 +157,13 @@ async fn delayed_tasks_are_promoted_when_due_and_not_before() {
     let b = broker().await;
     let p = b.producer();
     let later = task(1);
+    let before = redis_now_ms(&b).await;
     p.enqueue_in(&queue(), &later, Duration::from_millis(1000))
         .await
         .unwrap();
+    let scheduled = (before, redis_now_ms(&b).await);
+    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &queue());
+    assert_due_after(&b, &keys.delayed, scheduled, Duration::from_millis(1000)).await;
     p.enqueue_at(
         &queue(),
         &task(2),
@@ -171,8 +183,8 @@ async fn delayed_tasks_are_promoted_when_due_and_not_before() {
     c.ack(&now[0]).await.unwrap();
     assert!(c.fetch(5).await.unwrap().is_empty());
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(reaper.tick().await.unwrap().promoted, 1);
+    let due = tick_until(&reaper, "the delayed task to fall due", |o| o.promoted > 0).await;
+    assert_eq!(due.promoted, 1);
     let got = c.fetch(5).await.unwrap();
     assert_eq!(got[0].envelope, later);
     cleanup(&b).await;
@@ -180,7 +192,7 @@ async fn delayed_tasks_are_promoted_when_due_and_not_before() {
 
 #[tokio::test]
 async fn retries_exhausted_go_to_the_dead_letters_with_the_reason() {
-    let b = broker_with(short_lease()).await;
+    let b = broker().await;
     let mut e = task(1);
     e.max_retries = Some(1);
     b.producer().enqueue(&queue(), &e).await.unwrap();
@@ -190,8 +202,9 @@ async fn retries_exhausted_go_to_the_dead_letters_with_the_reason() {
     for _ in 0..2 {
         let d = c.fetch(1).await.unwrap().remove(0);
         assert_eq!(d.envelope.id, e.id);
-        tokio::time::sleep(PAST_LEASE).await;
-        outcomes.push(reaper.tick().await.unwrap().expired.remove(0));
+        let mut outcome =
+            tick_until(&reaper, "the lease to expire", |o| !o.expired.is_empty()).await;
+        outcomes.push(outcome.expired.remove(0));
     }
     assert!(!outcomes[0].dead_lettered);
     assert!(outcomes[1].dead_lettered && outcomes[1].retry_in.is_none());
@@ -219,7 +232,7 @@ async fn retries_exhausted_go_to_the_dead_letters_with_the_reason() {
 
 #[tokio::test]
 async fn a_rerun_to_record_a_verdict_does_not_count_as_a_retry_when_its_lease_expires() {
-    let b = broker_with(short_lease()).await;
+    let b = broker().await;
     // The fourth delivery, but one earlier delivery only re-ran to record a verdict: two retries
     // are used, so with max_retries 3 an expiry now is retry 3, not exhaustion.
     let mut e = task(1);
@@ -231,8 +244,10 @@ async fn a_rerun_to_record_a_verdict_does_not_count_as_a_retry_when_its_lease_ex
     let c = b.consumer(vec![queue()], worker()).await.unwrap();
     let reaper = common::reaper(&b);
     c.fetch(1).await.unwrap().remove(0);
-    tokio::time::sleep(PAST_LEASE).await;
-    let expired = reaper.tick().await.unwrap().expired.remove(0);
+    let expired = tick_until(&reaper, "the lease to expire", |o| !o.expired.is_empty())
+        .await
+        .expired
+        .remove(0);
     assert!(!expired.dead_lettered, "dead-lettered one retry early");
     assert_eq!(
         (expired.envelope.attempt, expired.envelope.retries()),
@@ -241,26 +256,25 @@ async fn a_rerun_to_record_a_verdict_does_not_count_as_a_retry_when_its_lease_ex
     // The next expiry is past the budget.
     let again = wait_for_delivery(&c).await;
     assert_eq!(again.envelope.retries(), 3);
-    tokio::time::sleep(PAST_LEASE).await;
-    let expired = reaper.tick().await.unwrap().expired.remove(0);
+    let expired = tick_until(&reaper, "the lease to expire", |o| !o.expired.is_empty())
+        .await
+        .expired
+        .remove(0);
     assert!(expired.dead_lettered);
     cleanup(&b).await;
 }
 
 /// Fetches until the delayed retry (zero backoff in the tests' policy) has been promoted.
 async fn wait_for_delivery(c: &broker::Consumer) -> broker::Delivery {
-    for _ in 0..100 {
-        if let Some(d) = c.fetch(1).await.expect("fetch").pop() {
-            return d;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the retry was never delivered");
+    testenv::wait::until(testenv::wait::LONG, "the retry to be delivered", || async {
+        c.fetch(1).await.expect("fetch").pop()
+    })
+    .await
 }
 
 #[tokio::test]
 async fn several_reapers_at_once_do_no_double_work() {
-    let b = broker_with(short_lease()).await;
+    let b = broker().await;
     let n = 200;
     let tasks: Vec<Envelope> = (0..n).map(task).collect();
     b.producer().enqueue_many(&queue(), &tasks).await.unwrap();
@@ -269,7 +283,10 @@ async fn several_reapers_at_once_do_no_double_work() {
     while fetched < n {
         fetched += c.fetch(64).await.unwrap().len();
     }
-    tokio::time::sleep(PAST_LEASE).await;
+    testenv::wait::until(testenv::wait::LONG, "every lease to lapse", || async {
+        lapsed_leases(&b).await == n
+    })
+    .await;
     let reapers: Vec<_> = (0..4).map(|_| common::reaper(&b)).collect();
     let outcomes = futures::future::join_all(reapers.iter().map(|r| r.tick())).await;
     let expired: usize = outcomes.into_iter().map(|o| o.unwrap().expired.len()).sum();

@@ -5,7 +5,6 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use broker::{ExpiredTask, ExpirySink, Reaper};
 use common::{Immediate, broker, cleanup, queue, task, worker};
@@ -46,12 +45,10 @@ async fn the_running_loop_records_its_heartbeat_and_offers_expiries_until_record
     let sink = Recorder::default();
     let stop = CancellationToken::new();
     let running = tokio::spawn(reaper.run(stop.clone(), sink.clone()));
-    loop {
-        if sink.offers.lock().expect("offers").len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    testenv::wait::until(testenv::wait::LONG, "two offers to the sink", || async {
+        sink.offers.lock().expect("offers").len() >= 2
+    })
+    .await;
     stop.cancel();
     running.await.unwrap();
 

@@ -19,6 +19,13 @@ const STALL: Duration = Duration::from_millis(1500);
 
 type Acks = Arc<Mutex<HashMap<TaskId, u32>>>;
 
+/// Stalled acks begun and settled (acked, or refused because the lease was lost).
+#[derive(Default)]
+struct Stalls {
+    begun: AtomicUsize,
+    settled: AtomicUsize,
+}
+
 fn record(acks: &Acks, done: &AtomicUsize, d: &Delivery) {
     let mut acks = acks.lock().expect("ack map");
     *acks.entry(d.envelope.id).or_default() += 1;
@@ -26,7 +33,7 @@ fn record(acks: &Acks, done: &AtomicUsize, d: &Delivery) {
 }
 
 /// Acks half of a batch one by one and the rest with `ack_many`; stalls a few past their lease.
-async fn consume(c: Consumer, acks: Acks, done: Arc<AtomicUsize>, stalls: Arc<AtomicUsize>) {
+async fn consume(c: Consumer, acks: Acks, done: Arc<AtomicUsize>, stalls: Arc<Stalls>) {
     while done.load(Ordering::SeqCst) < N {
         let Ok(batch) = c.fetch(16).await else {
             continue;
@@ -35,8 +42,9 @@ async fn consume(c: Consumer, acks: Acks, done: Arc<AtomicUsize>, stalls: Arc<At
         for d in batch {
             let roll: f64 = rand::random();
             if roll < STALL_RATE {
-                stalls.fetch_add(1, Ordering::SeqCst);
-                let (c, acks, done) = (c.clone(), acks.clone(), done.clone());
+                stalls.begun.fetch_add(1, Ordering::SeqCst);
+                let (c, acks, done, stalls) =
+                    (c.clone(), acks.clone(), done.clone(), stalls.clone());
                 tokio::spawn(async move {
                     tokio::time::sleep(STALL).await;
                     match c.ack(&d).await {
@@ -44,6 +52,7 @@ async fn consume(c: Consumer, acks: Acks, done: Arc<AtomicUsize>, stalls: Arc<At
                         Err(BrokerError::LeaseLost { .. }) => {}
                         Err(e) => panic!("unexpected ack error: {e}"),
                     }
+                    stalls.settled.fetch_add(1, Ordering::SeqCst);
                 });
             } else if roll < 0.5 {
                 c.ack(&d).await.expect("the holder's ack succeeds");
@@ -79,7 +88,7 @@ async fn ten_thousand_tasks_through_eight_consumers_with_random_lease_expiries_a
     let (acks, done, stalls) = (
         Acks::default(),
         Arc::new(AtomicUsize::new(0)),
-        Arc::new(AtomicUsize::new(0)),
+        Arc::new(Stalls::default()),
     );
     let mut consumers = Vec::new();
     for _ in 0..CONSUMERS {
@@ -96,7 +105,12 @@ async fn ten_thousand_tasks_through_eight_consumers_with_random_lease_expiries_a
         .await
         .expect("drained in time")
         .unwrap();
-    tokio::time::sleep(STALL + Duration::from_millis(100)).await; // let stalled acks finish
+    testenv::wait::until(
+        testenv::wait::LONG,
+        "the stalled acks to settle",
+        || async { stalls.settled.load(Ordering::SeqCst) == stalls.begun.load(Ordering::SeqCst) },
+    )
+    .await;
     shutdown.cancel();
     reaper.await.unwrap();
 
@@ -116,7 +130,7 @@ async fn ten_thousand_tasks_through_eight_consumers_with_random_lease_expiries_a
         (N as u64, 0, 0, 0, 0)
     );
     assert!(
-        stalls.load(Ordering::SeqCst) > 0 && stats.expired > 0,
+        stalls.begun.load(Ordering::SeqCst) > 0 && stats.expired > 0,
         "leases did expire: {stats:?}"
     );
     cleanup(&b).await;

@@ -1,9 +1,7 @@
 //! Object storage on `file://` and on `s3://` against a real local S3 server (moto_server).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use entity::{Storage, StorageError};
 use tokio::io::AsyncReadExt;
@@ -104,10 +102,7 @@ impl Drop for Moto {
 fn start_moto() -> (Moto, u16) {
     let program = testenv::need(testenv::deps::moto_server());
     testenv::need(testenv::deps::curl());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
+    let port = testenv::free_port();
     let child = Command::new(program)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -115,13 +110,11 @@ fn start_moto() -> (Moto, u16) {
         .spawn()
         .expect("spawn moto_server");
     let moto = Moto(child);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return (moto, port);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("moto_server did not answer on port {port}");
+    let what = format!("moto_server to answer on port {port}");
+    testenv::wait::until_blocking(testenv::wait::LONG, &what, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (moto, port)
 }
 
 const CHILD: &str = "CONFQ_TEST_S3_CHILD";

@@ -18,7 +18,7 @@ fn redis_url() -> String {
 async fn broker() -> Broker {
     let config = BrokerConfig {
         redis_url: redis_url(),
-        key_prefix: format!("test-{}", uuid::Uuid::new_v4().simple()),
+        key_prefix: testenv::redis::prefix("test"),
         ..BrokerConfig::default()
     };
     Broker::connect(config).await.expect("the test Redis")

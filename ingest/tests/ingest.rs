@@ -103,23 +103,10 @@ async fn example_zip_ingests_every_file_and_stanza() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs CONFQ_TEST_POSTGRES_URL; .ci/run runs it (-- --ignored)"]
 async fn example_ingests_on_postgres_too() {
-    let url = testenv::need(testenv::deps::postgres_url());
-    let database = format!("confq_worker_{}", uuid::Uuid::new_v4().simple());
-    let admin = sea_orm::Database::connect(&url).await.expect("postgres");
-    use sea_orm::ConnectionTrait;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {database}"))
-        .await
-        .expect("create db");
-    let base = url
-        .rsplit_once('/')
-        .map_or(url.as_str(), |(base, _)| base)
-        .to_owned();
-    let harness = Harness::with_database(Some(format!("{base}/{database}"))).await;
+    let admin = testenv::need(testenv::deps::postgres_url());
+    let database = testenv::db::Postgres::create(&admin).await;
+    let harness = Harness::with_database(Some(database.url().to_owned())).await;
     happy_path(harness, EXAMPLE_TGZ, "splunk-apps.tgz").await;
-    let _ = admin
-        .execute_unprepared(&format!("DROP DATABASE {database} WITH (FORCE)"))
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,18 +198,9 @@ async fn same_envelope_delivered_twice_yields_one_set_of_stanzas() {
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     harness.wait_final(run.id, LIMIT).await;
     // Both copies leave the queue: one ingests, the other finds the run complete.
-    let deadline = std::time::Instant::now() + LIMIT;
-    loop {
-        let depths = harness.broker.stats(&harness.queue).await.unwrap();
-        if depths.pending + depths.processing + depths.delayed == 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "queue never drained: {depths:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    harness
+        .wait_stats(LIMIT, |s| s.pending + s.processing + s.delayed == 0)
+        .await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
     stop_reaper.cancel();
@@ -240,18 +218,11 @@ async fn completed_run_redelivery_is_skipped() {
     let first = harness.wait_final(run.id, LIMIT).await;
     harness.push(&envelope).await;
     // The redelivery is taken and acknowledged (not left in the queue)...
-    let deadline = std::time::Instant::now() + LIMIT;
-    loop {
-        let depths = harness.broker.stats(&harness.queue).await.unwrap();
-        if depths.processed == 2 && depths.pending + depths.processing + depths.delayed == 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the redelivery was never acknowledged: {depths:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    harness
+        .wait_stats(LIMIT, |s| {
+            s.processed == 2 && s.pending + s.processing + s.delayed == 0
+        })
+        .await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
     // ...and changed nothing.

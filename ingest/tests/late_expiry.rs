@@ -6,23 +6,41 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use common::{EXAMPLE_STANZAS, EXAMPLE_TGZ, Harness};
 use entity::store::RunStatus;
 
-// Fail-point sleeps block their thread: 4 threads keep heartbeats and the reaper running.
+// The fail point blocks its thread: 4 threads keep heartbeats and the reaper running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_expiry_recorded_after_the_run_was_read_shows_in_the_completed_metrics() {
     let scenario = fail::FailScenario::setup();
-    fail::cfg("ingest.before_begin_attempt", "1*sleep(1000)").unwrap();
+    // The first time the worker reaches the fail point it says so and waits for the test.
+    let (reached, at_fail_point) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let (first, released) = (AtomicBool::new(true), Mutex::new(released));
+    fail::cfg_callback("ingest.before_begin_attempt", move || {
+        if first.swap(false, Ordering::SeqCst) {
+            reached.send(()).expect("the test listens");
+            let _ = released
+                .lock()
+                .expect("release")
+                .recv_timeout(testenv::wait::LONG);
+        }
+    })
+    .unwrap();
     let harness = Harness::new().await;
     let (run, _) = harness.submit(EXAMPLE_TGZ, "late-expiry.tgz").await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
 
-    // The worker has read the run (retry_count 0) and sleeps at the fail point; the reaper's
+    // The worker has read the run (retry_count 0) and waits at the fail point; the reaper's
     // record of an earlier expiry lands now.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::task::spawn_blocking(move || at_fail_point.recv_timeout(testenv::wait::LONG))
+        .await
+        .unwrap()
+        .expect("the worker reaches ingest.before_begin_attempt");
     let recorded = harness
         .store
         .expire_attempt(
@@ -35,6 +53,7 @@ async fn an_expiry_recorded_after_the_run_was_read_shows_in_the_completed_metric
         .await
         .unwrap();
     assert!(recorded);
+    release.send(()).unwrap();
 
     let done = harness.wait_final(run.id, Duration::from_secs(20)).await;
     shutdown.graceful.cancel();

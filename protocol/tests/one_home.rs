@@ -1,6 +1,7 @@
 //! Each word of the shared vocabulary is spelled once in the workspace's library and binary code:
 //! in `protocol`, or (for the strings the broker writes itself) in `broker`. Tests, benches,
-//! comments and `#[cfg(test)]` modules may spell them, to pin the contract's text.
+//! comments, `#[cfg(test)]` modules and `testenv` (the tests' support crate) may spell them, to
+//! pin the contract's text.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ fn workspace() -> PathBuf {
 }
 
 /// Every `.rs` file under the `src/` directories of the workspace (the root package's and each
-/// member's), as paths relative to the workspace root.
+/// member's but `testenv`, which only tests use), as paths relative to the workspace root.
 fn sources(root: &Path) -> Vec<PathBuf> {
     let mut dirs = vec![root.join("src")];
     for entry in fs::read_dir(root)
@@ -38,7 +39,8 @@ fn sources(root: &Path) -> Vec<PathBuf> {
         .flatten()
     {
         let src = entry.path().join("src");
-        if entry.path().join("Cargo.toml").is_file() && src.is_dir() {
+        let tests_only = entry.file_name() == "testenv";
+        if entry.path().join("Cargo.toml").is_file() && src.is_dir() && !tests_only {
             dirs.push(src);
         }
     }

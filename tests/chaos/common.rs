@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::archive::generated_tgz;
 use crate::support::{Env, Proc};
@@ -253,14 +253,7 @@ pub fn settled(env: &Env, runs: &Expected) -> bool {
 
 /// Polls until [`settled`] or `timeout`; returns whether it settled.
 pub fn wait_settled(env: &Env, runs: &Expected, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if settled(env, runs) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    false
+    testenv::wait::within_blocking(timeout, || settled(env, runs)).is_some()
 }
 
 /// Counts lost, duplicated and stuck work among `runs` (and the queue), into `report`.

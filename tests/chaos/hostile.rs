@@ -80,8 +80,8 @@ fn corpus(env: &Env, size: Size) -> Vec<Case> {
 
     let traversal = gzip(
         &Tar::new()
-            .file(b"app/default/props.conf", &conf("ok"))
-            .file(b"../../evil/default/props.conf", &conf("evil"))
+            .file(b"app/default/props.conf", conf("ok"))
+            .file(b"../../evil/default/props.conf", conf("evil"))
             .finish(),
     );
     cases.push(failed(
@@ -91,7 +91,7 @@ fn corpus(env: &Env, size: Size) -> Vec<Case> {
     ));
     let absolute = gzip(
         &Tar::new()
-            .file(b"/tmp/confq-evil/default/props.conf", &conf("evil"))
+            .file(b"/tmp/confq-evil/default/props.conf", conf("evil"))
             .finish(),
     );
     cases.push(failed(
@@ -101,7 +101,7 @@ fn corpus(env: &Env, size: Size) -> Vec<Case> {
     ));
     let links = gzip(
         &Tar::new()
-            .file(b"app/default/props.conf", &conf("real"))
+            .file(b"app/default/props.conf", conf("real"))
             .symlink(b"app/default/passwd.conf", b"/etc/passwd")
             .symlink(b"app/default/up.conf", b"../../../../etc/shadow")
             .hardlink(b"app/default/hard.conf", b"app/default/props.conf")
@@ -116,7 +116,7 @@ fn corpus(env: &Env, size: Size) -> Vec<Case> {
     });
     let non_utf8 = gzip(
         &Tar::new()
-            .file(b"app/default/\xff\xfeprops.conf", &conf("latin"))
+            .file(b"app/default/\xff\xfeprops.conf", conf("latin"))
             .finish(),
     );
     cases.push(Case {
@@ -132,7 +132,7 @@ fn corpus(env: &Env, size: Size) -> Vec<Case> {
     let binary = gzip(
         &Tar::new()
             .file(b"app/default/props.conf", &binary)
-            .file(b"app/default/ok.conf", &conf("fine"))
+            .file(b"app/default/ok.conf", conf("fine"))
             .finish(),
     );
     cases.push(Case {
@@ -197,7 +197,7 @@ fn corpus(env: &Env, size: Size) -> Vec<Case> {
     let mut many = Tar::new();
     let entries = size.pick(100_001, 100_000);
     for i in 0..entries {
-        many.file(format!("app/default/t{i}.conf").as_bytes(), &conf("t"));
+        many.file(format!("app/default/t{i}.conf").as_bytes(), conf("t"));
     }
     let many = write("many.tar", &many.finish());
     cases.push(match size {

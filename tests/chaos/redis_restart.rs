@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use crate::common::{
     Expected, Fleet, Report, Size, envelope, exclusive, push, submit_archives, tally, wait_settled,
 };
-use crate::services::PrivateRedis;
 use crate::support::Env;
 
 /// Seconds until the broker's `processed` counter moves again after a restart.
@@ -27,7 +26,8 @@ fn time_to_progress(env: &Env, limit: Duration) -> Option<f64> {
 fn run(size: Size) {
     let _turn = exclusive();
     let mut env = Env::new("chaos-redis");
-    let mut redis = PrivateRedis::start(&env.dir.path().join("redis"));
+    // AOF with `appendfsync everysec`, as a production Redis would run.
+    let mut redis = testenv::redis::Server::start_in(&env.dir.path().join("redis"), "everysec");
     env.redis_url = redis.url();
     env.set("CONFQ_MAX_RETRIES", "50");
     env.migrate();
@@ -59,7 +59,11 @@ fn run(size: Size) {
     for cycle in 0..cycles {
         for graceful in [true, false] {
             std::thread::sleep(Duration::from_secs(2));
-            redis.stop(graceful);
+            if graceful {
+                redis.stop();
+            } else {
+                redis.kill();
+            }
             std::thread::sleep(Duration::from_secs(1));
             redis.restart();
             report.faults += 1;

@@ -1,7 +1,8 @@
-//! Private servers the outage scenarios may stop and start at will: `redis-server` (AOF on),
-//! a PostgreSQL cluster (`initdb`/`pg_ctl`, as the `postgres` user when run as root) and
-//! `moto_server` (S3). A missing tool fails the test, naming how to install it (`testenv::need`);
-//! the scenarios that need PostgreSQL or moto are `#[ignore]`d for that reason.
+//! Private servers the outage scenarios may stop and start at will: a PostgreSQL cluster
+//! (`initdb`/`pg_ctl`, as the `postgres` user when run as root) and `moto_server` (S3); a private
+//! `redis-server` is `testenv::redis::Server`. A missing tool fails the test, naming how to
+//! install it (`testenv::need`); the scenarios that need PostgreSQL or moto are `#[ignore]`d for
+//! that reason.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -9,84 +10,7 @@ use std::time::Duration;
 
 use testenv::{Missing, deps, need};
 
-use crate::support::{Proc, free_port, wait_for};
-
-/// A private Redis with `appendonly yes`, `appendfsync everysec`, its files in `dir`.
-pub struct PrivateRedis {
-    pub port: u16,
-    dir: PathBuf,
-    pub server: Option<Proc>,
-    starts: usize,
-}
-
-impl PrivateRedis {
-    pub fn start(dir: &Path) -> Self {
-        need(deps::redis_server());
-        std::fs::create_dir_all(dir).expect("redis dir");
-        let mut redis = Self {
-            port: free_port(),
-            dir: dir.to_owned(),
-            server: None,
-            starts: 0,
-        };
-        redis.restart();
-        redis
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts the server again on the same port and directory (replaying its AOF).
-    pub fn restart(&mut self) {
-        self.starts += 1;
-        let mut command = Command::new("redis-server");
-        command
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-            ])
-            .args(["--appendfsync", "everysec", "--dir"])
-            .arg(&self.dir);
-        self.server = Some(Proc::spawn(
-            command,
-            "redis-server",
-            self.dir.join(format!("server-{}.log", self.starts)),
-        ));
-        let port = self.port.to_string();
-        wait_for(
-            Duration::from_secs(20),
-            "the private redis-server to answer",
-            || {
-                let output = Command::new("redis-cli")
-                    .args(["-p", &port, "PING"])
-                    .stderr(Stdio::null())
-                    .output()
-                    .ok()?;
-                String::from_utf8_lossy(&output.stdout)
-                    .contains("PONG")
-                    .then_some(())
-            },
-        );
-    }
-
-    /// Stops it: `graceful` sends SIGTERM (AOF flushed), otherwise SIGKILL (the last second of
-    /// writes may be lost).
-    pub fn stop(&mut self, graceful: bool) {
-        if let Some(mut server) = self.server.take() {
-            server.signal(if graceful { "TERM" } else { "KILL" });
-            server
-                .wait_exit(Duration::from_secs(20))
-                .expect("redis-server stops");
-        }
-    }
-}
+use crate::support::{Proc, free_port};
 
 /// A private PostgreSQL cluster on a free port.
 pub struct PrivatePostgres {

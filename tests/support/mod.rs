@@ -11,7 +11,6 @@ pub mod process;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use broker::keys::QueueKeys;
 use serde_json::Value;
@@ -20,9 +19,10 @@ use serde_json::Value;
 pub use process::{Proc, free_port, redis_server};
 
 /// The shared Redis of the test machine (overridable).
-pub fn redis_url() -> String {
-    std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+pub use testenv::redis::standalone_url as redis_url;
+/// Polls a check until it gives a value; panics naming what was awaited after the timeout.
+#[allow(unused_imports)]
+pub use testenv::wait::until_blocking as wait_for;
 
 /// One isolated deployment.
 pub struct Env {
@@ -39,7 +39,7 @@ pub struct Env {
 impl Env {
     /// A deployment on the shared Redis with a fresh SQLite database.
     pub fn new(name: &str) -> Self {
-        let prefix = format!("confq-{name}-{}", uuid::Uuid::new_v4().simple());
+        let prefix = testenv::redis::prefix(&format!("confq-{name}"));
         let mut dir = tempfile::tempdir().expect("temp dir");
         if std::env::var_os("CONFQ_TEST_KEEP").is_some() {
             // For post-mortems: logs, database and archives stay behind.
@@ -252,19 +252,7 @@ impl Drop for Env {
         if std::env::var_os("CONFQ_TEST_KEEP").is_some() {
             return;
         }
-        let script = "for _, key in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', key) end return 0";
-        let _ = Command::new("redis-cli")
-            .args([
-                "-u",
-                &self.redis_url,
-                "EVAL",
-                script,
-                "0",
-                &format!("{}:*", self.prefix),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        testenv::redis::delete_prefix_blocking(&self.redis_url, &self.prefix);
     }
 }
 
@@ -279,19 +267,4 @@ pub fn curl(args: &[&str]) -> Option<String> {
         .status
         .success()
         .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-/// Polls `check` every 100 ms until it gives a value; panics naming `what` after `timeout`.
-pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }

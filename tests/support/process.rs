@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A process started by a test; killed (SIGKILL) and reaped on drop.
 pub struct Proc {
@@ -65,16 +65,7 @@ impl Proc {
 
     /// Waits up to `timeout` for the process to exit.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.exited() {
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        testenv::wait::within_blocking(timeout, || self.exited())
     }
 
     /// SIGKILL and reap.
@@ -111,13 +102,7 @@ impl Drop for Proc {
     }
 }
 
-/// A free loopback TCP port (bound, then released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
+pub use testenv::free_port;
 
 /// A throwaway `redis-server` on `127.0.0.1:port` (no persistence, files in `dir`), for tests
 /// that stop the server; the shared one must never be stopped.

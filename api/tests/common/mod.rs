@@ -3,10 +3,6 @@
 //! file storage; requests go through `app(state).oneshot(..)`.
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use api::{ApiConfig, AppState, app};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -14,8 +10,10 @@ use broker::keys::QueueKeys;
 use broker::{Broker, BrokerConfig, QueueName};
 use entity::{Storage, Store};
 use http_body_util::BodyExt;
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
+use testenv::db::Postgres;
+#[allow(unused_imports)]
+pub use testenv::redis::Server as PrivateRedis;
 use tower::ServiceExt;
 
 pub const EXAMPLE_TGZ: &[u8] = include_bytes!("../../../examples/splunk-apps.tgz");
@@ -28,12 +26,10 @@ pub struct TestApp {
     pub prefix: String,
     pub dir: tempfile::TempDir,
     pub backend: &'static str,
-    pg: Option<(String, String)>,
+    _pg: Option<Postgres>,
 }
 
-pub fn redis_url() -> String {
-    std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+pub use testenv::redis::standalone_url as redis_url;
 
 pub async fn broker_at(url: &str, prefix: &str) -> Broker {
     Broker::connect(BrokerConfig {
@@ -52,7 +48,7 @@ impl TestApp {
 
     /// SQLite, always.
     pub async fn with(config: ApiConfig) -> Self {
-        let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
+        let prefix = testenv::redis::prefix("confq-api-test");
         let broker = broker_at(&redis_url(), &prefix).await;
         Self::on(config, broker, prefix, None).await
     }
@@ -60,11 +56,10 @@ impl TestApp {
     /// SQLite, plus PostgreSQL when `CONFQ_TEST_POSTGRES_URL` is set (under CI it must be).
     pub async fn backends(config: ApiConfig) -> Vec<Self> {
         let mut apps = vec![Self::with(config.clone()).await];
-        let postgres = testenv::optional("the PostgreSQL variant", testenv::deps::postgres_url());
-        if let Some(admin) = postgres {
-            let prefix = format!("confq-api-test-{}", uuid::Uuid::new_v4().simple());
+        if let Some(postgres) = Postgres::optional().await {
+            let prefix = testenv::redis::prefix("confq-api-test");
             let broker = broker_at(&redis_url(), &prefix).await;
-            apps.push(Self::on(config, broker, prefix, Some(admin)).await);
+            apps.push(Self::on(config, broker, prefix, Some(postgres)).await);
         }
         apps
     }
@@ -74,26 +69,12 @@ impl TestApp {
         config: ApiConfig,
         broker: Broker,
         prefix: String,
-        pg_admin: Option<String>,
+        postgres: Option<Postgres>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (url, pg, backend) = match pg_admin {
-            None => (
-                format!("sqlite://{}/confq.db?mode=rwc", dir.path().display()),
-                None,
-                "sqlite",
-            ),
-            Some(admin) => {
-                let name = format!("confq_api_test_{}", uuid::Uuid::new_v4().simple());
-                let conn = Database::connect(admin.as_str()).await.expect("postgres");
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create database");
-                let _ = conn.close().await;
-                let mut url = url::Url::parse(&admin).expect("postgres url");
-                url.set_path(&format!("/{name}"));
-                (url.to_string(), Some((admin, name)), "postgres")
-            }
+        let (url, backend) = match &postgres {
+            None => (testenv::db::sqlite_url(dir.path()), "sqlite"),
+            Some(pg) => (pg.url().to_owned(), "postgres"),
         };
         let store = Store::connect(&url).await.expect("database");
         store.migrate().await.expect("migrate");
@@ -108,7 +89,7 @@ impl TestApp {
             prefix,
             dir,
             backend,
-            pg,
+            _pg: postgres,
         }
     }
 
@@ -250,104 +231,8 @@ pub async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {
 }
 
 impl Drop for TestApp {
+    /// Deletes this app's Redis keys; its PostgreSQL database (if any) drops itself.
     fn drop(&mut self) {
-        let (prefix, pg) = (self.prefix.clone(), self.pg.take());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(client) = redis::Client::open(redis_url())
-                    && let Ok(mut con) = client.get_multiplexed_async_connection().await
-                {
-                    let keys: Vec<String> = redis::cmd("KEYS")
-                        .arg(format!("{prefix}:*"))
-                        .query_async(&mut con)
-                        .await
-                        .unwrap_or_default();
-                    if !keys.is_empty() {
-                        let _: Result<(), _> =
-                            redis::cmd("DEL").arg(keys).query_async(&mut con).await;
-                    }
-                }
-                if let Some((admin, name)) = pg
-                    && let Ok(conn) = Database::connect(admin.as_str()).await
-                {
-                    let _ = conn
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                    let _ = conn.close().await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-/// A private `redis-server` on a free port, killed when dropped.
-pub struct PrivateRedis {
-    pub url: String,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl PrivateRedis {
-    pub async fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = tempfile::tempdir().unwrap();
-        let child = Command::new(testenv::need(testenv::deps::redis_server()))
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--bind",
-                "127.0.0.1",
-            ])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let url = format!("redis://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(client) = redis::Client::open(url.as_str())
-                && let Ok(mut con) = client.get_multiplexed_async_connection().await
-                && redis::cmd("PING")
-                    .query_async::<String>(&mut con)
-                    .await
-                    .is_ok()
-            {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "private redis-server did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self {
-            url,
-            child,
-            _dir: dir,
-        }
-    }
-
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
+        testenv::redis::delete_prefix_blocking(&redis_url(), &self.prefix);
     }
 }

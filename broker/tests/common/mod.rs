@@ -1,14 +1,11 @@
-//! Shared helpers of the Redis tests: a random key prefix per test, fast configs, a private server.
+//! Shared helpers of the Redis tests: a random key prefix per test, fast configs, a private server
+//! (`testenv::redis`).
 //!
 //! With `CONFQ_TEST_REDIS_CLUSTER=1` every test of the binary runs against one local Redis
 //! Cluster (3 masters, 3 replicas, `testenv::cluster`) started on first use and shared through a
 //! `OnceLock`; each test still has its own key prefix.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use broker::{
@@ -16,32 +13,14 @@ use broker::{
     WorkerId,
 };
 use serde_json::json;
-use testenv::cluster::Cluster;
-
-/// Whether this run targets a Redis Cluster (`CONFQ_TEST_REDIS_CLUSTER=1`).
-pub fn cluster_mode() -> bool {
-    std::env::var("CONFQ_TEST_REDIS_CLUSTER").is_ok_and(|v| v == "1")
-}
-
-/// The local cluster of this test binary, started on first use.
-pub fn shared_cluster() -> &'static Cluster {
-    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    CLUSTER.get_or_init(Cluster::start)
-}
-
-/// The Redis of the tests: the shared local cluster in cluster mode, else `CONFQ_TEST_REDIS_URL`.
-pub fn redis_url() -> String {
-    if cluster_mode() {
-        return shared_cluster().url();
-    }
-    std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
+#[allow(unused_imports)]
+pub use testenv::redis::{Server as PrivateRedis, cluster_mode, shared_cluster, url as redis_url};
 
 /// Millisecond-level timings and a prefix no other test uses.
 pub fn fast_config(url: &str) -> BrokerConfig {
     BrokerConfig {
         redis_url: url.to_owned(),
-        key_prefix: format!("test-{}", uuid::Uuid::new_v4().simple()),
+        key_prefix: testenv::redis::prefix("test"),
         lease: Duration::from_millis(300),
         orphan_grace: Duration::from_millis(300),
         reaper_interval: Duration::from_millis(50),
@@ -137,97 +116,77 @@ pub async fn raw_url(url: &str) -> RedisConnection {
 
 /// Deletes every key of the test's prefix.
 pub async fn cleanup(broker: &Broker) {
-    let mut con = raw(broker).await;
-    let pattern = format!("{}:*", broker.config().key_prefix);
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(pattern)
+    let config = broker.config();
+    testenv::redis::delete_prefix(&config.redis_url, &config.key_prefix).await;
+}
+
+/// Ticks `reaper` until a tick's outcome satisfies `done` and returns that outcome. Leases,
+/// grace periods and due times run on the Redis clock, so tests wait them out by polling (each
+/// tick before then must find nothing to do), not by sleeping a fixed time.
+pub async fn tick_until(
+    reaper: &Reaper,
+    what: &str,
+    done: impl Fn(&broker::ReapOutcome) -> bool,
+) -> broker::ReapOutcome {
+    testenv::wait::until(testenv::wait::LONG, what, || async {
+        let outcome = reaper.tick().await.expect("reaper tick");
+        if done(&outcome) {
+            Ok(outcome)
+        } else {
+            Err(format!("{outcome:?}"))
+        }
+    })
+    .await
+}
+
+/// The Redis clock (`TIME`) in milliseconds, the clock leases and due times run on.
+pub async fn redis_now_ms(b: &Broker) -> u64 {
+    let mut con = raw(b).await;
+    let (secs, micros): (u64, u64) = redis::cmd("TIME")
         .query_async(&mut con)
         .await
-        .unwrap_or_default();
-    if !keys.is_empty() {
-        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query_async(&mut con).await;
-    }
+        .expect("TIME");
+    secs * 1000 + micros / 1000
 }
 
-/// A `redis-server` of the test's own, on a free port, persisting to an AOF in a temp dir.
-pub struct PrivateRedis {
-    pub port: u16,
-    child: Option<Child>,
-    dir: tempfile::TempDir,
+/// The scores (lease deadlines, due times: ms on the Redis clock) in the zset `key`.
+pub async fn scores(b: &Broker, key: &str) -> Vec<u64> {
+    let mut con = raw(b).await;
+    let pairs: Vec<(String, u64)> = redis::cmd("ZRANGE")
+        .arg(key)
+        .arg(0)
+        .arg(-1)
+        .arg("WITHSCORES")
+        .query_async(&mut con)
+        .await
+        .expect("ZRANGE");
+    pairs.into_iter().map(|(_, score)| score).collect()
 }
 
-impl PrivateRedis {
-    pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut me = Self {
-            port,
-            child: None,
-            dir,
-        };
-        me.spawn();
-        me
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new(testenv::need(testenv::deps::redis_server()))
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-            ])
-            .args(["--appendfsync", "always", "--dir"])
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        self.child = Some(child);
-        wait_for_port(self.port, self.dir.path());
-    }
-
-    /// Graceful stop (SIGTERM flushes the AOF), then a fresh process on the same port and dir.
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            let _ = child.wait();
-        }
-    }
-
-    pub fn restart(&mut self) {
-        self.stop();
-        self.spawn();
-    }
+/// Asserts that the one score of zset `key` lies `after` past a moment between `from` and `to`
+/// (Redis clock, ms): the lease or delay was set to exactly `after`, whatever the machine's load.
+pub async fn assert_due_after(b: &Broker, key: &str, (from, to): (u64, u64), after: Duration) {
+    let after = u64::try_from(after.as_millis()).expect("ms");
+    let got = scores(b, key).await;
+    assert!(
+        got.len() == 1 && (from + after..=to + after).contains(&got[0]),
+        "{key}: {got:?}, expected one score in {}..={}",
+        from + after,
+        to + after
+    );
 }
 
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn wait_for_port(port: u16, _dir: &Path) {
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("redis-server did not start on port {port}");
+/// How many leases of the default queue have lapsed by the Redis clock (read only: nothing is
+/// reaped), counted as the reaper's `expired.lua` counts them.
+pub async fn lapsed_leases(b: &Broker) -> usize {
+    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &queue());
+    let now = redis_now_ms(b).await;
+    let mut con = raw(b).await;
+    redis::cmd("ZCOUNT")
+        .arg(&keys.leases)
+        .arg("-inf")
+        .arg(now)
+        .query_async(&mut con)
+        .await
+        .expect("ZCOUNT")
 }

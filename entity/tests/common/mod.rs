@@ -4,7 +4,7 @@
 
 use entity::Store;
 use entity::store::{NewConfFile, NewRun, NewStanza, RunSource};
-use sea_orm::{ConnectionTrait, Database};
+use testenv::db::Postgres;
 
 /// One migrated database for a test; drops itself (PostgreSQL) when dropped.
 pub struct TestDb {
@@ -12,7 +12,7 @@ pub struct TestDb {
     pub url: String,
     pub store: Store,
     _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
+    _pg: Option<Postgres>,
 }
 
 /// Every backend available here, migrated.
@@ -37,56 +37,23 @@ pub async fn sqlite() -> TestDb {
         url,
         store,
         _dir: Some(dir),
-        pg: None,
+        _pg: None,
     }
 }
 
 /// A fresh, unmigrated PostgreSQL database, when `CONFQ_TEST_POSTGRES_URL` is set (under CI it
 /// must be: see `testenv::optional`).
 pub async fn postgres() -> Option<TestDb> {
-    let admin = testenv::optional("the PostgreSQL variant", testenv::deps::postgres_url())?;
-    let name = format!("confq_test_{}", uuid::Uuid::new_v4().simple());
-    let conn = Database::connect(admin.as_str())
-        .await
-        .expect("connect to CONFQ_TEST_POSTGRES_URL");
-    conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let _ = conn.close().await;
-    let mut url = url::Url::parse(&admin).expect("postgres url");
-    url.set_path(&format!("/{name}"));
-    let url = url.to_string();
+    let pg = Postgres::optional().await?;
+    let url = pg.url().to_owned();
     let store = Store::connect(&url).await.expect("connect postgres");
     Some(TestDb {
         name: "postgres",
         url,
         store,
         _dir: None,
-        pg: Some((admin, name)),
+        _pg: Some(pg),
     })
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((admin, name)) = self.pg.take() else {
-            return;
-        };
-        // Async cleanup from Drop: a short-lived runtime on its own thread.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(conn) = Database::connect(admin.as_str()).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = conn.execute_unprepared(&sql).await;
-                    let _ = conn.close().await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 pub fn new_run(name: &str) -> NewRun {

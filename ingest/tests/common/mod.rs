@@ -8,7 +8,7 @@
 pub mod runtime;
 
 use std::ops::Deref;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use broker::Envelope;
 use entity::storage::Storage;
@@ -50,8 +50,7 @@ impl Harness {
     pub async fn with_database(database_url: Option<String>) -> Self {
         let runtime = runtime::Harness::new().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = database_url
-            .unwrap_or_else(|| format!("sqlite://{}/confq.db?mode=rwc", dir.path().display()));
+        let url = database_url.unwrap_or_else(|| testenv::db::sqlite_url(dir.path()));
         let store = Store::connect(&url).await.expect("database");
         store.migrate().await.expect("migrations");
         let storage = Storage::from_url(&format!("file://{}/uploads", dir.path().display()))
@@ -121,24 +120,24 @@ impl Harness {
 
     /// Waits until `done(run)` holds, recording every status seen on the way.
     pub async fn wait_for(&self, id: RunId, limit: Duration, done: impl Fn(&Run) -> bool) -> Run {
-        let deadline = Instant::now() + limit;
-        loop {
-            let run = self
-                .store
-                .run(id)
-                .await
-                .expect("read run")
-                .expect("run exists");
-            if done(&run) {
-                return run;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "run {id} stuck in {:?}: {run:?}",
-                run.status
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        testenv::wait::until(
+            limit,
+            &format!("run {id} to reach the expected state"),
+            || async {
+                let run = self
+                    .store
+                    .run(id)
+                    .await
+                    .expect("read run")
+                    .expect("run exists");
+                if done(&run) {
+                    Ok(run)
+                } else {
+                    Err(format!("{:?}: {run:?}", run.status))
+                }
+            },
+        )
+        .await
     }
 
     /// Deletes every key under this harness's prefix.

@@ -1,94 +1,22 @@
-//! Test helpers: archives built in memory, byte by byte where the defence needs a hostile header
-//! that well-behaved writers refuse to produce.
+//! Test helpers: zips built in memory, small caps, a reader that fails, and one read of an archive
+//! to the end; tars (byte by byte, where the defence needs a hostile header that well-behaved
+//! writers refuse to produce) come from `testenv::archive`.
 
-use async_compression::tokio::write::GzipEncoder;
 use async_zip::base::write::ZipFileWriter;
 use async_zip::{Compression, StringEncoding, ZipEntryBuilder, ZipString};
 use futures::AsyncWriteExt as _;
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use testenv::archive::Tar;
+use tokio::io::AsyncRead;
 
 use super::{ArchiveError, ArchiveReader, ArchiveWarning, ConfEntry, Limits};
 
-/// Builds a tar with raw ustar headers (any name, any type flag).
-#[derive(Default)]
-pub(crate) struct TarballBuilder {
-    out: Vec<u8>,
-}
-
-impl TarballBuilder {
-    pub(crate) fn file(self, name: &str, data: &[u8]) -> Self {
-        self.raw(name.as_bytes(), b'0', data, "")
-    }
-
-    pub(crate) fn dir(self, name: &str) -> Self {
-        self.raw(name.as_bytes(), b'5', b"", "")
-    }
-
-    pub(crate) fn symlink(self, name: &str, target: &str) -> Self {
-        self.raw(name.as_bytes(), b'2', b"", target)
-    }
-
-    pub(crate) fn hardlink(self, name: &str, target: &str) -> Self {
-        self.raw(name.as_bytes(), b'1', b"", target)
-    }
-
-    /// A GNU `././@LongLink` record naming the next member.
-    pub(crate) fn gnu_long_name(self, name: &str, data: &[u8]) -> Self {
-        let mut long = name.as_bytes().to_vec();
-        long.push(0);
-        self.raw(b"././@LongLink", b'L', &long, "")
-            .file(&name[..50], data)
-    }
-
-    /// A PAX `path` record naming the next member.
-    pub(crate) fn pax_name(self, name: &str, data: &[u8]) -> Self {
-        let body = format!(" path={name}\n");
-        let digits = (1..)
-            .find(|d: &usize| (d + body.len()).to_string().len() == *d)
-            .expect("some width fits");
-        let record = format!("{}{body}", digits + body.len());
-        self.raw(b"PaxHeaders/x", b'x', record.as_bytes(), "")
-            .file("short-pax-name", data)
-    }
-
-    /// One member with a hand-made ustar header.
-    pub(crate) fn raw(mut self, name: &[u8], typeflag: u8, data: &[u8], link: &str) -> Self {
-        let mut h = [0u8; 512];
-        h[..name.len().min(100)].copy_from_slice(&name[..name.len().min(100)]);
-        h[100..108].copy_from_slice(b"0000644\0");
-        h[108..116].copy_from_slice(b"0000000\0");
-        h[116..124].copy_from_slice(b"0000000\0");
-        h[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
-        h[136..148].copy_from_slice(b"00000000000\0");
-        h[156] = typeflag;
-        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        self.out.extend_from_slice(&h);
-        self.out.extend_from_slice(data);
-        self.out.resize(self.out.len().div_ceil(512) * 512, 0);
-        self
-    }
-
-    pub(crate) fn finish(mut self) -> Vec<u8> {
-        self.out.extend_from_slice(&[0u8; 1024]);
-        self.out
-    }
-}
-
-/// Gzips bytes.
+/// Gzips bytes at the default level (`testenv::archive`), for the async tests.
 pub(crate) async fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = GzipEncoder::new(Vec::new());
-    enc.write_all(bytes).await.expect("gzip");
-    enc.shutdown().await.expect("gzip");
-    enc.into_inner()
+    testenv::archive::gzip_default(bytes)
 }
 
 /// Finishes and gzips a tar: a `.tgz`.
-pub(crate) async fn tgz(tar: TarballBuilder) -> Vec<u8> {
+pub(crate) async fn tgz(tar: &mut Tar) -> Vec<u8> {
     gzip(&tar.finish()).await
 }
 

@@ -1,14 +1,15 @@
 //! Tar and tar.gz layouts and defences, each with an archive built in the test. Caps, truncation,
 //! corruption and storage failures are in `tests_limits.rs`.
 
-use super::testkit::{TarballBuilder, gzip, read_all};
+use super::testkit::{gzip, read_all};
 use super::*;
+use testenv::archive::Tar;
 
 const PROPS: &[u8] = b"[s]\nTRANSFORMS-a = t\n";
 
 #[tokio::test]
 async fn tar_reads_conf_and_meta_files_and_skips_the_rest() {
-    let tar = TarballBuilder::default()
+    let tar = Tar::new()
         .dir("app/")
         .file("app/default/props.conf", PROPS)
         .file("app/README/props.conf.spec", b"x = <string>")
@@ -38,12 +39,7 @@ async fn tar_reads_conf_and_meta_files_and_skips_the_rest() {
 
 #[tokio::test]
 async fn tgz_is_detected_by_content_not_by_name() {
-    let tgz = gzip(
-        &TarballBuilder::default()
-            .file("app/local/props.conf", PROPS)
-            .finish(),
-    )
-    .await;
+    let tgz = gzip(&Tar::new().file("app/local/props.conf", PROPS).finish()).await;
     let reader = ArchiveReader::open(&tgz[..], Limits::default())
         .await
         .expect("opens");
@@ -54,7 +50,7 @@ async fn tgz_is_detected_by_content_not_by_name() {
 
 #[tokio::test]
 async fn layouts_dot_slash_no_top_folder_etc_apps_and_system_are_located() {
-    let tar = TarballBuilder::default()
+    let tar = Tar::new()
         .file("./A/default/props.conf", PROPS)
         .file("default/inputs.conf", PROPS)
         .file("etc/apps/B/local/transforms.conf", PROPS)
@@ -79,9 +75,7 @@ async fn layouts_dot_slash_no_top_folder_etc_apps_and_system_are_located() {
 
 #[tokio::test]
 async fn tar_with_dotdot_entry_is_rejected() {
-    let tar = TarballBuilder::default()
-        .file("app/../../evil.conf", PROPS)
-        .finish();
+    let tar = Tar::new().file("app/../../evil.conf", PROPS).finish();
     let err = read_all(&tar, Limits::default()).await.err();
     assert!(
         matches!(&err, ArchiveError::PathTraversal { entry } if entry == "app/../../evil.conf")
@@ -91,9 +85,7 @@ async fn tar_with_dotdot_entry_is_rejected() {
 
 #[tokio::test]
 async fn tar_with_absolute_path_is_rejected() {
-    let tar = TarballBuilder::default()
-        .file("/etc/evil.conf", PROPS)
-        .finish();
+    let tar = Tar::new().file("/etc/evil.conf", PROPS).finish();
     assert!(matches!(
         read_all(&tar, Limits::default()).await.err(),
         ArchiveError::PathTraversal { .. }
@@ -102,7 +94,7 @@ async fn tar_with_absolute_path_is_rejected() {
 
 #[tokio::test]
 async fn links_devices_and_fifos_are_skipped_with_warnings() {
-    let tar = TarballBuilder::default()
+    let tar = Tar::new()
         .symlink("app/default/props.conf", "/etc/passwd")
         .hardlink("app/default/inputs.conf", "app/default/props.conf")
         .raw(b"app/default/dev.conf", b'3', b"", "")
@@ -118,7 +110,7 @@ async fn links_devices_and_fifos_are_skipped_with_warnings() {
 
 #[tokio::test]
 async fn macos_debris_is_skipped() {
-    let tar = TarballBuilder::default()
+    let tar = Tar::new()
         .file("__MACOSX/app/default/props.conf", b"\0\x05\x16\x07")
         .file("app/default/._props.conf", b"\0\x05\x16\x07")
         .file("app/default/props.conf", PROPS)
@@ -135,7 +127,7 @@ async fn macos_debris_is_skipped() {
 
 #[tokio::test]
 async fn duplicate_members_are_all_returned_warned_and_keep_last_keeps_the_last() {
-    let tar = TarballBuilder::default()
+    let tar = Tar::new()
         .file("app/default/props.conf", b"[first]\n")
         .file("app/default/inputs.conf", b"[i]\n")
         .file("./app/default/props.conf", b"[second]\n")
@@ -163,9 +155,7 @@ async fn duplicate_members_are_all_returned_warned_and_keep_last_keeps_the_last(
 #[tokio::test]
 async fn gnu_long_names_are_honoured() {
     let name = format!("app/{}/default/props.conf", "d".repeat(150));
-    let tar = TarballBuilder::default()
-        .gnu_long_name(&name, PROPS)
-        .finish();
+    let tar = Tar::new().gnu_long_name(&name, PROPS).finish();
     assert_eq!(
         read_all(&tar, Limits::default()).await.paths(),
         [name.as_str()]
@@ -175,7 +165,7 @@ async fn gnu_long_names_are_honoured() {
 #[tokio::test]
 async fn pax_long_names_are_honoured() {
     let name = format!("app/{}/local/props.conf", "p".repeat(200));
-    let tar = TarballBuilder::default().pax_name(&name, PROPS).finish();
+    let tar = Tar::new().pax_name(&name, PROPS).finish();
     let out = read_all(&tar, Limits::default()).await;
     assert_eq!(out.paths(), [name.as_str()]);
     assert_eq!(out.files[0].layer, Layer::Local);

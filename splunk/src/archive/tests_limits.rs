@@ -1,14 +1,15 @@
 //! Tar and tar.gz caps, truncation, corruption and storage failures, with archives built in the test.
 
-use super::testkit::{FailingReader, TarballBuilder, gzip, read_all, small};
+use super::testkit::{FailingReader, gzip, read_all, small};
 use super::*;
+use testenv::archive::Tar;
 
 const PROPS: &[u8] = b"[s]\nTRANSFORMS-a = t\n";
 
 #[tokio::test]
 async fn conf_text_over_the_whole_archive_is_capped() {
     let body = vec![b'#'; 40_000];
-    let tar = TarballBuilder::default()
+    let tar = Tar::new()
         .file("a/default/one.conf", &body)
         .file("a/default/two.conf", &body)
         .file("a/default/three.conf", &body)
@@ -31,8 +32,8 @@ async fn conf_text_over_the_whole_archive_is_capped() {
 
 #[tokio::test]
 async fn truncated_tar_is_a_permanent_error_naming_the_entry() {
-    let tar = TarballBuilder::default()
-        .file("app/default/big.conf", &[b'x'; 4000])
+    let tar = Tar::new()
+        .file("app/default/big.conf", [b'x'; 4000])
         .finish();
     let err = read_all(&tar[..2000], Limits::default()).await.err();
     assert!(
@@ -45,8 +46,8 @@ async fn truncated_tar_is_a_permanent_error_naming_the_entry() {
 #[tokio::test]
 async fn truncated_gzip_is_a_truncated_error() {
     let tgz = gzip(
-        &TarballBuilder::default()
-            .file("a/default/x.conf", &vec![b'k'; 100_000])
+        &Tar::new()
+            .file("a/default/x.conf", vec![b'k'; 100_000])
             .finish(),
     )
     .await;
@@ -66,12 +67,7 @@ async fn corrupt_gzip_is_a_corrupt_error() {
             (x >> 16) as u8
         })
         .collect();
-    let mut tgz = gzip(
-        &TarballBuilder::default()
-            .file("a/lookups/noise.bin", &noise)
-            .finish(),
-    )
-    .await;
+    let mut tgz = gzip(&Tar::new().file("a/lookups/noise.bin", &noise).finish()).await;
     let at = tgz.len() * 3 / 4;
     tgz[at..at + 8].copy_from_slice(b"\xff\x00\xff\x00\xff\x00\xff\x00");
     let err = read_all(&tgz, Limits::default()).await.err();
@@ -84,9 +80,9 @@ async fn corrupt_gzip_is_a_corrupt_error() {
 
 #[tokio::test]
 async fn entry_count_cap_stops_reading() {
-    let mut b = TarballBuilder::default();
+    let mut b = Tar::new();
     for i in 0..20 {
-        b = b.file(&format!("a/bin/{i}.txt"), b"x");
+        b.file(format!("a/bin/{i}.txt"), b"x");
     }
     let limits = Limits {
         max_entries: 10,
@@ -108,8 +104,8 @@ async fn entry_count_cap_stops_reading() {
 
 #[tokio::test]
 async fn per_entry_cap_stops_a_big_conf_file() {
-    let tar = TarballBuilder::default()
-        .file("a/default/big.conf", &vec![b'x'; 100_000])
+    let tar = Tar::new()
+        .file("a/default/big.conf", vec![b'x'; 100_000])
         .finish();
     let err = read_all(&tar, small()).await.err();
     assert!(
@@ -120,8 +116,8 @@ async fn per_entry_cap_stops_a_big_conf_file() {
 
 #[tokio::test]
 async fn big_non_conf_members_are_streamed_past_but_count_toward_the_total() {
-    let tar = TarballBuilder::default()
-        .file("a/lookups/big.csv", &vec![b'x'; 200_000])
+    let tar = Tar::new()
+        .file("a/lookups/big.csv", vec![b'x'; 200_000])
         .file("a/default/props.conf", PROPS)
         .finish();
     assert_eq!(read_all(&tar, small()).await.files.len(), 1);
@@ -144,8 +140,8 @@ async fn big_non_conf_members_are_streamed_past_but_count_toward_the_total() {
 
 #[tokio::test]
 async fn a_50_mb_conf_compressed_to_kilobytes_hits_the_entry_cap_without_reading_it_all() {
-    let tar = TarballBuilder::default()
-        .file("a/default/bomb.conf", &vec![b'A'; 50 << 20])
+    let tar = Tar::new()
+        .file("a/default/bomb.conf", vec![b'A'; 50 << 20])
         .finish();
     let tgz = gzip(&tar).await;
     assert!(tgz.len() < 200 << 10, "compressed to {} bytes", tgz.len());
@@ -170,9 +166,7 @@ async fn a_50_mb_conf_compressed_to_kilobytes_hits_the_entry_cap_without_reading
 #[tokio::test]
 async fn a_gnu_long_name_bigger_than_the_entry_cap_is_refused() {
     let name = format!("a/{}.conf", "n".repeat(200_000));
-    let tar = TarballBuilder::default()
-        .gnu_long_name(&name, PROPS)
-        .finish();
+    let tar = Tar::new().gnu_long_name(&name, PROPS).finish();
     let err = read_all(&tar, small()).await.err();
     assert!(
         matches!(
@@ -188,9 +182,7 @@ async fn a_gnu_long_name_bigger_than_the_entry_cap_is_refused() {
 
 #[tokio::test]
 async fn a_failing_underlying_reader_is_an_io_error_that_is_not_permanent() {
-    let tar = TarballBuilder::default()
-        .file("a/default/x.conf", &[b'x'; 5000])
-        .finish();
+    let tar = Tar::new().file("a/default/x.conf", [b'x'; 5000]).finish();
     let mut reader = ArchiveReader::open(
         FailingReader {
             data: tar,
@@ -207,12 +199,7 @@ async fn a_failing_underlying_reader_is_an_io_error_that_is_not_permanent() {
 
 #[tokio::test]
 async fn bytes_read_counts_the_compressed_input() {
-    let tgz = gzip(
-        &TarballBuilder::default()
-            .file("a/default/x.conf", PROPS)
-            .finish(),
-    )
-    .await;
+    let tgz = gzip(&Tar::new().file("a/default/x.conf", PROPS).finish()).await;
     let mut reader = ArchiveReader::open(&tgz[..], Limits::default())
         .await
         .expect("opens");
@@ -229,7 +216,7 @@ fn the_reader_and_its_futures_are_send_so_a_worker_can_spawn_them() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let tar = TarballBuilder::default().finish();
+    let tar = Tar::new().finish();
     let mut reader = rt
         .block_on(ArchiveReader::open(&tar[..], Limits::default()))
         .expect("opens");

@@ -1,15 +1,16 @@
 //! App packages inside the archive: read one level deep, under the archive's caps, with the same
 //! defences on their member names; archives built in the test.
 
-use super::testkit::{self, TarballBuilder, ZipBuilder, read_all, tgz};
+use super::testkit::{self, ZipBuilder, read_all, tgz};
 use super::*;
+use testenv::archive::Tar;
 
 const PROPS: &[u8] = b"[s]\nTRANSFORMS-a = t\n";
 const INPUTS: &[u8] = b"[monitor:///var/log]\nindex = main\n";
 
 /// A Splunk add-on package (`Splunk_TA_x.tgz`) as premium apps ship them under `install/`.
 async fn add_on_tgz() -> Vec<u8> {
-    tgz(TarballBuilder::default()
+    tgz(Tar::new()
         .dir("Splunk_TA_x/")
         .file("Splunk_TA_x/default/props.conf", PROPS)
         .file("Splunk_TA_x/local/inputs.conf", INPUTS)
@@ -26,7 +27,7 @@ fn located(out: &testkit::Outcome) -> Vec<(&str, Option<&str>, Layer)> {
 
 #[tokio::test]
 async fn tgz_in_tgz_is_read_with_bang_paths_and_the_inner_app_and_layer() {
-    let outer = tgz(TarballBuilder::default()
+    let outer = tgz(Tar::new()
         .file("Premium/default/app.conf", b"[install]\nstate = enabled\n")
         .file("Premium/install/Splunk_TA_x.tgz", &add_on_tgz().await)
         .file("Premium/default/props.conf", PROPS))
@@ -69,7 +70,7 @@ async fn zip_in_tgz_is_read() {
         .streamed("TA-z\\local\\props.conf", INPUTS)
         .finish()
         .await;
-    let outer = tgz(TarballBuilder::default().file("install/TA-z.zip", &inner)).await;
+    let outer = tgz(Tar::new().file("install/TA-z.zip", &inner)).await;
     let out = read_all(&outer, Limits::default()).await;
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!(
@@ -91,9 +92,7 @@ async fn zip_in_tgz_is_read() {
 
 #[tokio::test]
 async fn spl_in_zip_and_tar_in_zip_are_read_as_a_deployment_bundle_of_apps() {
-    let plain_tar = TarballBuilder::default()
-        .file("B_app/default/props.conf", INPUTS)
-        .finish();
+    let plain_tar = Tar::new().file("B_app/default/props.conf", INPUTS).finish();
     let outer = ZipBuilder::default()
         .file("bundle/A_app.spl", &add_on_tgz().await)
         .stored("bundle/B_app.tar", &plain_tar)
@@ -118,11 +117,11 @@ async fn traversal_and_absolute_names_inside_a_package_are_rejected_like_outer_o
     let cases: [(&str, Vec<u8>); 3] = [
         (
             "../../evil.conf",
-            tgz(TarballBuilder::default().file("../../evil.conf", PROPS)).await,
+            tgz(Tar::new().file("../../evil.conf", PROPS)).await,
         ),
         (
             "/etc/evil.conf",
-            tgz(TarballBuilder::default().file("/etc/evil.conf", PROPS)).await,
+            tgz(Tar::new().file("/etc/evil.conf", PROPS)).await,
         ),
         (
             "TA\\..\\..\\evil.conf",
@@ -133,7 +132,7 @@ async fn traversal_and_absolute_names_inside_a_package_are_rejected_like_outer_o
         ),
     ];
     for (name, inner) in cases {
-        let outer = tgz(TarballBuilder::default()
+        let outer = tgz(Tar::new()
             .file("A/default/props.conf", PROPS)
             .file("install/evil.tgz", &inner))
         .await;
@@ -150,13 +149,13 @@ async fn traversal_and_absolute_names_inside_a_package_are_rejected_like_outer_o
 
 #[tokio::test]
 async fn a_package_inside_a_package_is_a_warning_and_a_plain_file() {
-    let deepest = tgz(TarballBuilder::default().file("C/default/props.conf", PROPS)).await;
+    let deepest = tgz(Tar::new().file("C/default/props.conf", PROPS)).await;
     let middle = ZipBuilder::default()
         .file("B/default/props.conf", INPUTS)
         .file("B/install/C.tgz", &deepest)
         .finish()
         .await;
-    let outer = tgz(TarballBuilder::default()
+    let outer = tgz(Tar::new()
         .file("A/install/B.zip", &middle)
         .file("A/default/props.conf", PROPS))
     .await;
@@ -181,7 +180,7 @@ async fn a_package_inside_a_package_is_a_warning_and_a_plain_file() {
 
 #[tokio::test]
 async fn a_file_named_like_a_package_that_is_not_one_is_a_warning() {
-    let outer = TarballBuilder::default()
+    let outer = Tar::new()
         .file("A/install/readme.zip", b"not a zip at all, just text")
         .file("A/default/props.conf", PROPS)
         .finish();
@@ -194,15 +193,13 @@ async fn a_file_named_like_a_package_that_is_not_one_is_a_warning() {
 
 #[tokio::test]
 async fn debris_links_and_duplicates_inside_a_package_are_handled_like_outer_ones() {
-    let inner = TarballBuilder::default()
+    let inner = Tar::new()
         .file("TA/default/props.conf", b"[first]\n")
         .file("__MACOSX/TA/default/._props.conf", b"\0\x05\x16\x07")
         .symlink("TA/default/inputs.conf", "/etc/passwd")
         .file("./TA/default/props.conf", b"[second]\n")
         .finish();
-    let outer = TarballBuilder::default()
-        .file("install/TA.tar", &inner)
-        .finish();
+    let outer = Tar::new().file("install/TA.tar", &inner).finish();
     let out = read_all(&outer, Limits::default()).await;
     assert!(out.error.is_none(), "{:?}", out.error);
     let kinds: Vec<_> = out.warnings.iter().map(|w| w.kind).collect();

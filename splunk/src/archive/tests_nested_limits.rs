@@ -1,15 +1,15 @@
 //! Caps shared between the archive and the packages inside it (a bomb inside a bomb is still
 //! capped), and broken packages; archives built in the test.
 
-use super::testkit::{FailingReader, TarballBuilder, ZipBuilder, read_all, small, tgz};
+use super::testkit::{FailingReader, ZipBuilder, read_all, small, tgz};
 use super::*;
+use testenv::archive::Tar;
 
 #[tokio::test]
 async fn a_bomb_inside_a_package_hits_the_shared_total_cap() {
-    let bomb =
-        tgz(TarballBuilder::default().file("x/lookups/zeros.csv", &vec![0u8; 50 << 20])).await;
+    let bomb = tgz(Tar::new().file("x/lookups/zeros.csv", vec![0u8; 50 << 20])).await;
     assert!(bomb.len() < 200 << 10, "compressed to {} bytes", bomb.len());
-    let outer = tgz(TarballBuilder::default().file("install/bomb.tgz", &bomb)).await;
+    let outer = tgz(Tar::new().file("install/bomb.tgz", &bomb)).await;
     let mut reader = ArchiveReader::open(&outer[..], small())
         .await
         .expect("opens");
@@ -32,8 +32,7 @@ async fn a_bomb_inside_a_package_hits_the_shared_total_cap() {
 
 #[tokio::test]
 async fn a_package_inside_a_zip_shares_the_total_cap_too() {
-    let bomb =
-        tgz(TarballBuilder::default().file("x/lookups/zeros.csv", &vec![0u8; 4 << 20])).await;
+    let bomb = tgz(Tar::new().file("x/lookups/zeros.csv", vec![0u8; 4 << 20])).await;
     let outer = ZipBuilder::default()
         .stored("install/bomb.tgz", &bomb)
         .finish()
@@ -48,14 +47,14 @@ async fn a_package_inside_a_zip_shares_the_total_cap_too() {
 
 #[tokio::test]
 async fn entry_count_and_conf_text_caps_are_shared_with_the_package() {
-    let mut inner = TarballBuilder::default();
+    let mut inner = Tar::new();
     for i in 0..8 {
-        inner = inner.file(&format!("TA/default/f{i}.conf"), &[b'#'; 1000]);
+        inner.file(format!("TA/default/f{i}.conf"), [b'#'; 1000]);
     }
-    let inner = tgz(inner).await;
-    let outer = TarballBuilder::default()
-        .file("A/default/a.conf", &[b'#'; 1000])
-        .file("A/default/b.conf", &[b'#'; 1000])
+    let inner = tgz(&mut inner).await;
+    let outer = Tar::new()
+        .file("A/default/a.conf", [b'#'; 1000])
+        .file("A/default/b.conf", [b'#'; 1000])
         .file("install/TA.tgz", &inner)
         .finish();
     assert_eq!(read_all(&outer, small()).await.files.len(), 10);
@@ -83,11 +82,8 @@ async fn entry_count_and_conf_text_caps_are_shared_with_the_package() {
 
 #[tokio::test]
 async fn a_big_conf_member_inside_a_package_hits_the_entry_cap() {
-    let inner =
-        tgz(TarballBuilder::default().file("TA/default/big.conf", &vec![b'x'; 100_000])).await;
-    let outer = TarballBuilder::default()
-        .file("install/TA.spl", &inner)
-        .finish();
+    let inner = tgz(Tar::new().file("TA/default/big.conf", vec![b'x'; 100_000])).await;
+    let outer = Tar::new().file("install/TA.spl", &inner).finish();
     let err = read_all(&outer, small()).await.err();
     assert!(
         matches!(&err, ArchiveError::LimitExceeded { cap: Cap::EntryBytes, entry, .. }
@@ -98,8 +94,8 @@ async fn a_big_conf_member_inside_a_package_hits_the_entry_cap() {
 
 #[tokio::test]
 async fn a_truncated_package_is_a_permanent_error_naming_it() {
-    let inner = tgz(TarballBuilder::default().file("TA/default/props.conf", &[b'#'; 20_000])).await;
-    let outer = TarballBuilder::default()
+    let inner = tgz(Tar::new().file("TA/default/props.conf", [b'#'; 20_000])).await;
+    let outer = Tar::new()
         .file("install/TA.tgz", &inner[..inner.len() / 2])
         .finish();
     let err = read_all(&outer, Limits::default()).await.err();
@@ -116,12 +112,8 @@ async fn a_storage_failure_while_reading_a_package_stays_retryable() {
     let noise: Vec<u8> = (0..200_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    let inner = TarballBuilder::default()
-        .file("TA/lookups/noise.bin", &noise)
-        .finish();
-    let outer = TarballBuilder::default()
-        .file("install/TA.tar", &inner)
-        .finish();
+    let inner = Tar::new().file("TA/lookups/noise.bin", &noise).finish();
+    let outer = Tar::new().file("install/TA.tar", &inner).finish();
     let failing = FailingReader {
         data: outer,
         ok: 100_000,

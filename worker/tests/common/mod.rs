@@ -4,7 +4,7 @@
 
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use broker::{Broker, BrokerConfig, Envelope, QueueName};
 use tokio::task::JoinHandle;
@@ -19,19 +19,13 @@ pub struct Harness {
 }
 
 /// `CONFQ_TEST_REDIS_URL`, or with `CONFQ_TEST_REDIS_CLUSTER=1` a local Redis Cluster shared by
-/// the tests of this binary (`testenv::cluster`).
-pub fn redis_url() -> String {
-    if std::env::var("CONFQ_TEST_REDIS_CLUSTER").is_ok_and(|v| v == "1") {
-        static CLUSTER: std::sync::OnceLock<testenv::cluster::Cluster> = std::sync::OnceLock::new();
-        return CLUSTER.get_or_init(testenv::cluster::Cluster::start).url();
-    }
-    std::env::var("CONFQ_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+/// the tests of this binary (`testenv::redis`).
+pub use testenv::redis::url as redis_url;
 
 impl Harness {
     /// A broker with a 1.5 s lease and a 100 ms reaper interval on a fresh key prefix.
     pub async fn new() -> Self {
-        let prefix = format!("confq-test-{}", uuid::Uuid::new_v4().simple());
+        let prefix = testenv::redis::prefix("confq-test");
         let broker = Broker::connect(BrokerConfig {
             redis_url: redis_url(),
             key_prefix: prefix.clone(),
@@ -126,18 +120,15 @@ impl Harness {
         limit: Duration,
         done: impl Fn(&broker::QueueStats) -> bool,
     ) -> broker::QueueStats {
-        let deadline = Instant::now() + limit;
-        loop {
+        testenv::wait::until(limit, "the queue to reach the expected state", || async {
             let stats = self.broker.stats(&self.queue).await.expect("stats");
             if done(&stats) {
-                return stats;
+                Ok(stats)
+            } else {
+                Err(format!("{stats:?}"))
             }
-            assert!(
-                Instant::now() < deadline,
-                "queue never reached the expected state: {stats:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
     /// The queue's first 100 dead letters.
@@ -152,18 +143,6 @@ impl Harness {
 
     /// Deletes every key under this harness's prefix.
     pub async fn cleanup(self) {
-        // The broker's connection: on a cluster, KEYS asks every master and DEL splits by slot.
-        let mut connection = self.broker.connection();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}:*", self.prefix))
-            .query_async(&mut connection)
-            .await
-            .unwrap_or_default();
-        if !keys.is_empty() {
-            let _: Result<(), _> = redis::cmd("DEL")
-                .arg(keys)
-                .query_async(&mut connection)
-                .await;
-        }
+        testenv::redis::delete_prefix(&self.broker.config().redis_url, &self.prefix).await;
     }
 }
