@@ -139,6 +139,7 @@ async fn start_local_worker(
     let args = WorkerArgs {
         concurrency: None,
         queues: Vec::new(),
+        strict_priority: false,
         shutdown_grace: 5.0,
     };
     let config: WorkerConfig = settings.worker_config(&args)?;

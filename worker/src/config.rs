@@ -2,17 +2,24 @@
 //! structs with defaults; the binary fills them from flags and `CONFQ_*` variables. What a task
 //! needs of its own (ingestion's archive limits) it takes when it is constructed.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
-use broker::QueueName;
+use broker::{BrokerError, QueueName, Selection, WeightedQueue};
 
 use crate::retry::RetryPolicy;
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// Queues to consume, in priority order.
+    /// Queues to consume, in the order they were listed.
     pub queues: Vec<QueueName>,
+    /// The weight of each queue of `queues`, same order (a missing one is 1): a non-empty queue
+    /// is picked with probability proportional to its weight (`--queue Q=WEIGHT`).
+    pub weights: Vec<NonZeroU32>,
+    /// Always take from the first listed non-empty queue instead (`--strict-priority`); a busy
+    /// earlier queue then starves the later ones.
+    pub strict_priority: bool,
     /// Tasks in flight at once.
     pub concurrency: usize,
     /// Most envelopes claimed in one fetch.
@@ -30,12 +37,33 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
             queues: vec![protocol::default_queue()],
+            weights: Vec::new(),
+            strict_priority: false,
             concurrency: default_concurrency(),
             fetch_batch: 32,
             heartbeat: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),
         }
+    }
+}
+
+impl WorkerConfig {
+    /// The queues, their weights and the rule between them, as the broker's consumer takes them.
+    ///
+    /// # Errors
+    /// `Config` when there is no queue or one is listed twice.
+    pub fn selection(&self) -> Result<Selection, BrokerError> {
+        let weight = |i: usize| self.weights.get(i).copied().unwrap_or(NonZeroU32::MIN);
+        let queues = self
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, queue)| WeightedQueue {
+                queue: queue.clone(),
+                weight: weight(i),
+            });
+        Selection::new(queues.collect(), self.strict_priority)
     }
 }
 
