@@ -247,6 +247,10 @@ pub struct IngestArgs {
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Queue the ingestion tasks go to (the run's status shows it; a worker started here for
+    /// `--wait` consumes it).
+    #[arg(long, default_value = protocol::DEFAULT_QUEUE)]
+    pub queue: String,
 }
 
 /// Arguments of `confq status`.
