@@ -7,6 +7,7 @@ mod m20261115_000002_add_retry_tracking;
 mod m20261120_000003_create_run_stats;
 mod m20261128_000004_add_delivery_attempt;
 mod m20261201_000005_add_run_queue;
+mod runs_column;
 
 pub use sea_orm_migration::MigratorTrait;
 

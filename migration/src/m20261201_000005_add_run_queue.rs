@@ -5,6 +5,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::string_null;
 
+use crate::runs_column;
+
 /// Adds `queue` to `ingestion_runs`.
 pub struct Migration;
 
@@ -17,25 +19,15 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let alter = Table::alter()
-            .table(Runs::Table)
-            .add_column(string_null(Runs::Queue))
-            .to_owned();
-        m.alter_table(alter).await
+        runs_column::add(m, string_null(Runs::Queue)).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let alter = Table::alter()
-            .table(Runs::Table)
-            .drop_column(Runs::Queue)
-            .to_owned();
-        m.alter_table(alter).await
+        runs_column::drop(m, Runs::Queue).await
     }
 }
 
 #[derive(DeriveIden)]
 enum Runs {
-    #[sea_orm(iden = "ingestion_runs")]
-    Table,
     Queue,
 }
