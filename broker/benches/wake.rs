@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use broker::{Broker, BrokerConfig, Envelope, QueueName, Selection, WeightedQueue};
 
+mod cleanup;
+
+use cleanup::cleanup;
+
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 async fn case(broker: &Broker, spec: &[&str], n: usize) -> Result<Vec<Duration>, Failure> {
@@ -64,16 +68,5 @@ async fn main() -> Result<(), Failure> {
             waits[waits.len() - 1]
         );
     }
-    let mut con = broker.connection();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}:*", broker.config().key_prefix))
-        .query_async(&mut con)
-        .await?;
-    if !keys.is_empty() {
-        redis::cmd("DEL")
-            .arg(keys)
-            .query_async::<()>(&mut con)
-            .await?;
-    }
-    Ok(())
+    cleanup(&broker).await
 }
