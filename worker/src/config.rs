@@ -71,3 +71,36 @@ impl WorkerConfig {
 pub fn default_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use broker::QueueName;
+
+    use super::WorkerConfig;
+
+    #[test]
+    fn the_selection_pairs_each_queue_with_its_weight() {
+        let q = |name: &str| QueueName::parse(name).unwrap();
+        let config = WorkerConfig {
+            queues: vec![q("critical"), q("default"), q("low")],
+            weights: vec![NonZeroU32::new(6).unwrap(), NonZeroU32::new(3).unwrap()],
+            ..WorkerConfig::default()
+        };
+        let selection = config.selection().unwrap();
+        let got: Vec<String> = selection.queues().iter().map(ToString::to_string).collect();
+        assert_eq!(got, ["critical=6", "default=3", "low=1"]);
+        assert!(!selection.is_strict());
+        let strict = WorkerConfig {
+            strict_priority: true,
+            ..WorkerConfig::default()
+        };
+        assert!(strict.selection().unwrap().is_strict());
+        let twice = WorkerConfig {
+            queues: vec![q("a"), q("a")],
+            ..WorkerConfig::default()
+        };
+        assert!(twice.selection().is_err());
+    }
+}
