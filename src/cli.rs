@@ -192,9 +192,19 @@ pub(crate) struct WorkerArgs {
     /// Tasks in flight at once (default: 2 × cores).
     #[arg(long)]
     pub concurrency: Option<usize>,
-    /// Queues to consume (repeatable; default `ingest`).
-    #[arg(long = "queue")]
+    /// Queues to consume, `Q` or `Q=WEIGHT` (repeatable, or comma-separated in `CONFQ_QUEUES`;
+    /// default `ingest=1`): a non-empty queue is picked with probability proportional to its
+    /// weight (1 when not given).
+    #[arg(
+        long = "queue",
+        value_name = "Q[=WEIGHT]",
+        env = "CONFQ_QUEUES",
+        value_delimiter = ','
+    )]
     pub queues: Vec<String>,
+    /// Always take from the first listed non-empty queue (later queues wait while it has tasks).
+    #[arg(long)]
+    pub strict_priority: bool,
     /// Seconds in-flight tasks may take to finish after SIGTERM before they are given back.
     #[arg(long, default_value_t = 30.0)]
     pub shutdown_grace: f64,
@@ -237,6 +247,10 @@ pub(crate) struct IngestArgs {
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Queue the ingestion tasks go to (the run's status shows it; a worker started here for
+    /// `--wait` consumes it).
+    #[arg(long, default_value = protocol::DEFAULT_QUEUE)]
+    pub queue: String,
 }
 
 /// Arguments of `confq status`.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use broker::{BrokerConfig, QueueName};
+use broker::{BrokerConfig, QueueName, WeightedQueue};
 use worker::WorkerConfig;
 use worker::retry::{RetryPolicy, parse_backoff};
 
@@ -90,13 +90,15 @@ impl Settings {
     /// A usage failure naming the invalid setting.
     pub(crate) fn worker_config(&self, args: &WorkerArgs) -> Result<WorkerConfig, Failure> {
         let defaults = WorkerConfig::default();
-        let queues = if args.queues.is_empty() {
-            defaults.queues.clone()
+        let weighted: Vec<WeightedQueue> = args
+            .queues
+            .iter()
+            .map(|spec| weighted_queue(spec))
+            .collect::<Result<_, _>>()?;
+        let (queues, weights) = if weighted.is_empty() {
+            (defaults.queues.clone(), Vec::new())
         } else {
-            args.queues
-                .iter()
-                .map(|name| queue(name))
-                .collect::<Result<_, _>>()?
+            weighted.into_iter().map(|w| (w.queue, w.weight)).unzip()
         };
         let concurrency = match args.concurrency {
             Some(0) => return Err(Failure::usage("--concurrency must be at least 1")),
@@ -112,8 +114,10 @@ impl Settings {
                 self.heartbeat_secs, self.lease_secs
             )));
         }
-        Ok(WorkerConfig {
+        let config = WorkerConfig {
             queues,
+            weights,
+            strict_priority: args.strict_priority,
             concurrency,
             heartbeat,
             shutdown_grace: Duration::try_from_secs_f64(args.shutdown_grace).map_err(|_| {
@@ -121,7 +125,11 @@ impl Settings {
             })?,
             retry: self.retry_policy()?,
             ..defaults
-        })
+        };
+        config
+            .selection()
+            .map_err(|error| Failure::usage(format!("--queue: {error}")))?;
+        Ok(config)
     }
 }
 
@@ -132,6 +140,15 @@ impl Settings {
 pub(crate) fn queue(name: &str) -> Result<QueueName, Failure> {
     QueueName::parse(name)
         .map_err(|error| Failure::usage(format!("invalid queue name {name:?}: {error}")))
+}
+
+/// A queue and its weight from `Q` or `Q=WEIGHT`.
+///
+/// # Errors
+/// A usage failure naming the bad queue name or weight.
+pub(crate) fn weighted_queue(spec: &str) -> Result<WeightedQueue, Failure> {
+    spec.parse::<WeightedQueue>()
+        .map_err(|error| Failure::usage(format!("invalid --queue {spec:?}: {error}")))
 }
 
 /// A positive number of seconds from the setting `name`.

@@ -127,6 +127,28 @@ fn ingest_wait_json_on_a_fresh_data_dir_completes_the_example() {
 }
 
 #[test]
+fn ingest_routes_to_the_queue_given_and_the_status_shows_it() {
+    let env = Env::new();
+    // No worker is live on `critical`: the one started in this process must consume it.
+    let summary = env.json(&["ingest", EXAMPLE, "--wait", "--json", "--queue", "critical"]);
+    let run = &summary["runs"][0];
+    assert_eq!(run["status"], "complete", "{summary}");
+    let id = run["run_id"].as_i64().unwrap().to_string();
+    assert_eq!(env.json(&["status", &id, "--json"])["queue"], "critical");
+    let metrics = env.json(&["metrics", "--json"]);
+    assert_eq!(metrics["queues"]["critical"]["pending"], 0, "{metrics}");
+    assert_eq!(metrics["queues"]["critical"]["dead"], 0, "{metrics}");
+
+    let bad = env.run(&["ingest", EXAMPLE, "--queue", "no spaces"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("invalid queue name"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
 fn ingest_wait_prints_a_summary_table() {
     let env = Env::new();
     let output = env.run(&["ingest", EXAMPLE, "--wait"]);
@@ -214,6 +236,21 @@ fn usage_errors_exit_two_with_one_clear_line() {
 
     let text = worker_refuses(&env, &[("CONFQ_RETRY_BACKOFF", "60,soon")]);
     assert!(text.contains("CONFQ_RETRY_BACKOFF"), "{text}");
+
+    // `--queue Q[=WEIGHT]` (here through CONFQ_QUEUES, comma-separated).
+    for (queues, says) in [
+        (
+            "critical=0,low",
+            "invalid weight \"0\" for queue \"critical\"",
+        ),
+        ("critical=high", "invalid weight \"high\""),
+        ("no spaces=2", "invalid queue name"),
+        ("low,low=3", "queue low is listed twice"),
+    ] {
+        let text = worker_refuses(&env, &[("CONFQ_QUEUES", queues)]);
+        assert!(text.contains(says), "{queues}: {text}");
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
 }
 
 /// Starts `confq worker` with `vars` set, expects the usage exit code 2, returns its stderr.

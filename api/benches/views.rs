@@ -131,6 +131,7 @@ async fn seeded(store: &Store, variant: usize) -> (RunId, corpus::Shape) {
             sha256: "ab".repeat(32),
             source: RunSource::Cli,
             task_id: Some(uuid::Uuid::now_v7()),
+            queue: None,
         })
         .await
         .unwrap();

@@ -22,6 +22,9 @@ pub struct StatusDocument {
     pub status: String,
     /// The task processing the run.
     pub task_id: Option<String>,
+    /// The broker queue its task was sent to (null for runs made before queues were recorded,
+    /// or by a task enqueued directly).
+    pub queue: Option<String>,
     /// Retries scheduled so far.
     pub retry_count: i32,
     /// The last error.
@@ -81,6 +84,7 @@ impl From<Run> for StatusDocument {
             id: run.id.0,
             status: run.status.as_str().to_owned(),
             task_id: run.task_id.map(|id| id.to_string()),
+            queue: run.queue,
             retry_count: run.retry_count,
             error_message: run.error_message,
             error_traceback: run.error_traceback,

@@ -5,6 +5,7 @@
 //! `Broker::find_tasks`), and enqueues it
 //! again under the same task id. A double enqueue is harmless: ingestion is idempotent.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use broker::{Broker, QueueName, TaskId};
@@ -18,7 +19,7 @@ use crate::error::ApiError;
 const BATCH: u64 = 500;
 
 /// Enqueues the task of every run still `stored` after `older_than` whose task id is in none
-/// of `queue`'s lists; returns how many were enqueued.
+/// of its queue's lists (the run's recorded queue, else `queue`); returns how many were enqueued.
 ///
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis or the database does not answer.
@@ -32,15 +33,22 @@ pub async fn sweep_unqueued(
     if stale.is_empty() {
         return Ok(0);
     }
-    let wanted: Vec<TaskId> = stale.iter().filter_map(|r| r.task_id).map(TaskId).collect();
-    let queued = broker.find_tasks(queue, &wanted).await?;
-    let mut enqueued = 0;
+    // Each run goes back to the queue it was sent to (`queue` for runs that recorded none).
+    let mut by_queue: BTreeMap<QueueName, Vec<Run>> = BTreeMap::new();
     for run in stale {
-        if run.task_id.is_some_and(|id| queued.contains(&TaskId(id))) {
-            continue;
+        by_queue.entry(run.queue_or(queue)).or_default().push(run);
+    }
+    let mut enqueued = 0;
+    for (queue, runs) in by_queue {
+        let wanted: Vec<TaskId> = runs.iter().filter_map(|r| r.task_id).map(TaskId).collect();
+        let queued = broker.find_tasks(&queue, &wanted).await?;
+        for run in runs {
+            if run.task_id.is_some_and(|id| queued.contains(&TaskId(id))) {
+                continue;
+            }
+            enqueue_again(store, broker, &queue, &run).await?;
+            enqueued += 1;
         }
-        enqueue_again(store, broker, queue, &run).await?;
-        enqueued += 1;
     }
     Ok(enqueued)
 }

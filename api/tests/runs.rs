@@ -20,6 +20,7 @@ async fn create_run(t: &TestApp, name: &str) -> Run {
         sha256: "ab".repeat(32),
         source: RunSource::Api,
         task_id: Some(uuid::Uuid::now_v7()),
+        queue: None,
     };
     t.store.create_run(new).await.unwrap()
 }
@@ -122,6 +123,7 @@ async fn status_document_has_exactly_the_contract_fields() {
                 "id",
                 "status",
                 "task_id",
+                "queue",
                 "retry_count",
                 "error_message",
                 "error_traceback",

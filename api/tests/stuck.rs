@@ -26,6 +26,7 @@ async fn parsing_run(t: &TestApp, name: &str) -> RunId {
         sha256: "ab".repeat(32),
         source: RunSource::Api,
         task_id: Some(uuid::Uuid::now_v7()),
+        queue: None,
     };
     let run = t.store.create_run(new).await.unwrap();
     t.store

@@ -59,6 +59,7 @@ async fn run_with(t: &TestApp, files: Vec<NewConfFile>, complete: bool) -> RunId
             sha256: "cd".repeat(32),
             source: RunSource::Api,
             task_id: Some(uuid::Uuid::now_v7()),
+            queue: None,
         })
         .await
         .unwrap();

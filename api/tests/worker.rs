@@ -16,6 +16,7 @@ async fn failed_run(t: &TestApp) -> Run {
         sha256: "ab".repeat(32),
         source: RunSource::Api,
         task_id: Some(uuid::Uuid::now_v7()),
+        queue: None,
     };
     let run = t.store.create_run(new).await.unwrap();
     let fence = t

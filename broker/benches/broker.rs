@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 
 use broker::{Broker, BrokerConfig, QueueName};
 
+mod cleanup;
 mod noop;
 
+use cleanup::cleanup;
 use noop::{Failure, drain, enqueue, redis_cpu};
 
 #[tokio::main]
@@ -49,25 +51,5 @@ async fn main() -> Result<(), Failure> {
         stats.processed
     );
     cleanup(&broker).await?;
-    Ok(())
-}
-
-async fn raw(broker: &Broker) -> Result<redis::aio::MultiplexedConnection, Failure> {
-    let client = redis::Client::open(broker.config().redis_url.as_str())?;
-    Ok(client.get_multiplexed_async_connection().await?)
-}
-
-async fn cleanup(broker: &Broker) -> Result<(), Failure> {
-    let mut con = raw(broker).await?;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}:*", broker.config().key_prefix))
-        .query_async(&mut con)
-        .await?;
-    if !keys.is_empty() {
-        redis::cmd("DEL")
-            .arg(keys)
-            .query_async::<()>(&mut con)
-            .await?;
-    }
     Ok(())
 }

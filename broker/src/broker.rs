@@ -19,13 +19,14 @@ use crate::keys::{self, QueueKeys};
 use crate::names::{QueueName, WorkerId};
 use crate::producer::Producer;
 use crate::redact::redact;
+use crate::selection::Selection;
 use crate::stats::QueueStats;
 use crate::topology::{self, Topology};
 use crate::workers::WorkerRegistry;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Shortest wait of one BLMOVE when `fetch` splits `block_timeout` across several queues.
+/// Shortest wait of one blocking fetch.
 pub(crate) const MIN_BLOCK: Duration = Duration::from_millis(100);
 
 /// Cheap-to-clone handle on the broker: configuration, a shared auto-reconnecting connection and
@@ -120,12 +121,21 @@ impl Broker {
         Producer::new(self.clone())
     }
 
-    /// A consumer of `queues` (earlier queues first) with its own blocking connection.
+    /// A consumer of `queues` in strict priority (earlier queues first).
     ///
     /// # Errors
     /// `Config` when `queues` is empty; `Redis` when the blocking connection cannot be made.
     pub async fn consumer(&self, queues: Vec<QueueName>, worker: WorkerId) -> Result<Consumer> {
-        Consumer::new(self.clone(), queues, worker).await
+        Consumer::new(self.clone(), Selection::strict(queues)?, worker).await
+    }
+
+    /// A consumer of the queues of `selection` (weighted or strict). With one queue it holds a
+    /// blocking connection for `BLMOVE`; with several, a subscription to their wake channels.
+    ///
+    /// # Errors
+    /// `Redis` when the blocking connection or the subscription cannot be made.
+    pub async fn consumer_with(&self, selection: Selection, worker: WorkerId) -> Result<Consumer> {
+        Consumer::new(self.clone(), selection, worker).await
     }
 
     /// Depths and counters of one queue (O(1)).

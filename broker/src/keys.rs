@@ -21,6 +21,9 @@ pub struct QueueKeys {
     pub dead: String,
     /// Hash of counters: processed, failed, retried, expired, dead_lettered.
     pub stats: String,
+    /// Pub/sub channel (not a key) producers publish to when they push onto pending, so that an
+    /// idle consumer of several queues wakes (`wake.rs`).
+    pub wake: String,
 }
 
 impl QueueKeys {
@@ -46,6 +49,7 @@ impl QueueKeys {
             delayed: key("delayed"),
             dead: key("dead"),
             stats: key("stats"),
+            wake: key("wake"),
         }
     }
 }
@@ -86,6 +90,7 @@ mod tests {
         assert_eq!(k.delayed, "confq:{ingest}:delayed");
         assert_eq!(k.dead, "confq:{ingest}:dead");
         assert_eq!(k.stats, "confq:{ingest}:stats");
+        assert_eq!(k.wake, "confq:{ingest}:wake");
         assert_eq!(queues("confq"), "confq:queues");
         assert_eq!(workers("confq"), "confq:workers");
         assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");

@@ -23,8 +23,10 @@ pub mod redact;
 pub mod report;
 mod retries;
 mod scripts;
+mod selection;
 mod stats;
 mod topology;
+mod wake;
 mod workers;
 
 pub use crate::broker::Broker;
@@ -42,6 +44,7 @@ pub use crate::producer::Producer;
 pub use crate::reaper::{ExpiredTask, ReapOutcome, Reaper, TIMEOUT};
 pub use crate::reaper_loop::ExpirySink;
 pub use crate::retries::{UNRECORDED_VERDICTS, marked_as_rerun, retries_before};
+pub use crate::selection::{Selection, WeightedQueue};
 pub use crate::stats::QueueStats;
 pub use crate::workers::{WorkerInfo, WorkerRegistry};
 pub use tokio_util::sync::CancellationToken;

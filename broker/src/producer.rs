@@ -1,4 +1,5 @@
-//! Enqueuing: LPUSH onto pending, or ZADD into the delayed set. The global queue set is written
+//! Enqueuing: LPUSH onto pending with a PUBLISH on the queue's wake channel (one script), or ZADD
+//! into the delayed set. The global queue set is written
 //! by its own command, once per broker handle and queue (`Broker::note_queue`), so every command
 //! touches one slot on a cluster. With `wait_replicas` set, each returns only once that many
 //! replicas have the write (`WAIT`).
@@ -62,14 +63,10 @@ impl Producer {
         }
         let raws: Vec<String> = es.iter().map(Envelope::to_json).collect();
         self.broker.note_queue(q).await?;
-        let pending = self.broker.queue_keys(q).pending;
+        let keys = self.broker.queue_keys(q);
         let mut con = self.broker.connection();
-        redis::cmd("LPUSH")
-            .arg(&pending)
-            .arg(raws)
-            .query_async::<()>(&mut con)
-            .await?;
-        con.replicated(&pending, self.broker.config().wait_replicas)
+        scripts::enqueue(&mut con, &keys, &raws).await?;
+        con.replicated(&keys.pending, self.broker.config().wait_replicas)
             .await
     }
 

@@ -82,6 +82,7 @@ async fn write_rate(label: &str, store: &Store) {
             sha256: "00".repeat(32),
             source: RunSource::Cli,
             task_id: None,
+            queue: None,
         })
         .await
         .expect("run");

@@ -29,6 +29,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub delivery_attempt: i32,
+    pub queue: Option<String>,
 }
 
 /// Runs own their files (see [`crate::conf_file`]).

@@ -75,6 +75,7 @@ impl Intake<'_> {
             sha256: object.sha256,
             source,
             task_id: Some(task_id.0),
+            queue: Some(self.queue.to_string()),
         };
         let run = match self.store.create_run(new).await {
             Ok(run) => run,

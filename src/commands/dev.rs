@@ -18,6 +18,7 @@ pub(crate) async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failu
     let config = settings.worker_config(&WorkerArgs {
         concurrency: None,
         queues: Vec::new(),
+        strict_priority: false,
         shutdown_grace: 10.0,
     })?;
     let shutdown = Shutdown::new();

@@ -1,10 +1,10 @@
-//! `confq ingest FILE... [--wait] [--json]`: stores archives, creates runs and enqueues them; with
+//! `confq ingest FILE... [--wait] [--json] [--queue Q]`: stores archives, creates runs and enqueues them; with
 //! `--wait`, shows progress and a summary, running an in-process worker when no live one exists.
 
 use std::path::Path;
 use std::time::Duration;
 
-use broker::Broker;
+use broker::{Broker, QueueName};
 use entity::storage::Storage;
 use entity::store::{Run, RunSource, RunStatus, Store};
 use entity::submit::{Intake, Submission};
@@ -17,7 +17,7 @@ use crate::commands::{reaper, table, worker as worker_cmd};
 use crate::exit::Failure;
 use crate::output::out;
 use crate::progress::Progress;
-use crate::services;
+use crate::{services, settings};
 
 /// Ingests the given archives.
 pub(crate) async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Failure> {
@@ -29,10 +29,10 @@ pub(crate) async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Fa
             )));
         }
     }
+    let queue = settings::queue(&args.queue)?;
     let services = services::broker(settings, true).await?;
     let store = services::store(settings).await?;
     let storage = services::storage(settings)?;
-    let queue = protocol::default_queue();
     let producer = services.broker.producer();
     let intake = Intake {
         store: &store,
@@ -65,7 +65,8 @@ pub(crate) async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Fa
         if !args.json {
             eprintln!("confq: no live worker is registered; running one in this process");
         }
-        Some(start_local_worker(&services.broker, &store, &storage, settings).await?)
+        let local = start_local_worker(&services.broker, &store, &storage, settings, &queue);
+        Some(local.await?)
     } else {
         None
     };
@@ -135,10 +136,12 @@ async fn start_local_worker(
     store: &Store,
     storage: &Storage,
     settings: &Settings,
+    queue: &QueueName,
 ) -> Result<LocalWorker, Failure> {
     let args = WorkerArgs {
         concurrency: None,
-        queues: Vec::new(),
+        queues: vec![queue.to_string()],
+        strict_priority: false,
         shutdown_grace: 5.0,
     };
     let config: WorkerConfig = settings.worker_config(&args)?;

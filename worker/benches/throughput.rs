@@ -6,7 +6,9 @@
 //! `cargo bench -p worker --bench throughput`. `BENCH_TASKS` (default 100,000) tasks per case,
 //! `BENCH_CONCURRENCY` (default `1,16,128`), `BENCH_REPEAT` (default 3; the median is printed).
 //! Redis: `CONFQ_REDIS_URL` (default local), under a random key prefix deleted afterwards.
-//! `CONFQ_BENCH_QUICK=1` (CI): 500 tasks, C = 1 and 16, once.
+//! `CONFQ_BENCH_QUICK=1` (CI): 500 tasks, C = 1 and 16, once. `BENCH_EXTRA_QUEUES=K` (default 0)
+//! lists K more, empty, queues after the busy one (weight 1 each): the cost of a worker of
+//! several queues (one round of `LLEN`s before each round of claims) on the same work.
 
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,7 @@ async fn one_case(
     queue: &QueueName,
     n: u64,
     concurrency: usize,
+    extra: &[QueueName],
 ) -> Result<f64, Failure> {
     let producer = broker.producer();
     let tasks: Vec<Envelope> = (0..n)
@@ -36,7 +39,9 @@ async fn one_case(
     let mut registry = Registry::new();
     registry.register(Noop);
     let config = WorkerConfig {
-        queues: vec![queue.clone()],
+        queues: std::iter::once(queue.clone())
+            .chain(extra.iter().cloned())
+            .collect(),
         concurrency,
         ..WorkerConfig::default()
     };
@@ -78,13 +83,17 @@ async fn main() -> Result<(), Failure> {
     .await?;
     let prefix = broker.config().key_prefix.clone();
     let queue = QueueName::parse("bench")?;
+    let extra = (0..testenv::bench::size("BENCH_EXTRA_QUEUES", 0_usize, 0))
+        .map(|i| QueueName::parse(&format!("bench-idle-{i}")))
+        .collect::<Result<Vec<_>, _>>()?;
     for concurrency in levels {
         let mut rates = Vec::new();
         for _ in 0..repeat {
-            rates.push(one_case(&broker, &queue, n, concurrency).await?);
+            rates.push(one_case(&broker, &queue, n, concurrency, &extra).await?);
         }
         println!(
-            "worker throughput: C={concurrency} N={n} tasks/s: {}",
+            "worker throughput: C={concurrency} N={n} queues={} tasks/s: {}",
+            1 + extra.len(),
             testenv::bench::median_and_runs(rates)
         );
     }

@@ -2,9 +2,10 @@
 //! structs with defaults; the binary fills them from flags and `CONFQ_*` variables. What a task
 //! needs of its own (ingestion's archive limits) it takes when it is constructed.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
-use broker::QueueName;
+use broker::{BrokerError, QueueName, Selection, WeightedQueue};
 
 use crate::retry::RetryPolicy;
 
@@ -24,8 +25,14 @@ use crate::retry::RetryPolicy;
 /// ```
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// Queues to consume, in priority order.
+    /// Queues to consume, in the order they were listed.
     pub queues: Vec<QueueName>,
+    /// The weight of each queue of `queues`, same order (a missing one is 1): a non-empty queue
+    /// is picked with probability proportional to its weight (`--queue Q=WEIGHT`).
+    pub weights: Vec<NonZeroU32>,
+    /// Always take from the first listed non-empty queue instead (`--strict-priority`); a busy
+    /// earlier queue then starves the later ones.
+    pub strict_priority: bool,
     /// Tasks in flight at once.
     pub concurrency: usize,
     /// Most envelopes claimed in one fetch.
@@ -43,6 +50,8 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
             queues: vec![protocol::default_queue()],
+            weights: Vec::new(),
+            strict_priority: false,
             concurrency: default_concurrency(),
             fetch_batch: 32,
             heartbeat: Duration::from_secs(30),
@@ -52,7 +61,59 @@ impl Default for WorkerConfig {
     }
 }
 
+impl WorkerConfig {
+    /// The queues, their weights and the rule between them, as the broker's consumer takes them.
+    ///
+    /// # Errors
+    /// `Config` when there is no queue or one is listed twice.
+    pub fn selection(&self) -> Result<Selection, BrokerError> {
+        let weight = |i: usize| self.weights.get(i).copied().unwrap_or(NonZeroU32::MIN);
+        let queues = self
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, queue)| WeightedQueue {
+                queue: queue.clone(),
+                weight: weight(i),
+            });
+        Selection::new(queues.collect(), self.strict_priority)
+    }
+}
+
 /// Two tasks per core, the contract's default concurrency.
 pub fn default_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use broker::QueueName;
+
+    use super::WorkerConfig;
+
+    #[test]
+    fn the_selection_pairs_each_queue_with_its_weight() {
+        let q = |name: &str| QueueName::parse(name).unwrap();
+        let config = WorkerConfig {
+            queues: vec![q("critical"), q("default"), q("low")],
+            weights: vec![NonZeroU32::new(6).unwrap(), NonZeroU32::new(3).unwrap()],
+            ..WorkerConfig::default()
+        };
+        let selection = config.selection().unwrap();
+        let got: Vec<String> = selection.queues().iter().map(ToString::to_string).collect();
+        assert_eq!(got, ["critical=6", "default=3", "low=1"]);
+        assert!(!selection.is_strict());
+        let strict = WorkerConfig {
+            strict_priority: true,
+            ..WorkerConfig::default()
+        };
+        assert!(strict.selection().unwrap().is_strict());
+        let twice = WorkerConfig {
+            queues: vec![q("a"), q("a")],
+            ..WorkerConfig::default()
+        };
+        assert!(twice.selection().is_err());
+    }
 }

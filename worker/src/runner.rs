@@ -41,7 +41,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Opens the consumer (its own blocking connection) for the configured queues. The lease its
+    /// Opens the consumer for the configured queues, weights and priority rule. The lease its
     /// heartbeats renew is the broker's (`BrokerConfig::lease`): one value for both sides.
     ///
     /// # Errors
@@ -52,8 +52,9 @@ impl Runner {
         config: WorkerConfig,
         worker_id: WorkerId,
     ) -> Result<Self, WorkerError> {
+        let selection = config.selection().map_err(WorkerError::Broker)?;
         let consumer = broker
-            .consumer(config.queues.clone(), worker_id.clone())
+            .consumer_with(selection, worker_id.clone())
             .await
             .map_err(WorkerError::Broker)?;
         let heartbeat = HeartbeatConfig::new(config.heartbeat, broker.config().lease);

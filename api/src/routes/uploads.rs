@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
+use broker::QueueName;
 use entity::filename::display_name;
 use entity::store::RunSource;
 use entity::submit::{Intake, Submission, discard};
@@ -13,19 +14,23 @@ use tokio_util::io::StreamReader;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, LimitHit};
+use crate::params;
 use crate::schemas::{Accepted, ErrorBody};
 use crate::state::AppState;
 
 /// Room for multipart boundaries and headers around the file itself.
 pub(crate) const MULTIPART_SLACK: u64 = 64 * 1024;
 
-/// `?filename=` of a raw upload.
+/// `?filename=&queue=` of an upload.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The archive's original name, for display only: control characters become `_`, longer
     /// names are cut at 255 characters (default: the multipart file name, else `upload`).
     pub filename: Option<String>,
+    /// The broker queue the ingestion task goes to: 1-64 characters of `A-Z a-z 0-9 _ - .`
+    /// (default, or empty: the API's queue, `ingest` unless configured). Shown in the run's status.
+    pub queue: Option<String>,
 }
 
 /// The multipart form of an upload: exactly one field, `file`.
@@ -53,7 +58,7 @@ pub struct RawArchive(Vec<u8>);
     )),
     responses(
         (status = 202, description = "Stored and queued", body = Accepted),
-        (status = 400, description = "Empty upload, or a multipart body without exactly the field `file`", body = ErrorBody),
+        (status = 400, description = "Empty upload, a multipart body without exactly the field `file`, or a bad `queue`", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 413, description = "Larger than the upload limit; nothing kept", body = ErrorBody),
         (status = 503, description = "Redis, the database or the storage does not answer", body = ErrorBody),
@@ -66,6 +71,7 @@ pub async fn upload(
     let query = Query::<UploadQuery>::try_from_uri(request.uri())
         .map(|Query(q)| q)
         .map_err(|e| ApiError::BadRequest(format!("invalid query string: {}", e.body_text())))?;
+    let queue = params::queue(query.queue.as_deref(), &state.config().queue)?;
     refuse_declared_oversize(&request, state.config().max_upload_bytes)?;
     let (filename, object) = if is_multipart(&request) {
         from_multipart(&state, request, query.filename).await?
@@ -78,7 +84,7 @@ pub async fn upload(
             .await?;
         (filename, object)
     };
-    let accepted = accept(&state, filename, object).await?;
+    let accepted = accept(&state, filename, object, &queue).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
@@ -200,6 +206,7 @@ async fn accept(
     state: &AppState,
     filename: String,
     object: StoredObject,
+    queue: &QueueName,
 ) -> Result<Accepted, ApiError> {
     let submission = Submission {
         filename,
@@ -211,7 +218,7 @@ async fn accept(
         store: state.store(),
         storage: state.storage(),
         producer: &producer,
-        queue: &state.config().queue,
+        queue,
     };
     let run = intake.submit(submission).await?;
     Ok(Accepted {

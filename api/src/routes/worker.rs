@@ -68,7 +68,8 @@ pub async fn retry(
     let task_id = TaskId::new();
     let run = state.store().reset_for_retry(id, task_id.0).await?;
     let producer = state.broker().producer();
-    entity::submit::enqueue(&producer, &state.config().queue, run.id, task_id).await?;
+    let queue = run.queue_or(&state.config().queue);
+    entity::submit::enqueue(&producer, &queue, run.id, task_id).await?;
     let accepted = Accepted {
         run_id: run.id.0,
         task_id: task_id.to_string(),

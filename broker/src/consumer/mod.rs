@@ -1,12 +1,14 @@
 //! Fetching tasks: claim in batches, block only when every queue is empty, dead-letter what
-//! cannot be decoded. Finishing them (renew, ack, retry, dead letter, release) is in `finish`.
+//! cannot be decoded. One queue blocks on `BLMOVE`; several are in `several` (weighted or strict
+//! claims, pipelined, and the wake subscription). Finishing them (renew, ack, retry, dead letter,
+//! release) is in `finish`.
 
 mod finish;
+mod several;
 
 pub use finish::TRANSIENT;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Mutex;
@@ -18,10 +20,12 @@ use crate::config::millis;
 use crate::dead::{self, DeadRecord};
 use crate::delivery::{Delivery, LeaseToken};
 use crate::envelope::decode_element;
-use crate::error::{BrokerError, Result};
+use crate::error::Result;
 use crate::keys::QueueKeys;
 use crate::names::{QueueName, WorkerId};
 use crate::scripts::{self, Claimed};
+use crate::selection::Selection;
+use crate::wake::Waker;
 
 /// Failure type counted for malformed elements found by `fetch`.
 pub const MALFORMED: &str = "malformed";
@@ -33,33 +37,39 @@ pub const MALFORMED: &str = "malformed";
 pub struct Consumer {
     broker: Broker,
     queues: Arc<[(QueueName, QueueKeys)]>,
+    selection: Arc<Selection>,
     worker: WorkerId,
+    /// The `BLMOVE` connection of a consumer of one queue (`None` until needed, or after an error).
     blocking: Arc<Mutex<Option<Pooled>>>,
-    rotation: Arc<AtomicUsize>,
+    /// The wake subscription of a consumer of several queues.
+    waker: Option<Arc<Waker>>,
 }
 
 impl Consumer {
     pub(crate) async fn new(
         broker: Broker,
-        queues: Vec<QueueName>,
+        selection: Selection,
         worker: WorkerId,
     ) -> Result<Self> {
-        if queues.is_empty() {
-            return Err(BrokerError::Config(
-                "a consumer needs at least one queue".to_owned(),
-            ));
-        }
-        let con = broker.blocking().get().await?;
-        let queues = queues
-            .into_iter()
-            .map(|q| (broker.queue_keys(&q), q))
-            .map(|(k, q)| (q, k));
+        let queues: Arc<[(QueueName, QueueKeys)]> = selection
+            .queues()
+            .iter()
+            .map(|w| (w.queue.clone(), broker.queue_keys(&w.queue)))
+            .collect();
+        let (blocking, waker) = if queues.len() == 1 {
+            (Some(broker.blocking().get().await?), None)
+        } else {
+            let channels = queues.iter().map(|(_, k)| k.wake.clone()).collect();
+            let waker = Waker::start(&broker.config().redis_url, channels).await?;
+            (None, Some(Arc::new(waker)))
+        };
         Ok(Self {
-            queues: queues.collect(),
+            queues,
+            selection: Arc::new(selection),
             broker,
             worker,
-            blocking: Arc::new(Mutex::new(Some(con))),
-            rotation: Arc::new(AtomicUsize::new(0)),
+            blocking: Arc::new(Mutex::new(blocking)),
+            waker,
         })
     }
 
@@ -68,9 +78,11 @@ impl Consumer {
         &self.worker
     }
 
-    /// Up to `max` leased tasks. Claims in one script per queue; when all are empty, waits up to
-    /// `block_timeout` on a BLMOVE and returns what arrived (possibly nothing). Malformed elements
-    /// are dead-lettered on the way and never returned.
+    /// Up to `max` leased tasks. One queue: one claim script, and when it is empty a BLMOVE of up
+    /// to `block_timeout`. Several: each queue's share of `max` by the selection (weighted or
+    /// strict), one claim script per queue, pipelined; when all are empty it waits for a wake
+    /// message (or `block_timeout`) and claims once more. Returns what arrived (possibly
+    /// nothing). Malformed elements are dead-lettered on the way and never returned.
     ///
     /// # Errors
     /// `Redis` (transient) when Redis is unreachable; the caller backs off and calls again.
@@ -91,13 +103,12 @@ impl Consumer {
     }
 
     async fn fetch_into(&self, max: usize, out: &mut Vec<Delivery>) -> Result<()> {
-        for (q, k) in self.queues.iter() {
-            if out.len() >= max {
-                break;
-            }
-            let claimed = self.claim(k, max - out.len()).await?;
-            self.accept(q, k, claimed, out).await;
+        if self.queues.len() > 1 {
+            return self.fetch_several(max, out).await;
         }
+        let (q, k) = &self.queues[0];
+        let claimed = self.claim(k, max).await?;
+        self.accept(q, k, claimed, out).await;
         if out.is_empty() {
             self.fetch_blocking(max, out).await?;
         }
@@ -105,9 +116,8 @@ impl Consumer {
     }
 
     async fn fetch_blocking(&self, max: usize, out: &mut Vec<Delivery>) -> Result<()> {
-        let n = self.queues.len();
-        let (q, k) = &self.queues[self.rotation.fetch_add(1, Ordering::Relaxed) % n];
-        let wait = (self.broker.config().block_timeout / n as u32).max(MIN_BLOCK);
+        let (q, k) = &self.queues[0];
+        let wait = self.broker.config().block_timeout.max(MIN_BLOCK);
         let Some(raw) = self.blocking_move(k, wait).await? else {
             return Ok(());
         };

@@ -15,6 +15,7 @@ use redis::aio::ConnectionLike;
 
 use lua::Lua;
 
+use crate::connection::RedisConnection;
 use crate::error::Result;
 use crate::keys::QueueKeys;
 
@@ -42,6 +43,7 @@ script!(ACK_MANY, "ack_many.lua");
 script!(RETRY_LATER, "retry_later.lua");
 script!(DEAD_LETTER, dead_lib, "dead_letter.lua");
 script!(RELEASE, "release.lua");
+script!(ENQUEUE, "enqueue.lua");
 script!(ENQUEUE_IN, "enqueue_in.lua");
 script!(PROMOTE_DUE, "promote_due.lua");
 script!(EXPIRED, "expired.lua");
@@ -79,6 +81,35 @@ pub(crate) async fn claim(
         .invoke_async(con)
         .await?;
     Ok(pairs(flat))
+}
+
+/// One claim per entry of `batch` (queue keys, how many, token base), all sent at once on the
+/// shared multiplexed connection: one round trip (on a cluster, the nodes involved answer in
+/// parallel). Each queue is its own slot, so each claim is its own script call. The answers come
+/// back per entry, so what one queue claimed is never lost to another queue's error.
+pub(crate) async fn claim_many(
+    con: &RedisConnection,
+    batch: &[(&QueueKeys, usize, String)],
+    lease_ms: u64,
+) -> Vec<Result<Claimed>> {
+    let calls = batch.iter().map(|(k, max, token_base)| {
+        let mut con = con.clone();
+        async move { claim(&mut con, k, *max, lease_ms, token_base).await }
+    });
+    futures::future::join_all(calls).await
+}
+
+/// Pushes `raws` onto `k`'s pending list (the first is consumed first) and publishes on its wake
+/// channel, in one script call.
+pub(crate) async fn enqueue(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    raws: &[String],
+) -> Result<()> {
+    let mut call = ENQUEUE.key(&k.pending);
+    call.arg(&k.wake).arg(raws);
+    call.invoke_async::<()>(con).await?;
+    Ok(())
 }
 
 pub(crate) async fn claim_one(

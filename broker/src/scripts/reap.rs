@@ -18,6 +18,7 @@ pub(crate) async fn promote_due(
         .key(&k.delayed)
         .key(&k.pending)
         .arg(max)
+        .arg(&k.wake)
         .invoke_async(con)
         .await?)
 }

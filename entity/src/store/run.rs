@@ -1,5 +1,6 @@
 //! Runs as the store hands them out: [`NewRun`] in, [`Run`] and [`RunMetrics`] out.
 
+use broker::QueueName;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,6 +24,8 @@ pub struct NewRun {
     pub source: RunSource,
     /// The task that will process it, when already known.
     pub task_id: Option<Uuid>,
+    /// The broker queue its task goes to (`None`: not recorded).
+    pub queue: Option<String>,
 }
 
 /// The figures of a finished (or failed) run.
@@ -69,6 +72,9 @@ pub struct Run {
     pub status: RunStatus,
     /// The task processing it.
     pub task_id: Option<Uuid>,
+    /// The broker queue its task was sent to (`None` for runs made before this was recorded,
+    /// and for runs made by a task enqueued directly).
+    pub queue: Option<String>,
     /// The fence: bumped by every attempt and by every expiry.
     pub attempt: i64,
     /// Retries scheduled so far.
@@ -89,6 +95,17 @@ pub struct Run {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+impl Run {
+    /// The queue its task goes to: the recorded one, else `default` (runs made before queues
+    /// were recorded, or a recorded name that is no longer valid).
+    pub fn queue_or(&self, default: &QueueName) -> QueueName {
+        self.queue
+            .as_deref()
+            .and_then(|q| QueueName::parse(q).ok())
+            .unwrap_or_else(|| default.clone())
+    }
 }
 
 impl TryFrom<ingestion_run::Model> for Run {
@@ -113,6 +130,7 @@ impl TryFrom<ingestion_run::Model> for Run {
             source,
             status,
             task_id: m.task_id,
+            queue: m.queue,
             attempt: i64::from(m.attempt),
             retry_count: m.retry_count,
             error_message: m.error_message,

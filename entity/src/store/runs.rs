@@ -31,6 +31,7 @@ fn active(new: &NewRun) -> ActiveModel {
         attempt: Set(0),
         delivery_attempt: Set(0),
         task_id: Set(new.task_id),
+        queue: Set(new.queue.clone()),
         retry_count: Set(0),
         created_at: Set(at),
         updated_at: Set(at),

@@ -64,6 +64,7 @@ pub fn new_run(name: &str) -> NewRun {
         sha256: "ab".repeat(32),
         source: RunSource::Api,
         task_id: None,
+        queue: None,
     }
 }
 

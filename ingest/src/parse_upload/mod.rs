@@ -171,6 +171,7 @@ impl Ingestor {
                     sha256: String::new(),
                     source: RunSource::External,
                     task_id: Some(task_id.0),
+                    queue: None,
                 };
                 Ok(self.store.create_run_for_task(task_id.0, new).await?)
             }

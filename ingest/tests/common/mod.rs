@@ -77,6 +77,7 @@ impl Harness {
                 sha256: stored.sha256,
                 source: RunSource::Cli,
                 task_id: Some(envelope.id.0),
+                queue: None,
             })
             .await
             .expect("create run");
