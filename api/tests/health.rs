@@ -87,6 +87,15 @@ async fn openapi_document_lists_every_route() {
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with('3'));
     let paths = doc["paths"].as_object().unwrap();
+    // `metrics.warnings` is left out when empty, so the schema must not require it.
+    let required = &doc["components"]["schemas"]["RunMetricsDocument"]["required"];
+    assert!(
+        !required
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("warnings")),
+        "{required}"
+    );
     for (path, method) in [
         ("/v1/uploads", "post"),
         ("/v1/worker/runs/{run_id}/status", "get"),
