@@ -6,6 +6,7 @@ mod m20261101_000001_create_tables;
 mod m20261115_000002_add_retry_tracking;
 mod m20261120_000003_create_run_stats;
 mod m20261128_000004_add_delivery_attempt;
+mod m20261201_000005_create_settings;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261115_000002_add_retry_tracking::Migration),
             Box::new(m20261120_000003_create_run_stats::Migration),
             Box::new(m20261128_000004_add_delivery_attempt::Migration),
+            Box::new(m20261201_000005_create_settings::Migration),
         ]
     }
 }

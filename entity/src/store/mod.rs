@@ -14,6 +14,8 @@ mod page;
 mod results;
 mod run;
 mod runs;
+mod search;
+mod setting_rows;
 mod stats;
 mod stuck;
 mod summary;
@@ -30,6 +32,9 @@ pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
 pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};
 pub use run::{NewRun, RUN_WARNINGS, Run, RunMetrics};
+pub use search::{
+    KeyPattern, MAX_SEARCH_BYTES, MAX_STARS, SettingFilter, SettingRow, value_substring,
+};
 pub use stuck::{STUCK_IDS, StuckRuns};
 pub use summary::{MetricsSummary, RECENT_FAILURES, RecentFailure, RetryStats};
 

@@ -12,17 +12,21 @@ use super::ids::{Fence, RunId};
 use super::lifecycle::fenced;
 use super::nul::{encode, needs_escape};
 use super::results::{NewConfFile, NewStanza, WriteSummary};
+use super::setting_rows;
 use crate::StoreError;
-use crate::{conf_file, stanza};
+use crate::{conf_file, setting, stanza};
 
 /// Bind parameters per stanza row (the columns of `stanza_columns`).
 const STANZA_PARAMS: usize = 11;
 /// Rows per multi-row insert: under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
 const STANZA_CHUNK: usize = 32_000 / STANZA_PARAMS;
+/// Setting rows per multi-row insert, under the same bind-parameter limits.
+const SETTING_CHUNK: usize = 32_000 / setting_rows::PARAMS;
 
 impl Store {
     /// Writes the attempt's results in ONE transaction: checks the fence, deletes any partial
-    /// data of the run (an earlier attempt), inserts files and stanzas in batches.
+    /// data of the run (an earlier attempt), inserts files, stanzas and their settings (one row
+    /// per key, for search) in batches.
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing is written).
@@ -35,6 +39,11 @@ impl Store {
     ) -> Result<WriteSummary, StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         fenced(&txn, id, fence).await?;
+        setting::Entity::delete_many()
+            .filter(setting::Column::RunId.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(StoreError::db("delete partial settings"))?;
         stanza::Entity::delete_many()
             .filter(stanza::Column::RunId.eq(id.0))
             .exec(&txn)
@@ -47,6 +56,7 @@ impl Store {
             .map_err(StoreError::db("delete partial files"))?;
         let mut summary = WriteSummary::default();
         let mut rows: Vec<[SimpleExpr; STANZA_PARAMS]> = Vec::with_capacity(STANZA_CHUNK);
+        let mut settings = Vec::with_capacity(SETTING_CHUNK);
         for file in &files {
             let file_id = insert_file(&txn, id, file).await?;
             summary.files += 1;
@@ -55,12 +65,22 @@ impl Store {
                 summary.settings += stanza.settings.len() as u64;
                 rows.push(stanza_row(id, file_id, file, stanza));
                 if rows.len() == STANZA_CHUNK {
-                    insert_stanzas(&txn, std::mem::take(&mut rows)).await?;
+                    insert_rows(&txn, STANZA_COLUMNS, std::mem::take(&mut rows)).await?;
+                }
+                for row in setting_rows::rows(id, file_id, file, stanza) {
+                    settings.push(row);
+                    if settings.len() == SETTING_CHUNK {
+                        let chunk = std::mem::take(&mut settings);
+                        insert_rows(&txn, setting_rows::COLUMNS, chunk).await?;
+                    }
                 }
             }
         }
         if !rows.is_empty() {
-            insert_stanzas(&txn, rows).await?;
+            insert_rows(&txn, STANZA_COLUMNS, rows).await?;
+        }
+        if !settings.is_empty() {
+            insert_rows(&txn, setting_rows::COLUMNS, settings).await?;
         }
         txn.commit()
             .await
@@ -144,32 +164,36 @@ fn stanza_row(
     ]
 }
 
-async fn insert_stanzas(
+/// The columns each stanza row gives, in order.
+const STANZA_COLUMNS: [stanza::Column; STANZA_PARAMS] = [
+    stanza::Column::RunId,
+    stanza::Column::FileId,
+    stanza::Column::App,
+    stanza::Column::Layer,
+    stanza::Column::ConfType,
+    stanza::Column::Name,
+    stanza::Column::Global,
+    stanza::Column::SourcePath,
+    stanza::Column::Line,
+    stanza::Column::Settings,
+    stanza::Column::NulEscaped,
+];
+
+/// One multi-row insert into the table of `columns`.
+async fn insert_rows<C: ColumnTrait, const N: usize>(
     txn: &DatabaseTransaction,
-    rows: Vec<[SimpleExpr; STANZA_PARAMS]>,
+    columns: [C; N],
+    rows: Vec<[SimpleExpr; N]>,
 ) -> Result<(), StoreError> {
-    use stanza::Column as C;
     let mut insert = Query::insert();
-    insert.into_table(stanza::Entity).columns([
-        C::RunId,
-        C::FileId,
-        C::App,
-        C::Layer,
-        C::ConfType,
-        C::Name,
-        C::Global,
-        C::SourcePath,
-        C::Line,
-        C::Settings,
-        C::NulEscaped,
-    ]);
+    insert.into_table(C::EntityName::default()).columns(columns);
     for row in rows {
         insert
             .values(row)
-            .map_err(|err| StoreError::Corrupt(format!("stanza row: {err}")))?;
+            .map_err(|err| StoreError::Corrupt(format!("row: {err}")))?;
     }
     txn.execute(&insert)
         .await
-        .map_err(StoreError::db("insert stanzas"))?;
+        .map_err(StoreError::db("insert rows"))?;
     Ok(())
 }
