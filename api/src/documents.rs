@@ -57,7 +57,8 @@ pub struct RunMetricsDocument {
     /// `null`, `permanent`, `transient`, `transient_exhausted` or `timeout`.
     pub error_type: Option<String>,
     /// Archive members skipped or read with reservations (an app package nested deeper than one
-    /// level, links, macOS debris, duplicates…); the first 100.
+    /// level, links, macOS debris, duplicates…); the first 100. Absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 

@@ -236,6 +236,7 @@ pub struct Purged {
     pub queue: String,
 }
 
+/// Declares a `{"items", "next"}` page of `$item`.
 macro_rules! page {
     ($name:ident, $item:ty, $doc:literal) => {
         #[doc = $doc]
@@ -248,6 +249,7 @@ macro_rules! page {
         }
     };
 }
+pub(crate) use page;
 
 page!(RunPage, RunDocument, "A page of runs.");
 page!(FilePage, FileDocument, "A page of parsed files.");
