@@ -107,10 +107,10 @@ async fn settings_are_found_by_key_pattern_value_and_filters() {
         );
         let (_, none) = t.get("/v1/settings?key=TRUNCATE&conf=transforms").await;
         assert_eq!(none, json!({"items": [], "next": null}), "{}", t.backend);
-        let (_, first) = t.get("/v1/settings?key=*&limit=3").await;
+        let (_, first) = t.get("/v1/settings?key=*&limit=5").await;
         let next = first["next"].as_str().expect("a next page").to_owned();
         let (_, rest) = t
-            .get(&format!("/v1/settings?key=*&limit=3&after={next}"))
+            .get(&format!("/v1/settings?key=*&limit=5&after={next}"))
             .await;
         assert_eq!(
             first["items"].as_array().unwrap().len() + rest["items"].as_array().unwrap().len(),

@@ -212,6 +212,8 @@ async fn value_substrings_ignore_case_and_take_wildcards_literally() {
         let nul = search(s, key("k\0ey")).await;
         assert_eq!(nul.len(), 1, "{}", db.name);
         assert_eq!(nul[0].value, "nul\0value \\ x");
+        assert_eq!(search(s, key("k\0*")).await.len(), 1, "{}", db.name);
+        assert_eq!(search(s, value("L\0VALUE")).await.len(), 1, "{}", db.name);
     }
 }
 

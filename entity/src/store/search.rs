@@ -40,11 +40,6 @@ impl KeyPattern {
         Ok(KeyPattern(pattern.to_owned()))
     }
 
-    /// The characters before the first `*` (the whole key when there is none).
-    fn prefix(&self) -> &str {
-        self.0.split('*').next().unwrap_or("")
-    }
-
     fn is_exact(&self) -> bool {
         !self.0.contains('*')
     }
@@ -181,13 +176,14 @@ pub(crate) fn search_sql(
     if let Some(pattern) = &filter.key {
         key_sql(&mut sql, &mut q, pattern);
     }
-    if let Some(value) = &filter.value {
+    if let Some(value) = filter.value.as_deref().map(stored) {
+        let value = value.as_ref();
         let clause = match (postgres, fts) {
             (true, _) => format!(" AND s.value ILIKE {} ESCAPE '\\'", q.bind(contains(value))),
             (false, true) => format!(" AND f.settings_value MATCH {}", q.bind(phrase(value))),
             (false, false) => format!(
                 " AND instr(lower(s.value), lower({})) > 0",
-                q.bind(value.clone())
+                q.bind(value.to_owned())
             ),
         };
         sql.push_str(&clause);
@@ -212,7 +208,8 @@ fn key_sql(sql: &mut String, q: &mut Sql, pattern: &KeyPattern) {
         sql.push_str(&q.equal("s.key", &pattern.0));
         return;
     }
-    let prefix = pattern.prefix();
+    let text = stored(&pattern.0);
+    let prefix = text.split('*').next().unwrap_or("");
     if prefix.chars().count() >= KEY_HEAD_CHARS {
         sql.push_str(&q.equal("s.key_head", key_head(prefix)));
     } else if !prefix.is_empty() {
@@ -224,11 +221,21 @@ fn key_sql(sql: &mut String, q: &mut Sql, pattern: &KeyPattern) {
     }
     let clause = match q.backend {
         DatabaseBackend::Postgres => {
-            format!(" AND s.key LIKE {} ESCAPE '\\'", q.bind(like(&pattern.0)))
+            format!(" AND s.key LIKE {} ESCAPE '\\'", q.bind(like(&text)))
         }
-        _ => format!(" AND s.key GLOB {}", q.bind(glob(&pattern.0))),
+        _ => format!(" AND s.key GLOB {}", q.bind(glob(&text))),
     };
     sql.push_str(&clause);
+}
+
+/// Search text as rows store it: text holding NUL can only be in a NUL-escaped row (PostgreSQL
+/// cannot even bind it), so it is searched for in its escaped form.
+fn stored(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        escape(text).into()
+    } else {
+        text.into()
+    }
 }
 
 /// The smallest string greater than every string that starts with `prefix` (byte order).
