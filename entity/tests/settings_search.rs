@@ -147,13 +147,14 @@ async fn exact_keys_and_star_patterns_find_every_place_across_runs() {
             ),
             (Some("A"), "default", "A/default/props.conf", 1)
         );
+        // With a key filter, places come grouped by key, then in ingestion order.
         let eval = search(s, key("EVAL-*")).await;
         assert_eq!(
             places(&eval),
             [
                 (one.0, "A/default/props.conf", "web", "EVAL-a"),
-                (one.0, "A/default/props.conf", "db", "EVAL-b"),
                 (two.0, "A/default/props.conf", "web", "EVAL-a"),
+                (one.0, "A/default/props.conf", "db", "EVAL-b"),
                 (two.0, "A/default/props.conf", "db", "EVAL-b"),
             ],
             "{}",

@@ -42,7 +42,7 @@ fn table(id: &str, key_head: &str) -> String {
 
 const INDEXES: &[&str] = &[
     "CREATE INDEX settings_key ON settings (key_head, id)",
-    "CREATE INDEX settings_run ON settings (run_id, key_head)",
+    "CREATE INDEX settings_run ON settings (run_id, key_head, id)",
 ];
 
 const POSTGRES_TRGM: &[&str] = &[

@@ -119,7 +119,8 @@ struct Found {
 }
 
 impl Store {
-    /// Settings matching `filter`, in id order (ingestion order), keyset-paginated.
+    /// Settings matching `filter`, keyset-paginated: with a key filter in key order (then
+    /// ingestion order), without one in ingestion order.
     ///
     /// # Errors
     /// [`StoreError::InvalidCursor`], [`StoreError::Db`].
@@ -162,6 +163,9 @@ pub(crate) fn search_sql(
             .as_ref()
             .is_some_and(|v| v.chars().count() >= 3);
     let id = if fts { "f.rowid" } else { "s.id" };
+    // With a key, rows come in key-index order (`key_head`, then id), which the index serves as
+    // it is, so a pattern matching many keys never sorts them all; without one, in id order.
+    let keyed = filter.key.is_some();
     let mut sql = String::from(
         "SELECT s.id, s.run_id, s.conf_type, s.stanza, s.key, s.value, s.app, s.layer, \
          s.source_path, s.line, s.nul_escaped FROM settings s",
@@ -170,8 +174,13 @@ pub(crate) fn search_sql(
         sql.push_str(" JOIN settings_value f ON f.rowid = s.id");
     }
     sql.push_str(" WHERE 1 = 1");
-    if let Some(after) = after {
-        sql.push_str(&format!(" AND {id} > {}", q.bind(after)));
+    match (after, keyed) {
+        (Some(after), true) => sql.push_str(&format!(
+            " AND (s.key_head, s.id) > (SELECT key_head, id FROM settings WHERE id = {})",
+            q.bind(after)
+        )),
+        (Some(after), false) => sql.push_str(&format!(" AND {id} > {}", q.bind(after))),
+        (None, _) => {}
     }
     if let Some(pattern) = &filter.key {
         key_sql(&mut sql, &mut q, pattern);
@@ -196,7 +205,8 @@ pub(crate) fn search_sql(
     if let Some(run) = filter.run {
         sql.push_str(&format!(" AND s.run_id = {}", q.bind(run.0)));
     }
-    sql.push_str(&format!(" ORDER BY {id} LIMIT {}", size + 1));
+    let order = if keyed { "s.key_head, s.id" } else { id };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {}", size + 1));
     Statement::from_sql_and_values(backend, sql, q.values)
 }
 
