@@ -33,7 +33,8 @@ pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
 pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};
 pub use run::{NewRun, RUN_WARNINGS, Run, RunMetrics};
 pub use search::{
-    KeyPattern, MAX_SEARCH_BYTES, MAX_STARS, SettingFilter, SettingRow, value_substring,
+    KeyPattern, MAX_SEARCH_BYTES, MAX_STARS, SettingFilter, SettingRow, search_statement,
+    value_substring,
 };
 pub use stuck::{STUCK_IDS, StuckRuns};
 pub use summary::{MetricsSummary, RECENT_FAILURES, RecentFailure, RetryStats};

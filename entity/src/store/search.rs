@@ -131,7 +131,7 @@ impl Store {
         page: Page,
     ) -> Result<PageOf<SettingRow>, StoreError> {
         let size = page.size();
-        let statement = search_sql(
+        let statement = search_statement(
             self.db.get_database_backend(),
             filter,
             page.after_id()?,
@@ -146,8 +146,9 @@ impl Store {
     }
 }
 
-/// Builds the search as SQL with bound values, in the dialect of `backend`.
-pub(crate) fn search_sql(
+/// Builds the search as SQL with bound values, in the dialect of `backend` (public so the bench
+/// can `EXPLAIN` exactly what runs).
+pub fn search_statement(
     backend: DatabaseBackend,
     filter: &SettingFilter,
     after: Option<i64>,
@@ -155,23 +156,26 @@ pub(crate) fn search_sql(
 ) -> Statement {
     let mut q = Sql::new(backend);
     let postgres = backend == DatabaseBackend::Postgres;
-    // On SQLite a substring of 3 characters or more is looked up in the FTS5 trigram table, which
-    // also hands rows out in id order; shorter ones scan (trigrams cannot find them).
-    let fts = !postgres
-        && filter
-            .value
-            .as_ref()
-            .is_some_and(|v| v.chars().count() >= 3);
-    let id = if fts { "f.rowid" } else { "s.id" };
     // With a key, rows come in key-index order (`key_head`, then id), which the index serves as
     // it is, so a pattern matching many keys never sorts them all; without one, in id order.
     let keyed = filter.key.is_some();
+    // On SQLite a substring of 3 characters or more is looked up in the FTS5 trigram table, which
+    // hands rows out in id order — unless a key narrows first: then the key index leads and the
+    // value is checked on its rows, keeping the order without sorting every value match.
+    // Substrings shorter than a trigram always scan.
+    let trigram = |v: &String| v.chars().count() >= 3;
+    let fts = !postgres && !keyed && filter.value.as_ref().is_some_and(trigram);
+    let id = if fts { "f.rowid" } else { "s.id" };
     let mut sql = String::from(
         "SELECT s.id, s.run_id, s.conf_type, s.stanza, s.key, s.value, s.app, s.layer, \
          s.source_path, s.line, s.nul_escaped FROM settings s",
     );
     if fts {
         sql.push_str(" JOIN settings_value f ON f.rowid = s.id");
+    } else if keyed && !postgres && filter.run.is_none() {
+        // ANALYZE's statistics (few runs) tempt SQLite into a skip-scan of `settings_run` and a
+        // sort of every match; the key index gives the order as it is.
+        sql.push_str(" INDEXED BY settings_key");
     }
     sql.push_str(" WHERE 1 = 1");
     match (after, keyed) {
@@ -204,6 +208,18 @@ pub(crate) fn search_sql(
     }
     if let Some(run) = filter.run {
         sql.push_str(&format!(" AND s.run_id = {}", q.bind(run.0)));
+        if !keyed {
+            // Without a key the rows come in id order (primary key or FTS5 rowids), and a run's
+            // rows, written in one transaction, are one id range: bounding the ids to it (from
+            // `settings_run`) skips every other run's rows. The bounds hold whatever the ids, so
+            // the result is the same; only the speed depends on it. (`id + 0`: otherwise PostgreSQL
+            // walks the primary key from one end looking for the run, past every other run.)
+            let (low, high) = (q.bind(run.0), q.bind(run.0));
+            sql.push_str(&format!(
+                " AND {id} >= (SELECT min(id + 0) FROM settings WHERE run_id = {low}) \
+                 AND {id} <= (SELECT max(id + 0) FROM settings WHERE run_id = {high})"
+            ));
+        }
     }
     let order = if keyed { "s.key_head, s.id" } else { id };
     sql.push_str(&format!(" ORDER BY {order} LIMIT {}", size + 1));
