@@ -3,7 +3,9 @@
 //! index for exact keys and `PREFIX*` patterns, `pg_trgm` (PostgreSQL) or FTS5 trigrams (SQLite)
 //! for value substrings.
 
-use sea_orm::{DatabaseBackend, FromQueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, FromQueryResult, Statement, TransactionTrait, Value,
+};
 use serde::Serialize;
 use tracing::instrument;
 
@@ -137,10 +139,22 @@ impl Store {
             page.after_id()?,
             size,
         );
+        let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            // A prepared statement gets a generic plan after five runs, blind to the values: it
+            // then bitmap-scans the trigram index for `server_error` (100,000 rows) instead of
+            // walking the key index (268 ms instead of 0.5 ms at 1,000,000 settings).
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await
+                .map_err(StoreError::db("set the plan mode"))?;
+        }
         let found = Found::find_by_statement(statement)
-            .all(&self.db)
+            .all(&txn)
             .await
             .map_err(StoreError::db("search settings"))?;
+        txn.commit()
+            .await
+            .map_err(StoreError::db("end the search"))?;
         let rows = found.into_iter().map(setting_row).collect();
         Ok(PageOf::from_rows(rows, size, |row| row.id))
     }
