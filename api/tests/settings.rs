@@ -63,6 +63,9 @@ async fn ingested(t: &TestApp, name: &str) -> i64 {
         ),
     ];
     t.store.write_results(run.id, fence, files).await.unwrap();
+    let metrics = entity::store::RunMetrics::default();
+    t.store.complete(run.id, fence, metrics).await.unwrap();
+    t.store.index_settings(run.id).await.unwrap();
     run.id.0
 }
 

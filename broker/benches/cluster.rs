@@ -95,7 +95,12 @@ async fn main() -> Result<(), Failure> {
                 master_urls.clone(),
                 replicas.clone(),
             ),
-            ("cluster, no replicas", bare.url(), bare_urls.clone(), vec![]),
+            (
+                "cluster, no replicas",
+                bare.url(),
+                bare_urls.clone(),
+                vec![],
+            ),
         ] {
             let mut all = Vec::new();
             for _ in 0..runs {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use entity::Store;
 use entity::store::{
-    KeyPattern, NewConfFile, NewRun, NewStanza, Page, RunId, RunSource, SettingFilter,
+    KeyPattern, NewConfFile, NewRun, NewStanza, Page, RunId, RunMetrics, RunSource, SettingFilter,
 };
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
@@ -124,6 +124,7 @@ fn files(run: usize) -> Vec<NewConfFile> {
 async fn load(label: &str, store: &Store, runs: usize) -> Vec<RunId> {
     let started = Instant::now();
     let mut ids = Vec::new();
+    let mut index_times = Vec::with_capacity(runs);
     for run in 0..runs {
         let created = store
             .create_run(NewRun {
@@ -144,13 +145,28 @@ async fn load(label: &str, store: &Store, runs: usize) -> Vec<RunId> {
             .write_results(created.id, fence, files(run))
             .await
             .expect("write");
+        store
+            .complete(created.id, fence, RunMetrics::default())
+            .await
+            .expect("complete");
+        let indexing = Instant::now();
+        store.index_settings(created.id).await.expect("index");
+        index_times.push(indexing.elapsed());
         ids.push(created.id);
     }
     let settings = runs * FILES * STANZAS * KEYS;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{label}: loaded {settings} settings in {runs} runs in {secs:.1} s ({:.0} settings/s, stanzas and files included)",
+        "{label}: loaded {settings} settings in {runs} runs in {secs:.1} s ({:.0} settings/s, stanzas, files and indexing included)",
         settings as f64 / secs
+    );
+    index_times.sort();
+    let median = index_times[index_times.len() / 2];
+    println!(
+        "{label}: index_settings of one complete run ({} settings): median {:.1} ms = {:.0} settings/s",
+        FILES * STANZAS * KEYS,
+        median.as_secs_f64() * 1e3,
+        (FILES * STANZAS * KEYS) as f64 / median.as_secs_f64()
     );
     ids
 }

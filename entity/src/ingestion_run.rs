@@ -29,6 +29,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub delivery_attempt: i32,
+    pub settings_indexed_at: Option<DateTimeUtc>,
 }
 
 /// Runs own their files (see [`crate::conf_file`]).

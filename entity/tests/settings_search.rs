@@ -6,7 +6,8 @@ mod common;
 
 use entity::Store;
 use entity::store::{
-    KeyPattern, NewConfFile, NewStanza, Page, RunId, SettingFilter, SettingRow, value_substring,
+    Indexed, KeyPattern, NewConfFile, NewStanza, Page, RunId, RunMetrics, SettingFilter,
+    SettingRow, value_substring,
 };
 use uuid::Uuid;
 
@@ -78,12 +79,24 @@ fn corpus() -> Vec<NewConfFile> {
     ]
 }
 
+/// A run written, completed and indexed for search, as a worker's delivery leaves it.
 async fn ingested(store: &Store, name: &str) -> RunId {
+    let run = completed(store, name).await;
+    store.index_settings(run).await.expect("index");
+    run
+}
+
+/// A run written and completed, not yet indexed.
+async fn completed(store: &Store, name: &str) -> RunId {
     let (run, fence) = common::started_run(store, name).await;
     store
         .write_results(run.id, fence, corpus())
         .await
         .expect("write");
+    store
+        .complete(run.id, fence, RunMetrics::default())
+        .await
+        .expect("complete");
     run.id
 }
 
@@ -219,7 +232,7 @@ async fn value_substrings_ignore_case_and_take_wildcards_literally() {
 }
 
 #[tokio::test]
-async fn pages_follow_the_cursor_and_a_rewrite_replaces_a_runs_settings() {
+async fn pages_follow_the_cursor_and_a_rewritten_run_is_indexed_once() {
     for db in common::backends().await {
         let s = &db.store;
         let (run, fence) = common::started_run(s, "a.spl").await;
@@ -233,6 +246,10 @@ async fn pages_follow_the_cursor_and_a_rewrite_replaces_a_runs_settings() {
         s.write_results(run.id, fence, common::files(3, 4, 5))
             .await
             .expect("rewrite");
+        s.complete(run.id, fence, RunMetrics::default())
+            .await
+            .expect("complete");
+        s.index_settings(run.id).await.expect("index");
         let mut seen = Vec::new();
         let mut after = None;
         loop {
@@ -260,5 +277,59 @@ async fn pages_follow_the_cursor_and_a_rewrite_replaces_a_runs_settings() {
             ..SettingFilter::default()
         };
         assert_eq!(search(s, value).await.len(), 12, "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_complete_run_is_searchable_once_indexed_and_only_once() {
+    for db in common::backends().await {
+        let s = &db.store;
+        let run = completed(s, "later.spl").await;
+        let before = s.run(run).await.expect("read").expect("run");
+        assert_eq!(before.settings_indexed_at, None, "{}", db.name);
+        assert!(search(s, key("TRUNCATE")).await.is_empty(), "{}", db.name);
+        assert_eq!(
+            s.index_settings(run).await.expect("index"),
+            Indexed::Now(9),
+            "{}",
+            db.name
+        );
+        let after = s.run(run).await.expect("read").expect("run");
+        assert!(after.settings_indexed_at.is_some(), "{}", db.name);
+        assert_eq!(search(s, key("TRUNCATE")).await.len(), 3, "{}", db.name);
+        // A second indexing (a redelivery) writes nothing: no duplicates.
+        assert_eq!(
+            s.index_settings(run).await.expect("again"),
+            Indexed::Already,
+            "{}",
+            db.name
+        );
+        let all = search(s, SettingFilter::default()).await;
+        assert_eq!(all.len(), 9, "{}", db.name);
+        let nul = search(s, key("k\0ey")).await;
+        assert_eq!(nul.len(), 1, "{}", db.name);
+        assert_eq!(nul[0].value, "nul\0value \\ x", "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_is_not_complete_is_not_indexed() {
+    for db in common::backends().await {
+        let s = &db.store;
+        let (run, fence) = common::started_run(s, "parsing.spl").await;
+        s.write_results(run.id, fence, corpus())
+            .await
+            .expect("write");
+        let refused = s.index_settings(run.id).await.expect_err("not complete");
+        assert!(
+            matches!(refused, entity::StoreError::NotComplete { .. }),
+            "{}: {refused:?}",
+            db.name
+        );
+        assert!(
+            search(s, SettingFilter::default()).await.is_empty(),
+            "{}",
+            db.name
+        );
     }
 }

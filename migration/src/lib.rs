@@ -7,6 +7,7 @@ mod m20261115_000002_add_retry_tracking;
 mod m20261120_000003_create_run_stats;
 mod m20261128_000004_add_delivery_attempt;
 mod m20261201_000005_create_settings;
+mod m20261201_000006_add_settings_indexed;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000003_create_run_stats::Migration),
             Box::new(m20261128_000004_add_delivery_attempt::Migration),
             Box::new(m20261201_000005_create_settings::Migration),
+            Box::new(m20261201_000006_add_settings_indexed::Migration),
         ]
     }
 }

@@ -135,7 +135,11 @@ impl Cluster {
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
-            .args(["--cluster-replicas", &replicas_per_master.to_string(), "--cluster-yes"])
+            .args([
+                "--cluster-replicas",
+                &replicas_per_master.to_string(),
+                "--cluster-yes",
+            ])
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

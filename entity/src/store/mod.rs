@@ -7,6 +7,7 @@ mod begin;
 mod connect;
 mod expiry;
 mod ids;
+mod index;
 mod lifecycle;
 mod listing;
 mod nul;
@@ -29,6 +30,7 @@ use sea_orm::DatabaseConnection;
 
 pub use begin::{Begun, Delivered};
 pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
+pub use index::Indexed;
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
 pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};
 pub use run::{NewRun, RUN_WARNINGS, Run, RunMetrics};

@@ -1,11 +1,10 @@
-//! The `settings` rows of one stanza, written beside it by [`super::Store::write_results`].
+//! The `settings` rows of one stored stanza, built by [`super::Store::index_settings`].
 
 use sea_orm::sea_query::SimpleExpr;
 
-use super::ids::RunId;
 use super::nul::{encode, needs_escape};
-use super::results::{NewConfFile, NewStanza};
 use crate::setting::Column as C;
+use crate::{StoreError, stanza};
 
 /// Characters of a key kept in `key_head`, the indexed column.
 pub(crate) const KEY_HEAD_CHARS: usize = 200;
@@ -37,40 +36,51 @@ pub(crate) fn key_head(key: &str) -> &str {
     }
 }
 
-/// One row per setting of `stanza`; a row holding NUL anywhere is escaped and flagged.
-pub(crate) fn rows<'a>(
-    run: RunId,
-    file_id: i64,
-    file: &'a NewConfFile,
-    stanza: &'a NewStanza,
-) -> impl Iterator<Item = [SimpleExpr; PARAMS]> + 'a {
-    stanza.settings.iter().map(move |(key, value)| {
-        let texts = [
-            file.path.as_str(),
-            file.layer.as_str(),
-            file.conf_type.as_str(),
-            stanza.name.as_str(),
-            key.as_str(),
-            value.as_str(),
-        ];
-        let esc = needs_escape(texts.into_iter().chain(file.app.as_deref()));
-        let key = encode(key, esc);
+/// One row per setting of a stored stanza (its JSON settings, file order), text columns as the
+/// stanza stores them. A row is NUL-escaped when the stanza is, or when its key or value holds
+/// NUL (then the stanza's verbatim texts are escaped too).
+pub(crate) fn rows(stanza: &stanza::Model) -> Result<Vec<[SimpleExpr; PARAMS]>, StoreError> {
+    let Ok(serde_json::Value::Object(settings)) = serde_json::from_str(&stanza.settings) else {
+        return Err(StoreError::Corrupt(format!(
+            "stanza {}: settings",
+            stanza.id
+        )));
+    };
+    let mut out = Vec::with_capacity(settings.len());
+    for (key, value) in settings {
+        let serde_json::Value::String(value) = value else {
+            return Err(StoreError::Corrupt(format!(
+                "stanza {}: a value",
+                stanza.id
+            )));
+        };
+        let esc = stanza.nul_escaped || needs_escape([key.as_str(), value.as_str()]);
+        // The stanza's texts: already escaped when it is flagged, else escaped as the row needs.
+        let text = |stored: &str| {
+            if stanza.nul_escaped {
+                stored.to_owned()
+            } else {
+                encode(stored, esc)
+            }
+        };
+        let key = encode(&key, esc);
         let head = key_head(&key).to_owned();
-        [
-            run.0.into(),
-            file_id.into(),
-            encode(&file.conf_type, esc).into(),
-            encode(&stanza.name, esc).into(),
+        out.push([
+            stanza.run_id.into(),
+            stanza.file_id.into(),
+            text(&stanza.conf_type).into(),
+            text(&stanza.name).into(),
             key.into(),
             head.into(),
-            encode(value, esc).into(),
-            file.app.as_deref().map(|app| encode(app, esc)).into(),
-            encode(&file.layer, esc).into(),
-            encode(&file.path, esc).into(),
+            encode(&value, esc).into(),
+            stanza.app.as_deref().map(text).into(),
+            text(&stanza.layer).into(),
+            text(&stanza.source_path).into(),
             stanza.line.into(),
             esc.into(),
-        ]
-    })
+        ]);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -12,21 +12,18 @@ use super::ids::{Fence, RunId};
 use super::lifecycle::fenced;
 use super::nul::{encode, needs_escape};
 use super::results::{NewConfFile, NewStanza, WriteSummary};
-use super::setting_rows;
 use crate::StoreError;
-use crate::{conf_file, setting, stanza};
+use crate::{conf_file, stanza};
 
 /// Bind parameters per stanza row (the columns of `stanza_columns`).
 const STANZA_PARAMS: usize = 11;
 /// Rows per multi-row insert: under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
 const STANZA_CHUNK: usize = 32_000 / STANZA_PARAMS;
-/// Setting rows per multi-row insert, under the same bind-parameter limits.
-const SETTING_CHUNK: usize = 32_000 / setting_rows::PARAMS;
 
 impl Store {
     /// Writes the attempt's results in ONE transaction: checks the fence, deletes any partial
-    /// data of the run (an earlier attempt), inserts files, stanzas and their settings (one row
-    /// per key, for search) in batches.
+    /// data of the run (an earlier attempt), inserts files and stanzas in batches. The search
+    /// index (`settings`) is built later, once the run is complete: [`Store::index_settings`].
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing is written).
@@ -39,11 +36,6 @@ impl Store {
     ) -> Result<WriteSummary, StoreError> {
         let txn = self.db.begin().await.map_err(StoreError::db("begin"))?;
         fenced(&txn, id, fence).await?;
-        setting::Entity::delete_many()
-            .filter(setting::Column::RunId.eq(id.0))
-            .exec(&txn)
-            .await
-            .map_err(StoreError::db("delete partial settings"))?;
         stanza::Entity::delete_many()
             .filter(stanza::Column::RunId.eq(id.0))
             .exec(&txn)
@@ -56,7 +48,6 @@ impl Store {
             .map_err(StoreError::db("delete partial files"))?;
         let mut summary = WriteSummary::default();
         let mut rows: Vec<[SimpleExpr; STANZA_PARAMS]> = Vec::with_capacity(STANZA_CHUNK);
-        let mut settings = Vec::with_capacity(SETTING_CHUNK);
         for file in &files {
             let file_id = insert_file(&txn, id, file).await?;
             summary.files += 1;
@@ -67,20 +58,10 @@ impl Store {
                 if rows.len() == STANZA_CHUNK {
                     insert_rows(&txn, STANZA_COLUMNS, std::mem::take(&mut rows)).await?;
                 }
-                for row in setting_rows::rows(id, file_id, file, stanza) {
-                    settings.push(row);
-                    if settings.len() == SETTING_CHUNK {
-                        let chunk = std::mem::take(&mut settings);
-                        insert_rows(&txn, setting_rows::COLUMNS, chunk).await?;
-                    }
-                }
             }
         }
         if !rows.is_empty() {
             insert_rows(&txn, STANZA_COLUMNS, rows).await?;
-        }
-        if !settings.is_empty() {
-            insert_rows(&txn, setting_rows::COLUMNS, settings).await?;
         }
         txn.commit()
             .await
@@ -180,7 +161,7 @@ const STANZA_COLUMNS: [stanza::Column; STANZA_PARAMS] = [
 ];
 
 /// One multi-row insert into the table of `columns`.
-async fn insert_rows<C: ColumnTrait, const N: usize>(
+pub(super) async fn insert_rows<C: ColumnTrait, const N: usize>(
     txn: &DatabaseTransaction,
     columns: [C; N],
     rows: Vec<[SimpleExpr; N]>,
