@@ -37,10 +37,6 @@ pub struct StatusDocument {
     /// When the run became complete or failed.
     #[schema(format = DateTime)]
     pub completed_at: Option<String>,
-    /// When the complete run's settings were indexed (it is searchable, `GET /v1/settings`);
-    /// null until then, seconds after completion.
-    #[schema(format = DateTime)]
-    pub settings_indexed_at: Option<String>,
     /// Figures of a finished run; null before.
     pub metrics: Option<RunMetricsDocument>,
 }
@@ -92,7 +88,6 @@ impl From<Run> for StatusDocument {
             started_at: run.started_at.map(timestamp),
             last_heartbeat: run.last_heartbeat.map(timestamp),
             completed_at: run.completed_at.map(timestamp),
-            settings_indexed_at: run.settings_indexed_at.map(timestamp),
             metrics: run.metrics.map(RunMetricsDocument::from),
         }
     }

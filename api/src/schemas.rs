@@ -56,6 +56,10 @@ pub struct RunDocument {
     /// Completion or failure time.
     #[schema(format = DateTime)]
     pub completed_at: Option<String>,
+    /// When the complete run's settings were indexed: it is searchable (`GET /v1/settings`) from
+    /// then on; null before.
+    #[schema(format = DateTime)]
+    pub settings_indexed_at: Option<String>,
     /// Figures of a finished run.
     pub metrics: Option<RunMetricsDocument>,
 }
@@ -75,6 +79,7 @@ impl From<Run> for RunDocument {
             created_at: timestamp(r.created_at),
             started_at: r.started_at.map(timestamp),
             completed_at: r.completed_at.map(timestamp),
+            settings_indexed_at: r.settings_indexed_at.map(timestamp),
             metrics: r.metrics.map(Into::into),
         }
     }

@@ -73,6 +73,14 @@ async fn ingested(t: &TestApp, name: &str) -> i64 {
 async fn settings_are_found_by_key_pattern_value_and_filters() {
     for t in TestApp::backends(ApiConfig::default()).await {
         let (one, two) = (ingested(&t, "a.spl").await, ingested(&t, "b.spl").await);
+        let (status, runs) = t.get("/v1/runs").await;
+        assert_eq!(status, StatusCode::OK, "{}: {runs}", t.backend);
+        let indexed = runs["items"].as_array().expect("items");
+        assert!(
+            indexed.iter().all(|r| r["settings_indexed_at"].is_string()),
+            "{}: {runs}",
+            t.backend
+        );
         let (status, page) = t.get("/v1/settings?key=TRUNCATE&app=TA_b").await;
         assert_eq!(status, StatusCode::OK, "{}: {page}", t.backend);
         assert_eq!(

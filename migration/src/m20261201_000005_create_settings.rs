@@ -1,6 +1,6 @@
-//! `settings`: one row per setting (key and value of a stanza), written at ingestion beside the
-//! stanzas, so `GET /v1/settings` finds where a key is set, or a value appears, across runs without
-//! reading every stanza's JSON. The substring index is each database's own: `pg_trgm` GIN on
+//! `settings`: one row per setting (key and value of a stanza), built from a complete run's
+//! stanzas (`Store::index_settings`, after the ingestion's write), so `GET /v1/settings` finds
+//! where a key is set, or a value appears, across runs without reading every stanza's JSON. The substring index is each database's own: `pg_trgm` GIN on
 //! PostgreSQL (skipped, with a notice, when the extension cannot be created), an FTS5 trigram
 //! table kept in step by triggers on SQLite.
 

@@ -16,6 +16,7 @@ mod results;
 mod run;
 mod runs;
 mod search;
+mod search_text;
 mod setting_rows;
 mod stats;
 mod stuck;

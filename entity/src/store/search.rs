@@ -13,6 +13,7 @@ use super::Store;
 use super::ids::RunId;
 use super::nul::{decode, escape};
 use super::page::{Page, PageOf};
+use super::search_text::{contains, glob, like, phrase, stored, successor};
 use super::setting_rows::{KEY_HEAD_CHARS, key_head};
 use crate::StoreError;
 
@@ -268,71 +269,6 @@ fn key_sql(sql: &mut String, q: &mut Sql, pattern: &KeyPattern) {
     sql.push_str(&clause);
 }
 
-/// Search text as rows store it: text holding NUL can only be in a NUL-escaped row (PostgreSQL
-/// cannot even bind it), so it is searched for in its escaped form.
-fn stored(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('\0') {
-        escape(text).into()
-    } else {
-        text.into()
-    }
-}
-
-/// The smallest string greater than every string that starts with `prefix` (byte order).
-fn successor(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32);
-        if let Some(next) = next {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
-}
-
-/// `*` → `%`, with LIKE's own wildcards and escape character escaped (PostgreSQL).
-fn like(pattern: &str) -> String {
-    let parts: Vec<String> = pattern.split('*').map(escape_like).collect();
-    parts.join("%")
-}
-
-/// LIKE's wildcards and escape character made literal.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `*` stays; GLOB's `?` and `[` are made literal (SQLite; GLOB is case-sensitive, as keys are).
-fn glob(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 4);
-    for c in pattern.chars() {
-        match c {
-            '?' => out.push_str("[?]"),
-            '[' => out.push_str("[[]"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `%value%` for ILIKE, the value's wildcards escaped.
-fn contains(value: &str) -> String {
-    format!("%{}%", escape_like(value))
-}
-
-/// An FTS5 phrase: the value quoted, its `"` doubled; the trigram tokenizer then matches it as a
-/// case-insensitive substring.
-fn phrase(value: &str) -> String {
-    format!("\"{}\"", value.replace('"', "\"\""))
-}
-
 /// Bound values and their placeholders in the dialect of the backend.
 struct Sql {
     backend: DatabaseBackend,
@@ -404,22 +340,5 @@ mod tests {
         assert!(KeyPattern::parse(&"k".repeat(1025)).is_err());
         assert!(value_substring(&"v".repeat(1024)).is_ok());
         assert!(value_substring(&"v".repeat(1025)).is_err());
-    }
-
-    #[test]
-    fn wildcards_of_the_databases_are_literal_in_patterns() {
-        assert_eq!(like("a%b_c\\*"), "a\\%b\\_c\\\\%");
-        assert_eq!(glob("a?[b]*"), "a[?][[]b]*");
-        assert_eq!(contains("50%*"), "%50\\%*%");
-        assert_eq!(phrase("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
-
-    #[test]
-    fn the_successor_bounds_every_string_with_the_prefix() {
-        assert_eq!(successor("EVAL-").as_deref(), Some("EVAL."));
-        assert_eq!(successor("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(successor("\u{10FFFF}"), None);
-        let high = successor("EVAL-").expect("bound");
-        assert!("EVAL-zzz" < high.as_str() && "EVAL." >= high.as_str());
     }
 }
