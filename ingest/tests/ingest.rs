@@ -232,26 +232,37 @@ async fn same_envelope_delivered_twice_yields_one_set_of_stanzas() {
     harness.cleanup().await;
 }
 
+/// Waits until `processed` deliveries are acknowledged and none is left in the queue.
+async fn wait_processed(harness: &Harness, processed: u64) {
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let depths = harness.broker.stats(&harness.queue).await.expect("stats");
+        if depths.processed == processed && depths.pending + depths.processing + depths.delayed == 0
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{processed} deliveries never acknowledged: {depths:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completed_run_redelivery_is_skipped() {
     let harness = Harness::new().await;
     let (run, envelope) = harness.submit(EXAMPLE_TGZ, "done.tgz").await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
-    let first = harness.wait_final(run.id, LIMIT).await;
+    // The first delivery ends after the run is complete (it indexes the settings next): the
+    // redelivery is pushed once that delivery is acknowledged.
+    let first = harness
+        .wait_for(run.id, LIMIT, |r| r.settings_indexed_at.is_some())
+        .await;
+    wait_processed(&harness, 1).await;
     harness.push(&envelope).await;
     // The redelivery is taken and acknowledged (not left in the queue)...
-    let deadline = std::time::Instant::now() + LIMIT;
-    loop {
-        let depths = harness.broker.stats(&harness.queue).await.unwrap();
-        if depths.processed == 2 && depths.pending + depths.processing + depths.delayed == 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the redelivery was never acknowledged: {depths:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_processed(&harness, 2).await;
     shutdown.graceful.cancel();
     worker.await.unwrap();
     // ...and changed nothing.
