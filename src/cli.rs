@@ -170,6 +170,8 @@ pub(crate) enum Command {
     Btool(BtoolArgs),
     /// What changed in the effective configuration from one complete run to another.
     Diff(DiffArgs),
+    /// Where settings are defined across runs: a key (exact or with `*`), a value substring.
+    Settings(crate::commands::search::SearchArgs),
 }
 
 /// Arguments of `confq api` and `confq dev`.

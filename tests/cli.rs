@@ -473,3 +473,44 @@ fn a_heartbeat_no_shorter_than_the_lease_is_refused() {
         "{text}"
     );
 }
+
+#[test]
+fn settings_finds_where_a_key_is_set_across_runs() {
+    let env = Env::new();
+    let summary = env.json(&["ingest", EXAMPLE, EXAMPLE, "--wait", "--json"]);
+    assert_eq!(summary["runs"].as_array().unwrap().len(), 2, "{summary}");
+    let found = env.json(&["settings", "--key", "TRUNCATE", "--json"]);
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "{found}");
+    assert_eq!(items[1]["value"], "20000");
+    assert_eq!(items[1]["layer"], "local");
+    assert_eq!(items[1]["source_path"], "acme_web_TA/local/props.conf");
+    let first = summary["runs"][0]["run_id"].to_string();
+    let evals = env.json(&[
+        "settings",
+        "--key",
+        "EVAL-*",
+        "--run",
+        &first,
+        "--value",
+        "PRODUCTION",
+        "--json",
+    ]);
+    assert_eq!(evals["items"].as_array().unwrap().len(), 1, "{evals}");
+    let table = env.run(&[
+        "settings",
+        "--key",
+        "TRUNCATE",
+        "--app",
+        "acme_web_TA",
+        "--limit",
+        "1",
+    ]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.starts_with("run  app"), "{text}");
+    assert!(text.contains("acme_web_TA/default/props.conf:"), "{text}");
+    assert!(text.contains("raise --limit"), "{text}");
+    let refused = env.run(&["settings", "--key", "*a*b*c*d*"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("more than 4 `*`"));
+}

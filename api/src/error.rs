@@ -165,6 +165,7 @@ impl From<StoreError> for ApiError {
             )),
             e @ StoreError::NotComplete { .. } => Self::Conflict(e.to_string()),
             StoreError::InvalidCursor => Self::BadRequest("invalid cursor `after`".to_owned()),
+            StoreError::InvalidSearch(message) => Self::BadRequest(message),
             e if e.is_transient() => Self::Unavailable {
                 what: "the database",
                 source: Box::new(e),

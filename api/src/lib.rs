@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/runs", get(routes::runs::list_runs))
         .route("/v1/runs/{run_id}/files", get(routes::runs::list_files))
         .route("/v1/runs/{run_id}/stanzas", get(routes::runs::list_stanzas))
+        .route("/v1/settings", get(routes::settings::search))
         .route(
             "/v1/runs/{run_id}/effective/{conf}",
             get(routes::views::effective),

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{dead, health, runs, uploads, views, worker};
+use crate::routes::{dead, health, runs, settings, uploads, views, worker};
 
 /// Every route and schema of the API.
 #[derive(OpenApi)]
@@ -12,7 +12,7 @@ use crate::routes::{dead, health, runs, uploads, views, worker};
     paths(
         uploads::upload,
         worker::status, worker::metrics, worker::retry,
-        runs::list_runs, runs::list_files, runs::list_stanzas,
+        runs::list_runs, runs::list_files, runs::list_stanzas, settings::search,
         dead::list, dead::requeue, dead::purge,
         views::effective, views::diff,
         health::healthz, health::readyz, health::prometheus, health::openapi,

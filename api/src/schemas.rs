@@ -56,6 +56,10 @@ pub struct RunDocument {
     /// Completion or failure time.
     #[schema(format = DateTime)]
     pub completed_at: Option<String>,
+    /// When the complete run's settings were indexed: it is searchable (`GET /v1/settings`) from
+    /// then on; null before.
+    #[schema(format = DateTime)]
+    pub settings_indexed_at: Option<String>,
     /// Figures of a finished run.
     pub metrics: Option<RunMetricsDocument>,
 }
@@ -75,6 +79,7 @@ impl From<Run> for RunDocument {
             created_at: timestamp(r.created_at),
             started_at: r.started_at.map(timestamp),
             completed_at: r.completed_at.map(timestamp),
+            settings_indexed_at: r.settings_indexed_at.map(timestamp),
             metrics: r.metrics.map(Into::into),
         }
     }
@@ -236,6 +241,7 @@ pub struct Purged {
     pub queue: String,
 }
 
+/// Declares a `{"items", "next"}` page of `$item`.
 macro_rules! page {
     ($name:ident, $item:ty, $doc:literal) => {
         #[doc = $doc]
@@ -248,6 +254,7 @@ macro_rules! page {
         }
     };
 }
+pub(crate) use page;
 
 page!(RunPage, RunDocument, "A page of runs.");
 page!(FilePage, FileDocument, "A page of parsed files.");

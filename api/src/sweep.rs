@@ -29,7 +29,7 @@ pub async fn sweep_unqueued(
     queue: &QueueName,
     older_than: Duration,
 ) -> Result<usize, ApiError> {
-    let stale = store.stale_stored_runs(older_than, BATCH).await?;
+    let stale = store.stale_unfinished_runs(older_than, BATCH).await?;
     if stale.is_empty() {
         return Ok(0);
     }

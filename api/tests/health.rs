@@ -105,6 +105,7 @@ async fn openapi_document_lists_every_route() {
         ("/v1/runs/{run_id}/stanzas", "get"),
         ("/v1/runs/{run_id}/effective/{conf}", "get"),
         ("/v1/runs/{a}/diff/{b}", "get"),
+        ("/v1/settings", "get"),
         ("/v1/worker/runs/{run_id}/retry", "post"),
         ("/v1/worker/dead", "get"),
         ("/v1/worker/dead/{task_id}/requeue", "post"),
@@ -119,7 +120,7 @@ async fn openapi_document_lists_every_route() {
             "{method} {path} missing"
         );
     }
-    assert_eq!(paths.len(), 15);
+    assert_eq!(paths.len(), 16);
     for schema in [
         "StatusDocument",
         "MetricsDocument",

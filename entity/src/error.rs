@@ -62,6 +62,9 @@ pub enum StoreError {
     /// A pagination cursor that this store did not produce.
     #[error("invalid pagination cursor")]
     InvalidCursor,
+    /// A search the store refuses (too many `*` in a key pattern, a value too long…).
+    #[error("{0}")]
+    InvalidSearch(String),
     /// A stored value that the store cannot read back (corrupt row).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -84,6 +87,7 @@ impl StoreError {
             | StoreError::NotFailed(_)
             | StoreError::NotComplete { .. }
             | StoreError::InvalidCursor
+            | StoreError::InvalidSearch(_)
             | StoreError::Corrupt(_) => false,
         }
     }

@@ -30,6 +30,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub delivery_attempt: i32,
     pub queue: Option<String>,
+    pub settings_indexed_at: Option<DateTimeUtc>,
 }
 
 /// Runs own their files (see [`crate::conf_file`]).

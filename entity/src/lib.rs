@@ -6,6 +6,7 @@ pub mod error;
 pub mod filename;
 pub mod ingestion_run;
 pub mod run_stats;
+pub mod setting;
 pub mod stanza;
 pub mod storage;
 pub mod store;

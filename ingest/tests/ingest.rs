@@ -215,7 +215,16 @@ async fn completed_run_redelivery_is_skipped() {
     let harness = Harness::new().await;
     let (run, envelope) = harness.submit(EXAMPLE_TGZ, "done.tgz").await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
-    let first = harness.wait_final(run.id, LIMIT).await;
+    // The first delivery ends after the run is complete (it indexes the settings next): the
+    // redelivery is pushed once that delivery is acknowledged.
+    let first = harness
+        .wait_for(run.id, LIMIT, |r| r.settings_indexed_at.is_some())
+        .await;
+    harness
+        .wait_stats(LIMIT, |s| {
+            s.processed == 1 && s.pending + s.processing + s.delayed == 0
+        })
+        .await;
     harness.push(&envelope).await;
     // The redelivery is taken and acknowledged (not left in the queue)...
     harness

@@ -8,6 +8,8 @@ mod m20261115_000002_add_retry_tracking;
 mod m20261120_000003_create_run_stats;
 mod m20261128_000004_add_delivery_attempt;
 mod m20261201_000005_add_run_queue;
+mod m20261201_000006_create_settings;
+mod m20261201_000007_add_settings_indexed;
 mod runs_column;
 
 pub use sea_orm_migration::MigratorTrait;
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000003_create_run_stats::Migration),
             Box::new(m20261128_000004_add_delivery_attempt::Migration),
             Box::new(m20261201_000005_add_run_queue::Migration),
+            Box::new(m20261201_000006_create_settings::Migration),
+            Box::new(m20261201_000007_add_settings_indexed::Migration),
         ]
     }
 }

@@ -185,10 +185,11 @@ async fn wait_for(store: &Store, runs: &[Run], json: bool) -> Result<Vec<Run>, F
             progress.update(&latest);
             current.push(latest);
         }
-        if current
-            .iter()
-            .all(|run| matches!(run.status, RunStatus::Complete | RunStatus::Failed))
-        {
+        // A complete run is waited for until it is searchable too (its settings indexed).
+        if current.iter().all(|run| match run.status {
+            RunStatus::Complete => run.settings_indexed_at.is_some(),
+            status => status == RunStatus::Failed,
+        }) {
             progress.finish();
             return Ok(current);
         }

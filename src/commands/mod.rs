@@ -10,6 +10,7 @@ mod ingest;
 mod metrics;
 mod migrate;
 mod reaper;
+pub(crate) mod search;
 mod status;
 mod table;
 mod worker;
@@ -36,5 +37,6 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Dead(args) => dead::run(&settings, &args).await,
         Command::Btool(args) => btool::run(&settings, &args).await,
         Command::Diff(args) => diff::run(&settings, &args).await,
+        Command::Settings(args) => search::run(&settings, &args).await,
     }
 }

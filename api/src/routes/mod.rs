@@ -3,6 +3,7 @@
 pub mod dead;
 pub mod health;
 pub mod runs;
+pub mod settings;
 pub mod uploads;
 pub mod views;
 pub mod worker;

@@ -7,6 +7,7 @@ mod begin;
 mod connect;
 mod expiry;
 mod ids;
+mod index;
 mod lifecycle;
 mod listing;
 mod nul;
@@ -14,6 +15,9 @@ mod page;
 mod results;
 mod run;
 mod runs;
+mod search;
+mod search_text;
+mod setting_rows;
 mod stats;
 mod stuck;
 mod summary;
@@ -27,9 +31,14 @@ use sea_orm::DatabaseConnection;
 
 pub use begin::{Begun, Delivered};
 pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
+pub use index::Indexed;
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
 pub use results::{ConfFileRow, FileWarning, NewConfFile, NewStanza, StanzaRow, WriteSummary};
 pub use run::{NewRun, RUN_WARNINGS, Run, RunMetrics};
+pub use search::{
+    KeyPattern, MAX_SEARCH_BYTES, MAX_STARS, SettingFilter, SettingRow, search_statement,
+    value_substring,
+};
 pub use stuck::{STUCK_IDS, StuckRuns};
 pub use summary::{MetricsSummary, RECENT_FAILURES, RecentFailure, RetryStats};
 

@@ -91,6 +91,8 @@ pub struct Run {
     pub completed_at: Option<DateTime<Utc>>,
     /// Figures of the finished run.
     pub metrics: Option<RunMetrics>,
+    /// When the complete run's settings were indexed for search; `None` until then.
+    pub settings_indexed_at: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -139,6 +141,7 @@ impl TryFrom<ingestion_run::Model> for Run {
             started_at: m.started_at,
             completed_at: m.completed_at,
             metrics,
+            settings_indexed_at: m.settings_indexed_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })

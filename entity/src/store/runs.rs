@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -171,11 +171,14 @@ impl Store {
         Ok(PageOf::from_rows(runs, size, |run| run.id.0))
     }
 
-    /// Runs still `stored` after `older_than`: their enqueue may have been lost (for a sweep).
+    /// Runs a sweep re-enqueues when their task is nowhere in the queue: still `stored` after
+    /// `older_than` (their enqueue may have been lost), or `complete` with their settings not
+    /// indexed after `older_than` (the delivery died between completion and indexing and was not
+    /// redelivered, or the run predates the search index); a delivery of the latter indexes it.
     ///
     /// # Errors
     /// [`StoreError::Db`] when the database fails.
-    pub async fn stale_stored_runs(
+    pub async fn stale_unfinished_runs(
         &self,
         older_than: Duration,
         limit: u64,
@@ -185,13 +188,21 @@ impl Store {
             .checked_sub_signed(age)
             .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
         let rows = Entity::find()
-            .filter(Column::Status.eq(RunStatus::Stored.as_str()))
+            .filter(
+                Condition::any()
+                    .add(Column::Status.eq(RunStatus::Stored.as_str()))
+                    .add(
+                        Condition::all()
+                            .add(Column::Status.eq(RunStatus::Complete.as_str()))
+                            .add(Column::SettingsIndexedAt.is_null()),
+                    ),
+            )
             .filter(Column::UpdatedAt.lt(cutoff))
             .order_by_asc(Column::Id)
             .limit(limit)
             .all(&self.db)
             .await
-            .map_err(StoreError::db("find stale stored runs"))?;
+            .map_err(StoreError::db("find runs to sweep"))?;
         rows.into_iter().map(Run::try_from).collect()
     }
 }

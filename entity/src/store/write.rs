@@ -22,7 +22,8 @@ const STANZA_CHUNK: usize = 32_000 / STANZA_PARAMS;
 
 impl Store {
     /// Writes the attempt's results in ONE transaction: checks the fence, deletes any partial
-    /// data of the run (an earlier attempt), inserts files and stanzas in batches.
+    /// data of the run (an earlier attempt), inserts files and stanzas in batches. The search
+    /// index (`settings`) is built later, once the run is complete: [`Store::index_settings`].
     ///
     /// # Errors
     /// [`StoreError::Fenced`] when the attempt moved on (nothing is written).
@@ -55,12 +56,12 @@ impl Store {
                 summary.settings += stanza.settings.len() as u64;
                 rows.push(stanza_row(id, file_id, file, stanza));
                 if rows.len() == STANZA_CHUNK {
-                    insert_stanzas(&txn, std::mem::take(&mut rows)).await?;
+                    insert_rows(&txn, STANZA_COLUMNS, std::mem::take(&mut rows)).await?;
                 }
             }
         }
         if !rows.is_empty() {
-            insert_stanzas(&txn, rows).await?;
+            insert_rows(&txn, STANZA_COLUMNS, rows).await?;
         }
         txn.commit()
             .await
@@ -144,32 +145,36 @@ fn stanza_row(
     ]
 }
 
-async fn insert_stanzas(
+/// The columns each stanza row gives, in order.
+const STANZA_COLUMNS: [stanza::Column; STANZA_PARAMS] = [
+    stanza::Column::RunId,
+    stanza::Column::FileId,
+    stanza::Column::App,
+    stanza::Column::Layer,
+    stanza::Column::ConfType,
+    stanza::Column::Name,
+    stanza::Column::Global,
+    stanza::Column::SourcePath,
+    stanza::Column::Line,
+    stanza::Column::Settings,
+    stanza::Column::NulEscaped,
+];
+
+/// One multi-row insert into the table of `columns`.
+pub(super) async fn insert_rows<C: ColumnTrait, const N: usize>(
     txn: &DatabaseTransaction,
-    rows: Vec<[SimpleExpr; STANZA_PARAMS]>,
+    columns: [C; N],
+    rows: Vec<[SimpleExpr; N]>,
 ) -> Result<(), StoreError> {
-    use stanza::Column as C;
     let mut insert = Query::insert();
-    insert.into_table(stanza::Entity).columns([
-        C::RunId,
-        C::FileId,
-        C::App,
-        C::Layer,
-        C::ConfType,
-        C::Name,
-        C::Global,
-        C::SourcePath,
-        C::Line,
-        C::Settings,
-        C::NulEscaped,
-    ]);
+    insert.into_table(C::EntityName::default()).columns(columns);
     for row in rows {
         insert
             .values(row)
-            .map_err(|err| StoreError::Corrupt(format!("stanza row: {err}")))?;
+            .map_err(|err| StoreError::Corrupt(format!("row: {err}")))?;
     }
     txn.execute(&insert)
         .await
-        .map_err(StoreError::db("insert stanzas"))?;
+        .map_err(StoreError::db("insert rows"))?;
     Ok(())
 }

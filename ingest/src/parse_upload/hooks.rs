@@ -2,6 +2,7 @@
 //! written to `ingestion_runs`, fenced by the attempt this delivery began.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use entity::store::{Fence, RunId, Store};
 use futures::future::BoxFuture;
@@ -17,6 +18,9 @@ pub(crate) struct IngestHooks {
     run: RunId,
     fence: Fence,
     tally: Arc<Tally>,
+    /// Set once the run is complete: its row is final, the hooks write nothing more (indexing
+    /// the complete run's settings may still fail and be retried by a redelivery).
+    complete: AtomicBool,
 }
 
 impl IngestHooks {
@@ -27,7 +31,17 @@ impl IngestHooks {
             run,
             fence,
             tally,
+            complete: AtomicBool::new(false),
         }
+    }
+
+    /// The run is complete: from now on the hooks leave its row alone.
+    pub(super) fn completed(&self) {
+        self.complete.store(true, Ordering::Release);
+    }
+
+    fn is_complete(&self) -> bool {
+        self.complete.load(Ordering::Acquire)
     }
 }
 
@@ -48,6 +62,9 @@ pub(crate) fn final_message(failure: &TaskFailure, error_type: &str, retries: u3
 impl RunHooks for IngestHooks {
     fn heartbeat(&self) -> BoxFuture<'_, Result<(), TaskFailure>> {
         Box::pin(async move {
+            if self.is_complete() {
+                return Ok(());
+            }
             self.store
                 .heartbeat(self.run, self.fence)
                 .await
@@ -57,6 +74,9 @@ impl RunHooks for IngestHooks {
 
     fn released(&self) -> BoxFuture<'_, Result<(), TaskFailure>> {
         Box::pin(async move {
+            if self.is_complete() {
+                return Ok(());
+            }
             self.store
                 .release_attempt(self.run, self.fence)
                 .await
@@ -70,6 +90,9 @@ impl RunHooks for IngestHooks {
         retry_number: u32,
     ) -> BoxFuture<'a, Result<(), TaskFailure>> {
         Box::pin(async move {
+            if self.is_complete() {
+                return Ok(());
+            }
             let message = retry_message(failure, retry_number.saturating_sub(1));
             let retry_count = i32::try_from(retry_number).unwrap_or(i32::MAX);
             self.store
@@ -92,6 +115,9 @@ impl RunHooks for IngestHooks {
         retries: u32,
     ) -> BoxFuture<'a, Result<(), TaskFailure>> {
         Box::pin(async move {
+            if self.is_complete() {
+                return Ok(());
+            }
             // Tests make recording the verdict fail once here; compiled out of release builds.
             fail::fail_point!("ingest.record_failure", |_| {
                 Err(TaskFailure::message(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use broker::TaskId;
 use entity::StoreError;
 use entity::storage::Storage;
-use entity::store::{Delivered, NewRun, Run, RunId, RunSource, RunStatus, Store};
+use entity::store::{Delivered, Indexed, NewRun, Run, RunId, RunSource, RunStatus, Store};
 use futures::future::BoxFuture;
 use protocol::{PARSE_UPLOAD, ParseUpload};
 use splunk::archive::Limits;
@@ -72,6 +72,10 @@ impl Ingestor {
         Span::current().record("run.id", run.id.0);
         if run.status == RunStatus::Complete {
             info!("run already complete: skipping the re-delivery");
+            if run.settings_indexed_at.is_none() {
+                // A delivery that died between completion and indexing: finish its work.
+                self.index(ctx, run.id).await?;
+            }
             return Ok(());
         }
         // Tests pause here to let a late expiry record land; compiled out of release builds.
@@ -90,17 +94,18 @@ impl Ingestor {
             .await
         {
             Ok(begun) => begun,
-            Err(StoreError::AlreadyComplete(_)) => return Ok(()),
+            Err(StoreError::AlreadyComplete(_)) => return self.index(ctx, run.id).await,
             Err(error) => return Err(error.into()),
         };
         let fence = begun.fence;
         let tally = Arc::new(Tally::new(begun.started_at));
-        ctx.set_hooks(Arc::new(hooks::IngestHooks::new(
+        let hooks = Arc::new(hooks::IngestHooks::new(
             self.store.clone(),
             run.id,
             fence,
             tally.clone(),
-        )));
+        ));
+        ctx.set_hooks(hooks.clone());
         // Tests inject a database outage here (the pool timed out); compiled out of release builds.
         fail::fail_point!("ingest.before_read", |_| {
             Err(IngestError::Store(StoreError::Db {
@@ -144,12 +149,35 @@ impl Ingestor {
         let retry_count = u32::try_from(begun.retry_count).unwrap_or(0);
         let metrics = tally.metrics(retry_count, None);
         self.store.complete(run.id, fence, metrics).await?;
+        hooks.completed();
         info!(
             files = files_parsed,
             stanzas = written.stanzas,
             parse_errors,
             "run complete"
         );
+        // Tests stop the delivery here, complete but not yet searchable; compiled out of release
+        // builds.
+        fail::fail_point!("ingest.before_index", |_| {
+            Err(IngestError::Store(StoreError::Db {
+                action: "index the run's settings (injected fault)",
+                source: sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
+            }))
+        });
+        self.index(ctx, run.id).await
+    }
+
+    /// Indexes a complete run's settings for search, unless it already is.
+    async fn index(&self, ctx: &TaskContext, run: RunId) -> Result<(), IngestError> {
+        // One transaction bounded by the run's size: it counts as progress while it runs.
+        let indexed = ctx
+            .progress
+            .while_pending(self.store.index_settings(run))
+            .await?;
+        match indexed {
+            Indexed::Now(settings) => info!(settings, "run indexed for search"),
+            Indexed::Already => info!("run already indexed for search"),
+        }
         Ok(())
     }
 
