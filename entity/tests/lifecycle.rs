@@ -231,49 +231,6 @@ async fn creating_the_run_of_a_task_twice_returns_the_same_row() {
 }
 
 #[tokio::test]
-async fn stale_stored_and_unindexed_complete_runs_are_found_for_the_sweep() {
-    for db in common::backends().await {
-        let s = &db.store;
-        let run = s
-            .create_run(common::new_run("a.spl"))
-            .await
-            .expect("create");
-        let started = s
-            .create_run(common::new_run("b.spl"))
-            .await
-            .expect("create");
-        s.begin_attempt(started.id, Uuid::now_v7(), 0)
-            .await
-            .expect("begin");
-        let (unindexed, fence) = common::started_run(s, "c.spl").await;
-        s.complete(unindexed.id, fence, RunMetrics::default())
-            .await
-            .expect("complete");
-        let (indexed, fence) = common::started_run(s, "d.spl").await;
-        s.complete(indexed.id, fence, RunMetrics::default())
-            .await
-            .expect("complete");
-        s.index_settings(indexed.id).await.expect("index");
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        let stale = s
-            .stale_unfinished_runs(std::time::Duration::from_millis(10), 10)
-            .await
-            .expect("stale");
-        assert_eq!(
-            stale.iter().map(|r| r.id).collect::<Vec<_>>(),
-            vec![run.id, unindexed.id],
-            "{}",
-            db.name
-        );
-        let fresh = s
-            .stale_unfinished_runs(std::time::Duration::from_secs(60), 10)
-            .await
-            .expect("stale");
-        assert!(fresh.is_empty());
-    }
-}
-
-#[tokio::test]
 async fn a_late_expiry_record_of_an_older_delivery_leaves_the_live_attempt_alone() {
     for db in common::backends().await {
         let s = &db.store;
