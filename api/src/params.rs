@@ -131,7 +131,11 @@ pub(crate) fn status(raw: Option<&str>) -> Result<Option<RunStatus>, ApiError> {
 pub(crate) fn queue(raw: Option<&str>, default: &QueueName) -> Result<QueueName, ApiError> {
     match raw.filter(|q| !q.is_empty()) {
         None => Ok(default.clone()),
-        Some(q) => QueueName::parse(q).map_err(|e| ApiError::BadRequest(e.to_string())),
+        Some(q) => QueueName::parse(q).map_err(|e| match e {
+            // The name is the client's input, not the broker's configuration.
+            broker::BrokerError::Config(message) => ApiError::BadRequest(message),
+            other => ApiError::BadRequest(other.to_string()),
+        }),
     }
 }
 

@@ -57,6 +57,10 @@ async fn a_bad_queue_name_is_refused_before_anything_is_stored() {
                 .contains("invalid queue name"),
             "{body}"
         );
+        assert!(
+            !body["error"].as_str().unwrap().contains("configuration"),
+            "the client's input, not the broker's configuration: {body}"
+        );
     }
     assert_eq!(t.stored_files(), 0);
     assert!(t.pending().await.is_empty());

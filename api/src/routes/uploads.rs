@@ -30,6 +30,7 @@ pub struct UploadQuery {
     pub filename: Option<String>,
     /// The broker queue the ingestion task goes to: 1-64 characters of `A-Z a-z 0-9 _ - .`
     /// (default, or empty: the API's queue, `ingest` unless configured). Shown in the run's status.
+    #[param(pattern = "^[A-Za-z0-9_.-]{0,64}$")]
     pub queue: Option<String>,
 }
 
