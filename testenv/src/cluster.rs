@@ -220,28 +220,28 @@ impl Drop for Cluster {
 }
 
 /// A port `p` free for the client and `p + 10000` free for the cluster bus, never handed out
-/// twice by this process (a node binds its port a moment after it is chosen).
+/// twice by this process (a node binds its port a moment after it is chosen). Both lie below the
+/// kernel's ephemeral range (32768 and up), so an outgoing connection of some client cannot take
+/// either between the check and the node's bind.
 fn free_port_pair() -> u16 {
     static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
     let mut given = GIVEN
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    for _ in 0..1000 {
-        let Ok(port) = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-        else {
-            continue;
-        };
-        if port <= 55_000
-            && !given.contains(&port)
+    let seed = std::process::id() as usize;
+    for i in 0..2_000usize {
+        let port = 20_000
+            + u16::try_from((seed.wrapping_mul(7_919) + i * 131) % 2_700)
+                .expect("an offset under 2700");
+        if !given.contains(&port)
+            && TcpListener::bind(("127.0.0.1", port)).is_ok()
             && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()
         {
             given.push(port);
             return port;
         }
     }
-    panic!("no free port pair (P, P+10000) for a cluster node");
+    panic!("no free port pair (P, P+10000) below 32768 for a cluster node");
 }
 
 /// `redis-server` in cluster mode under a watchdog shell that stops it when stdin closes.
