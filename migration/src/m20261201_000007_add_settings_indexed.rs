@@ -5,6 +5,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::timestamp_with_time_zone_null;
 
+use crate::runs_column;
+
 /// Adds `settings_indexed_at` to `ingestion_runs`.
 pub(crate) struct Migration;
 
@@ -17,25 +19,15 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let alter = Table::alter()
-            .table(Runs::Table)
-            .add_column(timestamp_with_time_zone_null(Runs::SettingsIndexedAt))
-            .to_owned();
-        m.alter_table(alter).await
+        runs_column::add(m, timestamp_with_time_zone_null(Runs::SettingsIndexedAt)).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let alter = Table::alter()
-            .table(Runs::Table)
-            .drop_column(Runs::SettingsIndexedAt)
-            .to_owned();
-        m.alter_table(alter).await
+        runs_column::drop(m, Runs::SettingsIndexedAt).await
     }
 }
 
 #[derive(DeriveIden)]
 enum Runs {
-    #[sea_orm(iden = "ingestion_runs")]
-    Table,
     SettingsIndexedAt,
 }

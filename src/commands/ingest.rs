@@ -2,7 +2,7 @@
 //! `--wait`, shows progress and a summary, running an in-process worker when no live one exists.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use broker::{Broker, QueueName};
 use entity::storage::Storage;
@@ -170,8 +170,14 @@ async fn start_local_worker(
     })
 }
 
+/// How long `--wait` waits, after a run completes, for its settings to be indexed. Indexing is a
+/// task of its own; if it keeps failing (dead-lettered) the reaper's sweep re-enqueues it, but the
+/// command does not wait for that forever: it reports the run and says the search will catch up.
+const INDEX_WAIT: Duration = Duration::from_secs(120);
+
 async fn wait_for(store: &Store, runs: &[Run], json: bool) -> Result<Vec<Run>, Failure> {
     let progress = Progress::new(runs, !json);
+    let mut all_complete_since: Option<Instant> = None;
     loop {
         let mut current = Vec::with_capacity(runs.len());
         for run in runs {
@@ -185,13 +191,27 @@ async fn wait_for(store: &Store, runs: &[Run], json: bool) -> Result<Vec<Run>, F
             progress.update(&latest);
             current.push(latest);
         }
-        // A complete run is waited for until it is searchable too (its settings indexed).
-        if current.iter().all(|run| match run.status {
-            RunStatus::Complete => run.settings_indexed_at.is_some(),
-            status => status == RunStatus::Failed,
-        }) {
-            progress.finish();
-            return Ok(current);
+        // A complete run is waited for until it is searchable too (its settings indexed), for at
+        // most INDEX_WAIT after every run has finished.
+        if current.iter().all(|run| run.status.is_terminal()) {
+            let since = *all_complete_since.get_or_insert_with(Instant::now);
+            let unindexed: Vec<String> = current
+                .iter()
+                .filter(|run| {
+                    run.status == RunStatus::Complete && run.settings_indexed_at.is_none()
+                })
+                .map(|run| run.id.to_string())
+                .collect();
+            if unindexed.is_empty() || since.elapsed() >= INDEX_WAIT {
+                progress.finish();
+                if !unindexed.is_empty() {
+                    eprintln!(
+                        "confq: the settings of run(s) {} are not indexed yet; `confq settings` will find them once the reaper's sweep has re-indexed them",
+                        unindexed.join(", ")
+                    );
+                }
+                return Ok(current);
+            }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

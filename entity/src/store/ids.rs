@@ -72,6 +72,11 @@ impl RunStatus {
             RunStatus::Failed => "failed",
         }
     }
+
+    /// Whether the run has finished (nothing more happens to it without an explicit retry).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, RunStatus::Complete | RunStatus::Failed)
+    }
 }
 
 impl fmt::Display for RunStatus {
