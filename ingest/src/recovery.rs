@@ -40,7 +40,9 @@ impl Recovery for RecoverRuns {
                 match this.requeue(&run).await {
                     Ok(true) => requeued += 1,
                     Ok(false) => {}
-                    Err(error) => warn!(run.id = run.id.0, %dependency, %error, "could not re-enqueue a run after the outage"),
+                    Err(error) => {
+                        warn!(run.id = run.id.0, %dependency, %error, "could not re-enqueue a run after the outage")
+                    }
                 }
             }
             Ok(requeued)

@@ -28,6 +28,7 @@ pub(crate) async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Fail
     if let Some(object) = summary.as_object_mut() {
         object.remove("queues");
         object.remove("recent_failures");
+        object.remove("workers");
     }
     out!("{}\n", table::key_values(&summary));
     let rows: Vec<Vec<String>> = document["queues"]
@@ -60,6 +61,7 @@ pub(crate) async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Fail
             &rows
         )
     );
+    out!("{}", workers_table(&document["workers"]));
     if let Some(failures) = document["recent_failures"]
         .as_array()
         .filter(|failures| !failures.is_empty())
@@ -74,4 +76,45 @@ pub(crate) async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Fail
         }
     }
     Ok(())
+}
+
+/// Live workers, one row each, with their breakers (`database=open storage=closed`).
+fn workers_table(workers: &Value) -> String {
+    let rows: Vec<Vec<String>> = workers
+        .as_array()
+        .map(|workers| {
+            workers
+                .iter()
+                .map(|w| {
+                    let breakers = w["breakers"]
+                        .as_object()
+                        .map(|b| {
+                            b.iter()
+                                .map(|(d, state)| format!("{d}={}", table::cell(state)))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .unwrap_or_default();
+                    let queues = w["queues"]
+                        .as_array()
+                        .map(|q| q.iter().map(table::cell).collect::<Vec<_>>().join(","))
+                        .unwrap_or_default();
+                    vec![
+                        table::cell(&w["id"]),
+                        queues,
+                        format!(
+                            "{}/{}",
+                            table::cell(&w["in_flight"]),
+                            table::cell(&w["concurrency"])
+                        ),
+                        breakers,
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "\n{}",
+        table::render(&["worker", "queues", "in flight", "breakers"], &rows)
+    )
 }

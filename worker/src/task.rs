@@ -251,7 +251,10 @@ impl Registry {
 
     /// Every dependency a registered task declares or a probe checks.
     pub fn dependencies(&self) -> BTreeSet<Dependency> {
-        let declared = self.tasks.values().flat_map(|t| t.dependencies().iter().copied());
+        let declared = self
+            .tasks
+            .values()
+            .flat_map(|t| t.dependencies().iter().copied());
         declared.chain(self.probes.keys().copied()).collect()
     }
 

@@ -53,7 +53,11 @@ impl Gate {
 
     /// The delivery, unless a dependency of its task is open: then it goes back to the front of
     /// its queue (same attempt, no retry spent), its queue is skipped from now on, and `None`.
-    pub(crate) async fn admit(&mut self, consumer: &Consumer, delivery: Delivery) -> Option<Delivery> {
+    pub(crate) async fn admit(
+        &mut self,
+        consumer: &Consumer,
+        delivery: Delivery,
+    ) -> Option<Delivery> {
         let dependencies = self
             .registry
             .get(&delivery.envelope.task)

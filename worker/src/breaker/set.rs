@@ -156,7 +156,11 @@ impl Breakers {
         let Some(t) = transition else { return };
         let worker = self.inner.worker.clone();
         let dependency = t.dependency.as_str();
-        let open = if t.to == BreakerState::Closed { 0.0 } else { 1.0 };
+        let open = if t.to == BreakerState::Closed {
+            0.0
+        } else {
+            1.0
+        };
         metrics::gauge!(protocol::metrics::BREAKER_OPEN, "worker" => worker.clone(), "dependency" => dependency)
             .set(open);
         metrics::counter!(protocol::metrics::BREAKER_TRANSITIONS, "worker" => worker, "dependency" => dependency, "to" => t.to.as_str())
@@ -170,7 +174,10 @@ impl Breakers {
             ),
             (_, BreakerState::Closed) => {
                 let down_secs = (chrono::Utc::now() - t.opened_at).as_seconds_f64();
-                info!(dependency, down_secs, "breaker closed: {dependency} answers again");
+                info!(
+                    dependency,
+                    down_secs, "breaker closed: {dependency} answers again"
+                );
                 self.recover(t);
             }
             // Probe cycles (open ⇄ half-open) are not news: one line per outage, not per probe.
@@ -191,8 +198,12 @@ impl Breakers {
             tokio::spawn(async move {
                 match requeue.await {
                     Ok(0) => {}
-                    Ok(requeued) => info!(%dependency, requeued, "re-enqueued work that exhausted its retries during the outage"),
-                    Err(error) => warn!(%dependency, %error, "could not re-enqueue work that exhausted its retries during the outage"),
+                    Ok(requeued) => {
+                        info!(%dependency, requeued, "re-enqueued work that exhausted its retries during the outage")
+                    }
+                    Err(error) => {
+                        warn!(%dependency, %error, "could not re-enqueue work that exhausted its retries during the outage")
+                    }
                 }
             });
         }

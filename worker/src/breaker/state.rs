@@ -108,7 +108,9 @@ impl Breaker {
                 Some(self.go(BreakerState::Open, now))
             }
             BreakerState::HalfOpen => {
-                self.wait = (self.wait * 2).min(config.probe_max).max(config.probe_initial);
+                self.wait = (self.wait * 2)
+                    .min(config.probe_max)
+                    .max(config.probe_initial);
                 Some(self.go(BreakerState::Open, now))
             }
             BreakerState::Open => None,
@@ -214,7 +216,10 @@ mod tests {
         assert_eq!(waits, [1, 2, 4, 4]);
         b.probe_due(b.next_probe().unwrap()).unwrap();
         let closed = b.success(at).unwrap();
-        assert_eq!((closed.from, closed.to), (BreakerState::HalfOpen, BreakerState::Closed));
+        assert_eq!(
+            (closed.from, closed.to),
+            (BreakerState::HalfOpen, BreakerState::Closed)
+        );
         assert_eq!(b.state(), BreakerState::Closed);
         assert!(b.next_probe().is_none());
     }
