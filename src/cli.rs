@@ -218,7 +218,7 @@ pub(crate) struct WorkerArgs {
 /// How a worker's circuit breakers open, probe and close (docs/worker-setup.md).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BreakerArgs {
-    /// Transient failures of one dependency in a row (within the window) that open its breaker:
+    /// Transient failures of one dependency within the window that open its breaker:
     /// tasks that need it then stay queued, spending no retry.
     #[arg(long, env = "CONFQ_BREAKER_THRESHOLD", default_value_t = 5)]
     pub breaker_threshold: u32,

@@ -13,6 +13,7 @@ mod support;
 mod cluster_crashes;
 mod cluster_failover;
 mod common;
+mod breakers;
 mod crashes;
 mod hostile;
 mod outages;

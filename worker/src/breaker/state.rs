@@ -1,5 +1,5 @@
 //! One breaker's state machine, pure and driven by tokio's clock: closed → open after
-//! `threshold` consecutive transient failures within `window` → half-open while a probe (or,
+//! `threshold` transient failures within `window` → half-open while a probe (or,
 //! with no probe, a trial task) runs → closed on success, or open again with a doubled wait.
 
 use std::collections::VecDeque;
@@ -59,7 +59,9 @@ pub struct Transition {
 pub(crate) struct Breaker {
     dependency: Dependency,
     state: BreakerState,
-    /// Consecutive failures while closed, oldest first (older than the window are dropped).
+    /// Failures while closed, oldest first (older than the window are dropped). Successes in
+    /// between do not reset them: a task that read its input before the outage began may still
+    /// succeed, and the bound on retries spent (`threshold − 1` per worker) must hold anyway.
     failures: VecDeque<Instant>,
     opened_at: Option<DateTime<Utc>>,
     wait: Duration,
@@ -120,10 +122,7 @@ impl Breaker {
     /// A success of a task that needs the dependency: it answers.
     pub(crate) fn success(&mut self, now: Instant) -> Option<Transition> {
         match self.state {
-            BreakerState::Closed => {
-                self.failures.clear();
-                None
-            }
+            BreakerState::Closed => None,
             BreakerState::HalfOpen => Some(self.go(BreakerState::Closed, now)),
             // Decided by the probe: a task that began before the outage proves little.
             BreakerState::Open => None,
@@ -174,7 +173,7 @@ mod tests {
         let mut b = Breaker::new(Dependency::DATABASE);
         let t0 = Instant::now();
         assert!(b.failure(t0, &c).is_none());
-        // The first failure falls out of the window: still two in a row.
+        // The first failure falls out of the window: still two within it.
         assert!(b.failure(t0 + Duration::from_secs(11), &c).is_none());
         assert!(b.failure(t0 + Duration::from_secs(12), &c).is_none());
         let t = b.failure(t0 + Duration::from_secs(13), &c).unwrap();
@@ -183,16 +182,14 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_success_resets_the_count() {
+    async fn successes_in_between_do_not_reset_the_count() {
         let c = config();
         let mut b = Breaker::new(Dependency::STORAGE);
         let t0 = Instant::now();
         b.failure(t0, &c);
         b.failure(t0, &c);
         assert!(b.success(t0).is_none());
-        b.failure(t0, &c);
-        b.failure(t0, &c);
-        assert_eq!(b.state(), BreakerState::Closed);
+        assert_eq!(b.failure(t0, &c).unwrap().to, BreakerState::Open);
     }
 
     #[tokio::test(start_paused = true)]
