@@ -118,6 +118,8 @@ fn long_database_outage(size: Size) {
     let postgres = PrivatePostgres::start(&env.dir.path().join("pg"));
     env.database_url = Some(postgres.url());
     short_schedule(&mut env);
+    // A call fails after half a second without a connection, well inside the 2 s test lease.
+    env.set("CONFQ_DATABASE_ACQUIRE_SECS", "0.5");
     env.migrate();
     let (archives, outage) = size.pick(
         (50, Duration::from_secs(4)),
