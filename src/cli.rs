@@ -42,7 +42,12 @@ pub(crate) struct Settings {
     pub database_url: Option<String>,
     /// Seconds a database call waits for a connection before it fails (a transient failure the
     /// worker's `database` breaker counts): while the database is down, calls hang this long.
-    #[arg(long, global = true, env = "CONFQ_DATABASE_ACQUIRE_SECS", default_value_t = 15.0)]
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_DATABASE_ACQUIRE_SECS",
+        default_value_t = 15.0
+    )]
     pub database_acquire_secs: f64,
     /// Where uploaded archives live: `file://…` or `s3://bucket/prefix`.
     /// Default: `file://<data dir>/uploads`.

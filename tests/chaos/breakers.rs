@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use broker::keys::QueueKeys;
 use broker::QueueName;
+use broker::keys::QueueKeys;
 
 use crate::common::{
     Expected, Fleet, Report, Size, envelope, exclusive, submit_archives, tally, wait_settled,
@@ -46,7 +46,10 @@ fn counter(env: &Env, queue: &str, name: &str) -> i64 {
         .args(["-u", &env.redis_url, "--raw", "HGET", &key, name])
         .output()
         .expect("redis-cli");
-    String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0)
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 /// Seconds from now until the broker acknowledges one more task of `ingest` than `before`.
@@ -60,7 +63,7 @@ fn resumed_after(env: &Env, before: i64) -> f64 {
 }
 
 /// How many lines of `log` contain `needle`.
-fn lines_with(log: &Path, needle: &str) -> usize {
+pub fn lines_with(log: &Path, needle: &str) -> usize {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
@@ -99,14 +102,21 @@ fn conclude(env: &Env, runs: &Expected, report: &mut Report, started: Instant) {
         runs.len() * 3
     );
     if retried > bound {
-        report
-            .problems
-            .push(format!("{retried} retries spent, more than the bound {bound}"));
+        report.problems.push(format!(
+            "{retried} retries spent, more than the bound {bound}"
+        ));
     }
     if env.queue()["dead"] != 0 {
-        report.problems.push(format!("dead letters: {:?}", env.dead()));
+        report
+            .problems
+            .push(format!("dead letters: {:?}", env.dead()));
     }
-    let failed = env.db().runs().values().filter(|r| r.status == "failed").count();
+    let failed = env
+        .db()
+        .runs()
+        .values()
+        .filter(|r| r.status == "failed")
+        .count();
     if failed > 0 {
         report.problems.push(format!("{failed} runs failed"));
     }
@@ -121,10 +131,8 @@ fn long_database_outage(size: Size) {
     // A call fails after half a second without a connection, well inside the 2 s test lease.
     env.set("CONFQ_DATABASE_ACQUIRE_SECS", "0.5");
     env.migrate();
-    let (archives, outage) = size.pick(
-        (50, Duration::from_secs(4)),
-        (500, Duration::from_secs(60)),
-    );
+    let (archives, outage) =
+        size.pick((50, Duration::from_secs(4)), (500, Duration::from_secs(60)));
     let runs = submit_archives(&env, archives, 60_000, 2, 30);
     let started = Instant::now();
     let _reaper = env.reaper();
@@ -141,11 +149,14 @@ fn long_database_outage(size: Size) {
     let before = counter(&env, "ingest", "processed");
     assert!(postgres.start_server(), "PostgreSQL restarts");
     let resumed = resumed_after(&env, before);
-    println!("{}: work resumed {resumed:.2} s after the database answered", report.scenario);
+    println!(
+        "{}: work resumed {resumed:.2} s after the database answered",
+        report.scenario
+    );
     if resumed > 2.0 {
-        report
-            .problems
-            .push(format!("work resumed {resumed:.2} s after the database answered, want ≤ 2 s"));
+        report.problems.push(format!(
+            "work resumed {resumed:.2} s after the database answered, want ≤ 2 s"
+        ));
     }
     conclude(&env, &runs, &mut report, started);
     opened_and_closed_once(&fleet, "database", &mut report);
@@ -166,13 +177,13 @@ fn long_database_outage_full_spends_no_retries_while_the_breaker_is_open() {
 
 /// The file storage made unreachable: its directory replaced by a file, so every read fails
 /// with "not a directory" (a transient error, as an unreachable S3 is) and nothing is lost.
-struct StorageOutage {
+pub struct StorageOutage {
     dir: PathBuf,
     away: PathBuf,
 }
 
 impl StorageOutage {
-    fn new(env: &Env) -> Self {
+    pub fn new(env: &Env) -> Self {
         let dir = env.data_dir().join("uploads");
         Self {
             away: dir.with_extension("away"),
@@ -180,12 +191,12 @@ impl StorageOutage {
         }
     }
 
-    fn begin(&self) {
+    pub fn begin(&self) {
         std::fs::rename(&self.dir, &self.away).expect("move the storage away");
         std::fs::write(&self.dir, b"not a directory").expect("block the storage path");
     }
 
-    fn end(&self) {
+    pub fn end(&self) {
         std::fs::remove_file(&self.dir).expect("unblock the storage path");
         std::fs::rename(&self.away, &self.dir).expect("move the storage back");
     }
@@ -196,10 +207,8 @@ fn long_storage_outage(size: Size) {
     let mut env = Env::new("chaos-breaker-storage");
     short_schedule(&mut env);
     env.migrate();
-    let (archives, outage) = size.pick(
-        (50, Duration::from_secs(4)),
-        (500, Duration::from_secs(60)),
-    );
+    let (archives, outage) =
+        size.pick((50, Duration::from_secs(4)), (500, Duration::from_secs(60)));
     let runs = submit_archives(&env, archives, 61_000, 2, 30);
     let started = Instant::now();
     let _reaper = env.reaper();
@@ -217,11 +226,14 @@ fn long_storage_outage(size: Size) {
     let before = counter(&env, "ingest", "processed");
     storage.end();
     let resumed = resumed_after(&env, before);
-    println!("{}: work resumed {resumed:.2} s after the storage answered", report.scenario);
+    println!(
+        "{}: work resumed {resumed:.2} s after the storage answered",
+        report.scenario
+    );
     if resumed > 2.0 {
-        report
-            .problems
-            .push(format!("work resumed {resumed:.2} s after the storage answered, want ≤ 2 s"));
+        report.problems.push(format!(
+            "work resumed {resumed:.2} s after the storage answered, want ≤ 2 s"
+        ));
     }
     conclude(&env, &runs, &mut report, started);
     opened_and_closed_once(&fleet, "storage", &mut report);
@@ -273,14 +285,24 @@ fn a_worker_keeps_serving_a_queue_that_does_not_need_the_open_dependency() {
     let opened = testenv::wait::within_blocking(Duration::from_secs(60), || {
         lines_with(&worker.log, "breaker opened") > 0
     });
-    assert!(opened.is_some(), "the storage breaker never opened:\n{}", worker.log_text());
+    assert!(
+        opened.is_some(),
+        "the storage breaker never opened:\n{}",
+        worker.log_text()
+    );
     push_noops(&env, "side", 30);
     let served = testenv::wait::within_blocking(Duration::from_secs(60), || {
         counter(&env, "side", "processed") >= 30
     });
-    assert!(served.is_some(), "the side queue was not served while the breaker was open");
+    assert!(
+        served.is_some(),
+        "the side queue was not served while the breaker was open"
+    );
     let waiting = env.queue()["pending"].as_u64().unwrap_or(0);
-    assert!(waiting > 0, "the ingestions should still wait for the storage");
+    assert!(
+        waiting > 0,
+        "the ingestions should still wait for the storage"
+    );
     assert_eq!(lines_with(&worker.log, "breaker closed"), 0, "still open");
     storage.end();
     let mut report = Report {

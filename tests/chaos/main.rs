@@ -10,14 +10,15 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod breakers;
 mod cluster_crashes;
 mod cluster_failover;
 mod common;
-mod breakers;
 mod crashes;
 mod hostile;
 mod outages;
 mod poison;
+mod recovery;
 mod redis_restart;
 mod rollout;
 mod services;
