@@ -99,7 +99,7 @@ impl Execution {
             .record(seconds);
         match ending {
             Ending::Finished(Ok(())) => {
-                self.dependencies_answered(&task.dependencies());
+                self.dependencies_answered(task.dependencies());
                 self.succeed(seconds).await
             }
             Ending::Finished(Err(failure)) => {
