@@ -15,6 +15,7 @@ use crate::common::{
 };
 use crate::services::PrivatePostgres;
 use crate::support::{Env, Proc};
+use crate::uploads::Api;
 
 /// The breaker threshold of these scenarios (the default).
 const THRESHOLD: usize = 5;
@@ -60,6 +61,17 @@ fn resumed_after(env: &Env, before: i64) -> f64 {
     });
     assert!(resumed.is_some(), "work did not resume after the outage");
     back.elapsed().as_secs_f64()
+}
+
+/// The HTTP status and body of a GET of `url`.
+fn http_status(url: &str) -> (u16, String) {
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "30", "-w", "\n%{http_code}", url])
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
 }
 
 /// How many lines of `log` contain `needle`.
@@ -137,6 +149,7 @@ fn long_database_outage(size: Size) {
     let started = Instant::now();
     let _reaper = env.reaper();
     let fleet = Fleet::start(&mut env, WORKERS, 2, &[]);
+    let mut api = Api::start(&mut env);
     let mut report = Report {
         scenario: format!("long-database-outage-{size:?}").to_lowercase(),
         tasks: archives,
@@ -146,6 +159,14 @@ fn long_database_outage(size: Size) {
     wait_complete(&env, &runs, archives / 10);
     postgres.stop_server();
     std::thread::sleep(outage);
+    // While the database is down the API says so (503 with the reason), and it answers again
+    // by itself once the database is back.
+    let (code, body) = http_status(&format!("{}/v1/worker/metrics", api.base));
+    if code != 503 || !body.contains("database") {
+        report
+            .problems
+            .push(format!("the metrics during the outage answered {code}: {body}"));
+    }
     let before = counter(&env, "ingest", "processed");
     assert!(postgres.start_server(), "PostgreSQL restarts");
     let resumed = resumed_after(&env, before);
@@ -160,6 +181,18 @@ fn long_database_outage(size: Size) {
     }
     conclude(&env, &runs, &mut report, started);
     opened_and_closed_once(&fleet, "database", &mut report);
+    let (code, body) = http_status(&format!("{}/v1/worker/metrics", api.base));
+    let document: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let workers = document["workers"].as_array().cloned().unwrap_or_default();
+    if code != 200 || workers.len() != WORKERS {
+        report.problems.push(format!("the metrics after the outage answered {code}: {body}"));
+    }
+    for worker in &workers {
+        if worker["breakers"]["database"] != "closed" {
+            report.problems.push(format!("a breaker is not closed: {worker}"));
+        }
+    }
+    report.problems.extend(api.exited());
     report.finish();
 }
 
