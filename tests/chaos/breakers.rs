@@ -163,9 +163,9 @@ fn long_database_outage(size: Size) {
     // by itself once the database is back.
     let (code, body) = http_status(&format!("{}/v1/worker/metrics", api.base));
     if code != 503 || !body.contains("database") {
-        report
-            .problems
-            .push(format!("the metrics during the outage answered {code}: {body}"));
+        report.problems.push(format!(
+            "the metrics during the outage answered {code}: {body}"
+        ));
     }
     let before = counter(&env, "ingest", "processed");
     assert!(postgres.start_server(), "PostgreSQL restarts");
@@ -185,11 +185,15 @@ fn long_database_outage(size: Size) {
     let document: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     let workers = document["workers"].as_array().cloned().unwrap_or_default();
     if code != 200 || workers.len() != WORKERS {
-        report.problems.push(format!("the metrics after the outage answered {code}: {body}"));
+        report.problems.push(format!(
+            "the metrics after the outage answered {code}: {body}"
+        ));
     }
     for worker in &workers {
         if worker["breakers"]["database"] != "closed" {
-            report.problems.push(format!("a breaker is not closed: {worker}"));
+            report
+                .problems
+                .push(format!("a breaker is not closed: {worker}"));
         }
     }
     report.problems.extend(api.exited());

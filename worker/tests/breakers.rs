@@ -40,7 +40,10 @@ impl TypedTask for Lookup {
             if up {
                 Ok(())
             } else {
-                Err(TaskFailure::message(FailureClass::Transient, "catalogue refused").on(CATALOGUE))
+                Err(
+                    TaskFailure::message(FailureClass::Transient, "catalogue refused")
+                        .on(CATALOGUE),
+                )
             }
         })
     }
@@ -48,7 +51,8 @@ impl TypedTask for Lookup {
 
 async fn breaker_state(h: &Harness) -> Option<String> {
     let live = h.broker.workers().live().await.unwrap();
-    live.first().and_then(|w| w.breakers.get("catalogue").cloned())
+    live.first()
+        .and_then(|w| w.breakers.get("catalogue").cloned())
 }
 
 async fn ride_out_an_outage(with_probe: bool) {
@@ -66,7 +70,13 @@ async fn ride_out_an_outage(with_probe: bool) {
             CATALOGUE,
             ProbeFn(move || {
                 let up = up.load(Ordering::SeqCst);
-                async move { if up { Ok(()) } else { Err("refused".to_owned()) } }
+                async move {
+                    if up {
+                        Ok(())
+                    } else {
+                        Err("refused".to_owned())
+                    }
+                }
             }),
         );
     }
@@ -114,19 +124,29 @@ async fn ride_out_an_outage(with_probe: bool) {
     assert_eq!(stats.dead, 0, "{stats:?}");
     assert!(stats.pending + stats.delayed >= 15, "{stats:?}");
     if with_probe {
-        assert_eq!(calls.load(Ordering::SeqCst), before, "no task ran while open");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            before,
+            "no task ran while open"
+        );
     }
 
     up.store(true, Ordering::SeqCst);
-    let stats = h.wait_stats(Duration::from_secs(20), |s| s.processed == 20).await;
+    let stats = h
+        .wait_stats(Duration::from_secs(20), |s| s.processed == 20)
+        .await;
     assert_eq!(stats.dead, 0, "{stats:?}");
     assert!(stats.retried < u64::from(THRESHOLD), "{stats:?}");
-    testenv::wait::until(Duration::from_secs(10), "the registry to show it closed", || async {
-        match breaker_state(&h).await.as_deref() {
-            Some("closed") => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
+    testenv::wait::until(
+        Duration::from_secs(10),
+        "the registry to show it closed",
+        || async {
+            match breaker_state(&h).await.as_deref() {
+                Some("closed") => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
     .await;
     shutdown.graceful.cancel();
     handle.await.unwrap().unwrap();
