@@ -82,7 +82,11 @@ fn runs_that_exhausted_their_retries_come_back_once_across_three_workers() {
     }
     report.seconds = started.elapsed().as_secs_f64();
     tally(&env, &runs, &mut report);
-    let requeued: usize = fleet.workers.iter().map(|w| requeued(&w.log)).sum();
+    // A worker logs its count once its whole pass is done, which may be a moment after the last
+    // run it re-enqueued completed elsewhere: wait for the lines, not for a duration.
+    let total = || -> usize { fleet.workers.iter().map(|w| requeued(&w.log)).sum() };
+    let _ = testenv::wait::within_blocking(Duration::from_secs(10), || total() >= exhausted);
+    let requeued = total();
     println!(
         "recovery: {exhausted} runs exhausted their retries; the fleet re-enqueued {requeued}"
     );
