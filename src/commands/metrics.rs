@@ -12,12 +12,19 @@ use crate::services;
 /// Prints the metrics document.
 pub(crate) async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Failure> {
     let services = services::broker(settings, false).await?;
-    let store = services::store(settings).await?;
+    let store = match services::store(settings).await {
+        Ok(store) => store,
+        Err(failure) => return Err(workers_anyway(&services.broker, args, failure).await),
+    };
     let queue = protocol::default_queue();
     let document =
         api::documents::metrics_with(&services.broker, &store, &queue, settings.stuck_after()?)
             .await
-            .map_err(|error| services::database_failure("compute metrics", &error))?;
+            .map_err(|error| services::database_failure("compute metrics", &error));
+    let document = match document {
+        Ok(document) => document,
+        Err(failure) => return Err(workers_anyway(&services.broker, args, failure).await),
+    };
     let document =
         serde_json::to_value(document).map_err(|error| Failure::runtime(error.to_string()))?;
     if args.json {
@@ -76,6 +83,21 @@ pub(crate) async fn run(settings: &Settings, args: &JsonArgs) -> Result<(), Fail
         }
     }
     Ok(())
+}
+
+/// When the database does not answer, the workers and their breakers (read from Redis) are
+/// what an operator needs most: the table still prints (not with `--json`), then `failure`.
+async fn workers_anyway(broker: &broker::Broker, args: &JsonArgs, failure: Failure) -> Failure {
+    if args.json {
+        return failure;
+    }
+    if let Ok(live) = broker.workers().live().await {
+        let workers: Vec<api::documents::WorkerDocument> = live.iter().map(Into::into).collect();
+        if let Ok(workers) = serde_json::to_value(workers) {
+            out!("{}", workers_table(&workers));
+        }
+    }
+    failure
 }
 
 /// Live workers, one row each, with their breakers (`database=open storage=closed`).

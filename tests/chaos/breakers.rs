@@ -168,6 +168,21 @@ fn long_database_outage(size: Size) {
             "the metrics during the outage answered {code}: {body}"
         ));
     }
+    // `confq metrics` cannot read the database, but still shows the workers and their breakers.
+    let output = env
+        .command()
+        .arg("metrics")
+        .output()
+        .expect("confq metrics");
+    let table = String::from_utf8_lossy(&output.stdout).into_owned();
+    let open = table.matches("database=open").count() + table.matches("database=half_open").count();
+    if output.status.success() || open != WORKERS {
+        report.problems.push(format!(
+            "confq metrics during the outage ({}): {table}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
     let before = counter(&env, "ingest", "processed");
     assert!(postgres.start_server(), "PostgreSQL restarts");
     let resumed = resumed_after(&env, before);
