@@ -50,7 +50,7 @@ impl TypedTask for Lookup {
 }
 
 async fn breaker_state(h: &Harness) -> Option<String> {
-    let live = h.broker.workers().live().await.unwrap();
+    let live = h.broker.workers().live().await.expect("live workers");
     live.first()
         .and_then(|w| w.breakers.get("catalogue").cloned())
 }
@@ -94,7 +94,7 @@ async fn ride_out_an_outage(with_probe: bool) {
     let id = worker::registration::new_worker_id();
     let runner = worker::Runner::new(&h.broker, registry, config.clone(), id.clone())
         .await
-        .unwrap();
+        .expect("runner");
     let live = runner.live();
     let announced = tokio_util::sync::CancellationToken::new();
     let announcer = tokio::spawn(worker::registration::announce(
@@ -119,7 +119,7 @@ async fn ride_out_an_outage(with_probe: bool) {
     // and most of the tasks are still pending, none dead.
     let before = calls.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let stats = h.broker.stats(&h.queue).await.unwrap();
+    let stats = h.broker.stats(&h.queue).await.expect("stats");
     assert!(stats.retried < u64::from(THRESHOLD), "{stats:?}");
     assert_eq!(stats.dead, 0, "{stats:?}");
     assert!(stats.pending + stats.delayed >= 15, "{stats:?}");
@@ -149,9 +149,9 @@ async fn ride_out_an_outage(with_probe: bool) {
     )
     .await;
     shutdown.graceful.cancel();
-    handle.await.unwrap().unwrap();
+    handle.await.expect("runner task").expect("runner");
     announced.cancel();
-    announcer.await.unwrap();
+    announcer.await.expect("announcer");
     reaper.cancel();
 }
 
