@@ -7,7 +7,8 @@
 #   scripts/chaos.sh --full           # full size (minutes each); results for docs/reliability.md
 #   scripts/chaos.sh --full zombies   # one scenario: worker_crashes, poison, zombies, rollout,
 #                                     # redis_restart, hostile_archives, database_outage, storage_outage,
-#                                     # cluster_worker_crashes, cluster_failover (local Redis Cluster)
+#                                     # cluster_worker_crashes, cluster_failover (local Redis Cluster),
+#                                     # long_database_outage, long_storage_outage (circuit breakers)
 #   scripts/chaos.sh --full --release # against a release build of confq
 #
 # Needs Redis on 127.0.0.1:6379 (or CONFQ_TEST_REDIS_URL), redis-server and redis-cli on PATH.
@@ -49,7 +50,7 @@ if [[ -z "$binary" ]]; then
 fi
 set +e
 "$binary" "${pattern}" "${args[@]}" 2>&1 \
-  | grep -E "^(chaos:|hostile:|redis-restart:|database-outage:|storage-outage:|SKIPPED|test |thread |error)"
+  | grep -E "^(chaos:|hostile:|redis-restart:|database-outage:|storage-outage:|long-database-outage|long-storage-outage|SKIPPED|test |thread |error)"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -40,6 +40,15 @@ pub(crate) struct Settings {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// Seconds a database call waits for a connection before it fails (a transient failure the
+    /// worker's `database` breaker counts): while the database is down, calls hang this long.
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_DATABASE_ACQUIRE_SECS",
+        default_value_t = 15.0
+    )]
+    pub database_acquire_secs: f64,
     /// Where uploaded archives live: `file://…` or `s3://bucket/prefix`.
     /// Default: `file://<data dir>/uploads`.
     #[arg(long, global = true, env = "CONFQ_STORAGE_URL", hide_env_values = true)]
@@ -210,6 +219,51 @@ pub(crate) struct WorkerArgs {
     /// Seconds in-flight tasks may take to finish after SIGTERM before they are given back.
     #[arg(long, default_value_t = 30.0)]
     pub shutdown_grace: f64,
+    /// Circuit breakers of the tasks' dependencies (`database`, `storage`).
+    #[command(flatten)]
+    pub breaker: BreakerArgs,
+}
+
+/// How a worker's circuit breakers open, probe and close (docs/worker-setup.md).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BreakerArgs {
+    /// Transient failures of one dependency within the window that open its breaker:
+    /// tasks that need it then stay queued, spending no retry.
+    #[arg(long, env = "CONFQ_BREAKER_THRESHOLD", default_value_t = 5)]
+    pub breaker_threshold: u32,
+    /// Seconds within which those failures must fall.
+    #[arg(long, env = "CONFQ_BREAKER_WINDOW_SECS", default_value_t = 30.0)]
+    pub breaker_window_secs: f64,
+    /// Seconds before an open breaker's first probe (`SELECT 1`, a HEAD on the storage),
+    /// doubled after each failed probe.
+    #[arg(long, env = "CONFQ_BREAKER_PROBE_SECS", default_value_t = 0.25)]
+    pub breaker_probe_secs: f64,
+    /// Longest wait between probes.
+    #[arg(long, env = "CONFQ_BREAKER_PROBE_MAX_SECS", default_value_t = 1.0)]
+    pub breaker_probe_max_secs: f64,
+    /// When a breaker closes, re-enqueue (once across the fleet, with a fresh retry budget) the
+    /// runs that ended `failed`/`transient_exhausted` during the outage, and drop their dead
+    /// letters.
+    #[arg(long, env = "CONFQ_RECOVERY_REQUEUE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub recovery_requeue: bool,
+    /// Seconds before the breaker opened that the recovery requeue also covers (failures that
+    /// exhausted their retries before the breaker noticed the outage).
+    #[arg(long, env = "CONFQ_RECOVERY_LOOKBACK_SECS", default_value_t = 900.0)]
+    pub recovery_lookback_secs: f64,
+}
+
+impl Default for BreakerArgs {
+    /// The flags' defaults, for workers started inside other commands (`confq dev`, `ingest`).
+    fn default() -> Self {
+        Self {
+            breaker_threshold: 5,
+            breaker_window_secs: 30.0,
+            breaker_probe_secs: 0.25,
+            breaker_probe_max_secs: 1.0,
+            recovery_requeue: true,
+            recovery_lookback_secs: 900.0,
+        }
+    }
 }
 
 /// `confq worker`: the worker's settings plus its own HTTP endpoint and health probe.

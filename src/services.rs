@@ -122,7 +122,13 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 /// One clear line naming the (redacted) URL.
 pub(crate) async fn store(settings: &Settings) -> Result<Store, Failure> {
     let url = settings.database_url();
-    let store = Store::connect(&url).await.map_err(|error| {
+    let acquire = std::time::Duration::try_from_secs_f64(settings.database_acquire_secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            Failure::usage("CONFQ_DATABASE_ACQUIRE_SECS must be a positive number of seconds")
+        })?;
+    let store = Store::connect_with(&url, acquire).await.map_err(|error| {
         Failure::runtime(format!(
             "the database is not reachable at {}: {} — check CONFQ_DATABASE_URL",
             broker::redact::redact(&url),

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use broker::{BrokerConfig, QueueName, WeightedQueue};
 use worker::WorkerConfig;
+use worker::breaker::BreakerConfig;
 use worker::retry::{RetryPolicy, parse_backoff};
 
-use crate::cli::{Settings, WorkerArgs};
+use crate::cli::{BreakerArgs, Settings, WorkerArgs};
 use crate::exit::Failure;
 
 impl Settings {
@@ -124,6 +125,7 @@ impl Settings {
                 Failure::usage("--shutdown-grace must be a non-negative number of seconds")
             })?,
             retry: self.retry_policy()?,
+            breaker: breaker_config(&args.breaker)?,
             ..defaults
         };
         config
@@ -169,4 +171,24 @@ pub(crate) fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
 /// A setting given as an empty string (`CONFQ_X=`) counts as unset, so its default applies.
 pub(crate) fn non_empty(value: &Option<String>) -> Option<String> {
     value.clone().filter(|text| !text.is_empty())
+}
+
+/// The breakers' settings from `confq worker`'s flags.
+fn breaker_config(args: &BreakerArgs) -> Result<BreakerConfig, Failure> {
+    if args.breaker_threshold == 0 {
+        return Err(Failure::usage("CONFQ_BREAKER_THRESHOLD must be at least 1"));
+    }
+    let secs = |name: &str, value: f64| {
+        Duration::try_from_secs_f64(value)
+            .map_err(|_| Failure::usage(format!("{name} must be a non-negative number of seconds")))
+    };
+    Ok(BreakerConfig {
+        threshold: args.breaker_threshold,
+        window: secs("CONFQ_BREAKER_WINDOW_SECS", args.breaker_window_secs)?,
+        probe_initial: secs("CONFQ_BREAKER_PROBE_SECS", args.breaker_probe_secs)?,
+        probe_max: secs("CONFQ_BREAKER_PROBE_MAX_SECS", args.breaker_probe_max_secs)?,
+        recovery_requeue: args.recovery_requeue,
+        recovery_lookback: secs("CONFQ_RECOVERY_LOOKBACK_SECS", args.recovery_lookback_secs)?,
+        ..BreakerConfig::default()
+    })
 }

@@ -102,6 +102,14 @@ fn readme_tour_works_with_no_redis_at_the_configured_url() {
         metrics["queues"]["ingest"]["workers"].as_i64() >= Some(1),
         "{metrics}"
     );
+    // The worker's circuit breakers, closed in a healthy setup, in JSON and in the table.
+    assert_eq!(
+        metrics["workers"][0]["breakers"],
+        serde_json::json!({"database": "closed", "storage": "closed"}),
+        "{metrics}"
+    );
+    let table = String::from_utf8_lossy(&run(&env, &["metrics"]).stdout).into_owned();
+    assert!(table.contains("database=closed storage=closed"), "{table}");
 
     dev.signal("TERM");
     assert!(

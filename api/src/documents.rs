@@ -121,6 +121,69 @@ pub struct MetricsDocument {
     pub stuck_run_ids: Vec<i64>,
     /// The reaper's liveness.
     pub reaper: ReaperDocument,
+    /// Live workers, with their circuit breakers.
+    pub workers: Vec<WorkerDocument>,
+}
+
+/// One live worker of [`MetricsDocument::workers`], from its registry entry.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct WorkerDocument {
+    /// Its id (`host:pid:random`).
+    pub id: String,
+    /// Host name.
+    pub host: String,
+    /// Queues it consumes.
+    pub queues: Vec<String>,
+    /// Tasks it runs at once.
+    pub concurrency: u64,
+    /// Tasks it was running at its last refresh.
+    pub in_flight: u64,
+    /// Its last refresh (RFC 3339).
+    #[schema(format = DateTime)]
+    pub last_seen: String,
+    /// Its circuit breaker per dependency (`database`, `storage`, …).
+    pub breakers: BTreeMap<String, BreakerStateDocument>,
+}
+
+/// A circuit breaker's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerStateDocument {
+    /// Tasks that need the dependency run.
+    Closed,
+    /// They stay queued: the dependency failed repeatedly.
+    Open,
+    /// A probe is checking whether the dependency is back.
+    HalfOpen,
+}
+
+impl BreakerStateDocument {
+    /// The state a registry entry spells `text` (an unknown word counts as open: not healthy).
+    fn parse(text: &str) -> Self {
+        match text {
+            "closed" => Self::Closed,
+            "half_open" => Self::HalfOpen,
+            _ => Self::Open,
+        }
+    }
+}
+
+impl From<&broker::WorkerInfo> for WorkerDocument {
+    fn from(w: &broker::WorkerInfo) -> Self {
+        Self {
+            id: w.id.as_str().to_owned(),
+            host: w.host.clone(),
+            queues: w.queues.iter().map(|q| q.as_str().to_owned()).collect(),
+            concurrency: w.concurrency as u64,
+            in_flight: w.in_flight as u64,
+            last_seen: timestamp(w.last_seen),
+            breakers: w
+                .breakers
+                .iter()
+                .map(|(d, state)| (d.clone(), BreakerStateDocument::parse(state)))
+                .collect(),
+        }
+    }
 }
 
 /// What the metrics show of the reaper.
@@ -248,5 +311,6 @@ pub async fn metrics_with(
         reaper: ReaperDocument {
             last_tick: last_tick.map(timestamp),
         },
+        workers: live.iter().map(WorkerDocument::from).collect(),
     })
 }

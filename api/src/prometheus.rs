@@ -82,6 +82,8 @@ struct Snapshot {
     runs: std::collections::BTreeMap<String, i64>,
     stuck_runs: u64,
     reaper_last_tick: Option<chrono::DateTime<chrono::Utc>>,
+    /// (worker, dependency, open) of every live worker's breakers.
+    breakers: Vec<(String, String, bool)>,
 }
 
 impl Snapshot {
@@ -100,7 +102,20 @@ impl Snapshot {
                 .count() as u64;
             queues.push((name.as_str().to_owned(), stats, workers));
         }
+        let breakers = live
+            .iter()
+            .flat_map(|w| {
+                w.breakers.iter().map(|(dependency, state)| {
+                    (
+                        w.id.as_str().to_owned(),
+                        dependency.clone(),
+                        state != "closed",
+                    )
+                })
+            })
+            .collect();
         Ok(Self {
+            breakers,
             queues,
             runs: state.store().runs_by_status().await?,
             stuck_runs: state
@@ -145,6 +160,11 @@ impl Snapshot {
             metrics::gauge!(names::RUNS, "status" => status.clone()).set(*n as f64);
         }
         metrics::gauge!(names::STUCK_RUNS).set(self.stuck_runs as f64);
+        // Each live worker's breakers, from the registry: one scrape of the API sees the fleet.
+        for (worker, dependency, open) in &self.breakers {
+            metrics::gauge!(names::BREAKER_OPEN, "worker" => worker.clone(), "dependency" => dependency.clone())
+                .set(if *open { 1.0 } else { 0.0 });
+        }
         if let Some(at) = self.reaper_last_tick {
             metrics::gauge!(names::REAPER_LAST_TICK).set(at.timestamp_millis() as f64 / 1000.0);
         }

@@ -121,6 +121,12 @@ async fn openapi_document_lists_every_route() {
         );
     }
     assert_eq!(paths.len(), 16);
+    let states = &doc["components"]["schemas"]["BreakerStateDocument"]["enum"];
+    assert_eq!(
+        states,
+        &serde_json::json!(["closed", "open", "half_open"]),
+        "{states}"
+    );
     for schema in [
         "StatusDocument",
         "MetricsDocument",
@@ -133,6 +139,8 @@ async fn openapi_document_lists_every_route() {
         "DeadLetterPage",
         "ErrorBody",
         "Accepted",
+        "WorkerDocument",
+        "BreakerStateDocument",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),

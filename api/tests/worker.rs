@@ -95,9 +95,11 @@ async fn metrics_document_has_the_contract_shape() {
             "queues",
             "stuck_runs",
             "stuck_run_ids",
-            "reaper"
+            "reaper",
+            "workers"
         ]
     );
+    assert_eq!(doc["workers"], json!([]), "no worker is registered here");
     assert_eq!(doc["status_counts"]["failed"], 1);
     assert_eq!(doc["status_counts"]["stored"], 1);
     assert_eq!(doc["retry_stats"]["max_retries"], 1);
@@ -161,4 +163,51 @@ async fn dead_letters_are_listed_paginated_requeued_and_purged() {
     assert_eq!(body, json!({"purged": 4, "queue": "ingest"}));
     let (_, page) = t.get("/v1/worker/dead").await;
     assert_eq!(page, json!({"items": [], "next": null}));
+}
+
+#[tokio::test]
+async fn metrics_list_each_live_worker_with_its_breakers() {
+    let t = TestApp::new().await;
+    let info = broker::WorkerInfo {
+        id: broker::WorkerId::new("host-a:42:abcd1234"),
+        host: "host-a".into(),
+        pid: 42,
+        queues: vec![protocol::default_queue()],
+        concurrency: 4,
+        started_at: chrono::Utc::now(),
+        last_seen: chrono::Utc::now(),
+        in_flight: 3,
+        breakers: [
+            ("database".to_owned(), "closed".to_owned()),
+            ("storage".to_owned(), "half_open".to_owned()),
+        ]
+        .into(),
+    };
+    t.broker
+        .workers()
+        .register(&info, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    let (status, doc) = t.get("/v1/worker/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let worker = &doc["workers"][0];
+    assert_eq!(worker["id"], "host-a:42:abcd1234");
+    assert_eq!(worker["queues"], json!(["ingest"]));
+    assert_eq!(
+        (worker["concurrency"].clone(), worker["in_flight"].clone()),
+        (json!(4), json!(3))
+    );
+    assert_eq!(
+        worker["breakers"],
+        json!({"database": "closed", "storage": "half_open"})
+    );
+    assert!(worker["last_seen"].as_str().unwrap().ends_with('Z'));
+    // Prometheus: the fleet's breakers from the registry, 1 while not closed.
+    let (status, text) = t.get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains(r#"confq_breaker_open{worker="host-a:42:abcd1234",dependency="storage"} 1"#),
+        "{text}"
+    );
 }

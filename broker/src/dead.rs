@@ -188,6 +188,27 @@ impl DeadLetters {
         Ok(count)
     }
 
+    /// Deletes the dead letters of task `id` (its work was re-enqueued under another task);
+    /// returns whether there was one.
+    ///
+    /// # Errors
+    /// `Redis` when a command fails.
+    pub async fn remove(&self, q: &QueueName, id: &TaskId) -> Result<bool> {
+        let key = self.broker.queue_keys(q).dead;
+        let mut removed = false;
+        for (member, score) in self.all_rows(q).await? {
+            if letter(q, member.clone(), score).task_id.as_ref() == Some(id) {
+                let n: usize = redis::cmd("ZREM")
+                    .arg(&key)
+                    .arg(member)
+                    .query_async(&mut self.broker.connection())
+                    .await?;
+                removed |= n > 0;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Deletes every dead letter of `q`; returns how many there were.
     ///
     /// # Errors

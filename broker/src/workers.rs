@@ -1,5 +1,6 @@
 //! The live-worker registry: one JSON key per worker with a TTL, plus a set of ids pruned on read.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -28,6 +29,13 @@ pub struct WorkerInfo {
     pub started_at: DateTime<Utc>,
     /// Its last registration or refresh.
     pub last_seen: DateTime<Utc>,
+    /// Tasks it was running at its last refresh (absent from older workers' entries: 0).
+    #[serde(default)]
+    pub in_flight: usize,
+    /// Its circuit breakers by dependency: `closed`, `open` or `half_open` (absent from older
+    /// workers' entries: none).
+    #[serde(default)]
+    pub breakers: BTreeMap<String, String>,
 }
 
 /// Registration of live workers; a worker that stops refreshing disappears after its TTL.

@@ -131,6 +131,8 @@ async fn workers_register_and_disappear_after_their_ttl() {
         concurrency: 8,
         started_at: Utc::now(),
         last_seen: Utc::now(),
+        in_flight: 0,
+        breakers: [("database".to_owned(), "open".to_owned())].into(),
     };
     let other = WorkerInfo {
         id: worker(),
@@ -141,7 +143,12 @@ async fn workers_register_and_disappear_after_their_ttl() {
         .await
         .unwrap();
     reg.register(&other, Duration::from_secs(10)).await.unwrap();
-    assert_eq!(reg.live().await.unwrap().len(), 2);
+    let live = reg.live().await.unwrap();
+    assert_eq!(live.len(), 2);
+    assert!(
+        live.iter().all(|w| w.breakers["database"] == "open"),
+        "breaker states survive the round trip: {live:?}"
+    );
     let known = b.queues().await.unwrap();
     assert!(
         known.contains(&broker::QueueName::parse("other").unwrap()),

@@ -92,6 +92,8 @@ async fn every_producer_and_registry_step_works_with_queues_on_three_masters() {
         concurrency: 2,
         started_at: Utc::now(),
         last_seen: Utc::now(),
+        in_flight: 0,
+        breakers: [("database".to_owned(), "open".to_owned())].into(),
     };
     let other = WorkerInfo {
         id: worker(),

@@ -3,7 +3,9 @@
 
 pub mod expiry;
 pub mod parse_upload;
+pub mod probes;
 pub mod reaping;
+pub mod recovery;
 
 use std::sync::Arc;
 
@@ -11,11 +13,15 @@ use entity::storage::Storage;
 use entity::store::Store;
 use splunk::archive::Limits;
 use worker::Registry;
+use worker::breaker::Dependency;
 
 /// The runtime's built-in tasks ([`worker::tasks::builtin`]) and `ingest.parse_upload`, which
-/// reads archives from `storage` under `limits` and writes runs through `store`.
+/// reads archives from `storage` under `limits` and writes runs through `store`; with the
+/// health checks of its dependencies' breakers (`SELECT 1`, a HEAD on the storage).
 pub fn builtin(store: Store, storage: Storage, limits: Limits) -> Registry {
     let mut registry = worker::tasks::builtin();
+    registry.register_probe(Dependency::DATABASE, probes::database(store.clone()));
+    registry.register_probe(Dependency::STORAGE, probes::storage(storage.clone()));
     registry.register(parse_upload::ParseUploadTask::new(Arc::new(
         parse_upload::Ingestor {
             store,

@@ -24,3 +24,8 @@ pub const RUNS: &str = "confq_runs";
 pub const STUCK_RUNS: &str = "confq_stuck_runs";
 /// Seconds since the reaper's last tick.
 pub const REAPER_LAST_TICK: &str = "confq_reaper_last_tick_seconds";
+/// 1 while a worker's breaker of a dependency is not closed (open or probing), labelled `worker`
+/// and `dependency` (recorded by the worker; the API's scrape sets it from the registry too).
+pub const BREAKER_OPEN: &str = "confq_breaker_open";
+/// Breaker state changes, labelled `worker`, `dependency` and `to` (recorded by the worker).
+pub const BREAKER_TRANSITIONS: &str = "confq_breaker_transitions_total";

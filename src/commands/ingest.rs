@@ -143,6 +143,7 @@ async fn start_local_worker(
         queues: vec![queue.to_string()],
         strict_priority: false,
         shutdown_grace: 5.0,
+        breaker: crate::cli::BreakerArgs::default(),
     };
     let config: WorkerConfig = settings.worker_config(&args)?;
     let shutdown = Shutdown::new();

@@ -98,7 +98,12 @@ async fn run_worker(
     shutdown: Shutdown,
     id: WorkerId,
 ) -> Result<RunnerStats, Failure> {
-    let registry = ingest::builtin(store, storage, Limits::default());
+    let mut registry = ingest::builtin(store.clone(), storage, Limits::default());
+    registry.register_recovery(ingest::recovery::RecoverRuns {
+        store,
+        broker: broker.clone(),
+        default_queue: protocol::default_queue(),
+    });
     let stats = worker::serve(broker, registry, config, shutdown, id).await;
     stats.map_err(|error| Failure::of(&error))
 }

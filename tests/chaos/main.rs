@@ -10,6 +10,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod breakers;
 mod cluster_crashes;
 mod cluster_failover;
 mod common;
@@ -17,6 +18,7 @@ mod crashes;
 mod hostile;
 mod outages;
 mod poison;
+mod recovery;
 mod redis_restart;
 mod rollout;
 mod services;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use broker::{BrokerError, QueueName, Selection, WeightedQueue};
 
+use crate::breaker::BreakerConfig;
 use crate::retry::RetryPolicy;
 
 /// How a worker runs.
@@ -44,6 +45,8 @@ pub struct WorkerConfig {
     pub shutdown_grace: Duration,
     /// Which failures retry, how often and when.
     pub retry: RetryPolicy,
+    /// When the breakers of the tasks' dependencies open, probe and close.
+    pub breaker: BreakerConfig,
 }
 
 impl Default for WorkerConfig {
@@ -57,6 +60,7 @@ impl Default for WorkerConfig {
             heartbeat: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            breaker: BreakerConfig::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span, error, info, warn};
 
+use crate::breaker::Breakers;
 use crate::failure::TaskFailure;
 use crate::heartbeat::{Heartbeat, HeartbeatConfig, Lease};
 use crate::progress::Progress;
@@ -34,6 +35,7 @@ pub(crate) struct Execution {
     pub registry: Arc<Registry>,
     pub delivery: Arc<Delivery>,
     pub retry: RetryPolicy,
+    pub breakers: Breakers,
     pub heartbeat: HeartbeatConfig,
     pub cancel: CancellationToken,
     pub span: Span,
@@ -96,8 +98,16 @@ impl Execution {
         metrics::histogram!(protocol::metrics::TASK_DURATION, "task" => envelope.task.clone())
             .record(seconds);
         match ending {
-            Ending::Finished(Ok(())) => self.succeed(seconds).await,
-            Ending::Finished(Err(failure)) => self.fail(&ctx, failure).await,
+            Ending::Finished(Ok(())) => {
+                self.dependencies_answered(task.dependencies());
+                self.succeed(seconds).await
+            }
+            Ending::Finished(Err(failure)) => {
+                if let Some(outcome) = self.give_back_on_outage(&ctx, &failure).await {
+                    return outcome;
+                }
+                self.fail(&ctx, failure).await
+            }
             Ending::LeaseLost => {
                 ctx.cancel.cancel();
                 warn!("abandoned after losing the lease; the new holder's attempt stands");

@@ -6,6 +6,8 @@ use std::fmt;
 
 use protocol::error_type;
 
+use crate::breaker::Dependency;
+
 /// The class of a failure; decides whether and how a task is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureClass {
@@ -83,6 +85,9 @@ pub struct TaskFailure {
     pub message: String,
     /// The full cause chain, one cause per line, with credentials redacted.
     pub traceback: String,
+    /// The dependency that failed, when a transient failure is an outage of one (its breaker
+    /// counts it); see [`TaskFailure::on`].
+    pub dependency: Option<Dependency>,
 }
 
 impl TaskFailure {
@@ -103,7 +108,25 @@ impl TaskFailure {
             class,
             traceback: message.clone(),
             message,
+            dependency: None,
         }
+    }
+
+    /// The same failure, blamed on `dependency` (its breaker counts it when it is transient).
+    ///
+    /// # Examples
+    /// ```
+    /// use worker::breaker::Dependency;
+    /// use worker::{FailureClass, TaskFailure};
+    ///
+    /// let failure = TaskFailure::message(FailureClass::Transient, "catalogue timed out")
+    ///     .on(Dependency::new("catalogue"));
+    /// assert_eq!(failure.dependency, Some(Dependency::new("catalogue")));
+    /// ```
+    #[must_use]
+    pub fn on(mut self, dependency: Dependency) -> Self {
+        self.dependency = Some(dependency);
+        self
     }
 
     fn from_error(class: FailureClass, error: &(dyn StdError + 'static)) -> Self {
@@ -111,6 +134,7 @@ impl TaskFailure {
             class,
             message: broker::report::one_line(error),
             traceback: cause_chain(error),
+            dependency: None,
         }
     }
 }

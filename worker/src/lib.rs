@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(unreachable_pub)] // what is `pub` is meant to be: the crate's API
 
+pub mod breaker;
 pub mod config;
 pub mod error;
 mod execute;

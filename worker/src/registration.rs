@@ -2,12 +2,16 @@
 //! concurrency, started, last seen), refreshes the entry while it lives and removes it on stop; a
 //! dead worker's entry expires by itself.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use broker::{Broker, QueueName, WorkerId, WorkerInfo};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
+
+use crate::breaker::Breakers;
 
 /// How often a live worker refreshes its entry.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
@@ -28,16 +32,28 @@ fn host_name() -> String {
     )
 }
 
-/// Registers the worker, refreshes it until `stop`, then deregisters it.
+/// What a running worker reports about itself at each refresh.
+#[derive(Clone)]
+pub struct Live {
+    /// Its breakers (a state change refreshes the entry at once).
+    pub breakers: Breakers,
+    /// Tasks in flight.
+    pub in_flight: Arc<AtomicUsize>,
+}
+
+/// Registers the worker, refreshes it until `stop` (at once when a breaker changes state), then
+/// deregisters it.
 pub async fn announce(
     broker: Broker,
     id: WorkerId,
     queues: Vec<QueueName>,
     concurrency: usize,
+    live: Live,
     stop: CancellationToken,
 ) {
     let started_at = Utc::now();
     let registry = broker.workers();
+    let mut changed = live.breakers.subscribe();
     loop {
         let info = WorkerInfo {
             id: id.clone(),
@@ -47,6 +63,13 @@ pub async fn announce(
             concurrency,
             started_at,
             last_seen: Utc::now(),
+            in_flight: live.in_flight.load(Ordering::Relaxed),
+            breakers: live
+                .breakers
+                .states()
+                .into_iter()
+                .map(|(d, state)| (d, state.as_str().to_owned()))
+                .collect(),
         };
         if let Err(error) = registry.register(&info, ENTRY_TTL).await {
             warn!(error = %broker::report::Chain(&error), "could not refresh the worker registration");
@@ -54,6 +77,7 @@ pub async fn announce(
         tokio::select! {
             () = stop.cancelled() => break,
             () = tokio::time::sleep(REFRESH_EVERY) => {}
+            _ = changed.changed() => {}
         }
     }
     if let Err(error) = registry.deregister(&id).await {

@@ -2,6 +2,7 @@
 //! its heartbeat, then ack, retry later or dead-letter by the retry policy; stop in two stages.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use broker::{Broker, Consumer, Delivery, Outage, WorkerId};
 use tokio::sync::Semaphore;
@@ -10,10 +11,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
+use crate::breaker::{Breakers, Gate};
 use crate::config::WorkerConfig;
 use crate::error::WorkerError;
 use crate::execute::{Execution, Outcome};
 use crate::heartbeat::HeartbeatConfig;
+use crate::registration::Live;
 use crate::shutdown::Shutdown;
 use crate::task::Registry;
 
@@ -38,6 +41,8 @@ pub struct Runner {
     /// Renewal period and stall limit, from the worker's heartbeat and the broker's lease.
     heartbeat: HeartbeatConfig,
     worker_id: WorkerId,
+    breakers: Breakers,
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl Runner {
@@ -58,7 +63,10 @@ impl Runner {
             .await
             .map_err(WorkerError::Broker)?;
         let heartbeat = HeartbeatConfig::new(config.heartbeat, broker.config().lease);
+        let breakers = registry.breakers(config.breaker.clone(), worker_id.as_str());
         Ok(Self {
+            breakers,
+            in_flight: Arc::new(AtomicUsize::new(0)),
             consumer: Arc::new(consumer),
             registry: Arc::new(registry),
             config,
@@ -72,6 +80,14 @@ impl Runner {
         &self.worker_id
     }
 
+    /// Its breakers and in-flight count, for its registry entry.
+    pub fn live(&self) -> Live {
+        Live {
+            breakers: self.breakers.clone(),
+            in_flight: self.in_flight.clone(),
+        }
+    }
+
     /// Runs until `shutdown`: fetches while there is room, and on the graceful signal lets
     /// in-flight tasks finish within the grace period before giving the rest back.
     ///
@@ -83,6 +99,9 @@ impl Runner {
         let mut tasks: JoinSet<Outcome> = JoinSet::new();
         let mut stats = RunnerStats::default();
         let mut outage = Outage::new("fetching tasks");
+        let mut gate = Gate::new(self.breakers.clone(), self.registry.clone());
+        let stop_probes = CancellationToken::new();
+        let probes = tokio::spawn(self.breakers.clone().run_probes(stop_probes.clone()));
         info!(worker = %self.worker_id, concurrency = self.config.concurrency, "worker started");
 
         while !shutdown.graceful.is_cancelled() {
@@ -92,10 +111,18 @@ impl Runner {
             let Some(room) = self.wait_for_room(&slots, &shutdown).await else {
                 break;
             };
-            match self.consumer.fetch(room.min(self.config.fetch_batch)).await {
+            let Some(skip) = gate.queues_to_skip(&self.config.queues, &shutdown).await else {
+                continue;
+            };
+            let batch = room.min(self.config.fetch_batch);
+            match self.consumer.fetch_except(batch, &skip).await {
                 Ok(deliveries) => {
                     outage.recovered();
                     for delivery in deliveries {
+                        let Some(delivery) = gate.admit(&self.consumer, delivery).await else {
+                            stats.released += 1;
+                            continue;
+                        };
                         let Ok(permit) = slots.clone().try_acquire_owned() else {
                             // Cannot happen: we never fetch more than the free slots.
                             error!("no free slot for a fetched task; giving it back");
@@ -103,8 +130,11 @@ impl Runner {
                             continue;
                         };
                         let execution = self.execution(delivery, stop_tasks.child_token());
+                        let in_flight = self.in_flight.clone();
+                        in_flight.fetch_add(1, Ordering::Relaxed);
                         tasks.spawn(async move {
                             let outcome = execution.run().await;
+                            in_flight.fetch_sub(1, Ordering::Relaxed);
                             drop(permit);
                             outcome
                         });
@@ -130,6 +160,8 @@ impl Runner {
         );
         self.drain(&mut tasks, &mut stats, &shutdown, &stop_tasks)
             .await;
+        stop_probes.cancel();
+        let _ = probes.await;
         info!(?stats, "worker stopped");
         Ok(stats)
     }
@@ -159,6 +191,7 @@ impl Runner {
             registry: self.registry.clone(),
             delivery: Arc::new(delivery),
             retry: self.config.retry.clone(),
+            breakers: self.breakers.clone(),
             heartbeat: self.heartbeat,
             cancel,
             span,

@@ -48,6 +48,7 @@ pub async fn serve(
         id,
         config.queues,
         config.concurrency,
+        runner.live(),
         announced.clone(),
     ));
     let stats = runner.run(shutdown).await;

@@ -1,7 +1,7 @@
 //! The task registry: task names mapped to handlers with typed arguments, and the context a handler
 //! runs with (its envelope, progress reporting, cancellation, and hooks for its own bookkeeping).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use broker::{BrokerError, Envelope};
@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::breaker::{BreakerConfig, Breakers, Dependency, Probe, Recovery};
 use crate::failure::{FailureClass, TaskFailure};
 use crate::heartbeat::Lease;
 use crate::hooks::{HookSlot, RunHooks};
@@ -25,6 +26,12 @@ pub trait Task: Send + Sync + 'static {
 
     /// Runs one delivery of the task.
     fn run(&self, ctx: TaskContext, args: Map<String, Value>) -> BoxFuture<'static, TaskResult>;
+
+    /// The dependencies the task needs (`database`, `storage`, your own): while one's breaker
+    /// is open the worker leaves the task queued. None by default.
+    fn dependencies(&self) -> &'static [Dependency] {
+        &[]
+    }
 }
 
 /// A task whose arguments are a typed struct; invalid arguments are a permanent failure.
@@ -71,6 +78,9 @@ pub trait TypedTask: Send + Sync + 'static {
     /// The registered name.
     const NAME: &'static str;
 
+    /// The dependencies the task needs (see [`Task::dependencies`]); none by default.
+    const DEPENDENCIES: &'static [Dependency] = &[];
+
     /// Runs one delivery with parsed arguments.
     fn run(&self, ctx: TaskContext, args: Self::Args) -> BoxFuture<'static, TaskResult>;
 }
@@ -78,6 +88,10 @@ pub trait TypedTask: Send + Sync + 'static {
 impl<T: TypedTask> Task for T {
     fn name(&self) -> &'static str {
         T::NAME
+    }
+
+    fn dependencies(&self) -> &'static [Dependency] {
+        T::DEPENDENCIES
     }
 
     fn run(&self, ctx: TaskContext, args: Map<String, Value>) -> BoxFuture<'static, TaskResult> {
@@ -196,6 +210,8 @@ impl TaskContext {
 #[derive(Clone, Default)]
 pub struct Registry {
     tasks: BTreeMap<&'static str, Arc<dyn Task>>,
+    probes: BTreeMap<Dependency, Arc<dyn Probe>>,
+    recoveries: Vec<Arc<dyn Recovery>>,
 }
 
 impl Registry {
@@ -218,5 +234,38 @@ impl Registry {
     /// Every registered name, sorted.
     pub fn names(&self) -> Vec<&'static str> {
         self.tasks.keys().copied().collect()
+    }
+
+    /// The health check of `dependency` its open breaker runs (without one, a trial task is
+    /// let through instead).
+    pub fn register_probe(&mut self, dependency: Dependency, probe: impl Probe) -> &mut Self {
+        self.probes.insert(dependency, Arc::new(probe));
+        self
+    }
+
+    /// What re-enqueues work that exhausted its retries during an outage, when a breaker closes.
+    pub fn register_recovery(&mut self, recovery: impl Recovery) -> &mut Self {
+        self.recoveries.push(Arc::new(recovery));
+        self
+    }
+
+    /// Every dependency a registered task declares or a probe checks.
+    pub fn dependencies(&self) -> BTreeSet<Dependency> {
+        let declared = self
+            .tasks
+            .values()
+            .flat_map(|t| t.dependencies().iter().copied());
+        declared.chain(self.probes.keys().copied()).collect()
+    }
+
+    /// The breakers of a worker running this registry as `worker`.
+    pub fn breakers(&self, config: BreakerConfig, worker: &str) -> Breakers {
+        Breakers::new(
+            config,
+            worker,
+            self.dependencies(),
+            self.probes.clone(),
+            self.recoveries.clone(),
+        )
     }
 }

@@ -87,9 +87,21 @@ impl Consumer {
     /// # Errors
     /// `Redis` (transient) when Redis is unreachable; the caller backs off and calls again.
     pub async fn fetch(&self, max: usize) -> Result<Vec<Delivery>> {
+        self.fetch_except(max, &[]).await
+    }
+
+    /// [`Consumer::fetch`] leaving the queues of `skip` alone (a worker whose circuit breaker
+    /// keeps their tasks waiting). Skipping every queue claims nothing and returns at once.
+    ///
+    /// # Errors
+    /// As [`Consumer::fetch`].
+    pub async fn fetch_except(&self, max: usize, skip: &[QueueName]) -> Result<Vec<Delivery>> {
         let max = max.max(1);
         let mut out = Vec::new();
-        let claimed = self.fetch_into(max, &mut out).await;
+        if self.queues.iter().all(|(q, _)| skip.contains(q)) {
+            return Ok(out);
+        }
+        let claimed = self.fetch_into(max, skip, &mut out).await;
         match claimed {
             Ok(()) => Ok(out),
             // Tasks already leased must reach the caller, or they would sit unrun until their
@@ -102,9 +114,14 @@ impl Consumer {
         }
     }
 
-    async fn fetch_into(&self, max: usize, out: &mut Vec<Delivery>) -> Result<()> {
+    async fn fetch_into(
+        &self,
+        max: usize,
+        skip: &[QueueName],
+        out: &mut Vec<Delivery>,
+    ) -> Result<()> {
         if self.queues.len() > 1 {
-            return self.fetch_several(max, out).await;
+            return self.fetch_several(max, skip, out).await;
         }
         let (q, k) = &self.queues[0];
         let claimed = self.claim(k, max).await?;

@@ -7,25 +7,37 @@
 use crate::config::millis;
 use crate::delivery::Delivery;
 use crate::error::Result;
+use crate::names::QueueName;
 use crate::scripts;
 
 use super::{Consumer, new_token};
 
 impl Consumer {
-    pub(super) async fn fetch_several(&self, max: usize, out: &mut Vec<Delivery>) -> Result<()> {
-        self.claim_several(max, out).await?;
+    pub(super) async fn fetch_several(
+        &self,
+        max: usize,
+        skip: &[QueueName],
+        out: &mut Vec<Delivery>,
+    ) -> Result<()> {
+        self.claim_several(max, skip, out).await?;
         if !out.is_empty() {
             return Ok(());
         }
         if let Some(waker) = &self.waker {
             waker.wait(self.broker.config().block_timeout).await;
         }
-        self.claim_several(max, out).await
+        self.claim_several(max, skip, out).await
     }
 
     /// One round of `LLEN`s, then one round of claims. What was claimed is accepted even
     /// when another queue's claim failed; that error is returned after.
-    async fn claim_several(&self, max: usize, out: &mut Vec<Delivery>) -> Result<()> {
+    /// Queues of `skip` count as empty.
+    async fn claim_several(
+        &self,
+        max: usize,
+        skip: &[QueueName],
+        out: &mut Vec<Delivery>,
+    ) -> Result<()> {
         let con = self.broker.connection();
         let lengths = self.queues.iter().map(|(_, k)| {
             let mut con = con.clone();
@@ -36,10 +48,15 @@ impl Consumer {
                     .await
             }
         });
-        let lens = futures::future::join_all(lengths)
+        let mut lens = futures::future::join_all(lengths)
             .await
             .into_iter()
             .collect::<redis::RedisResult<Vec<u64>>>()?;
+        for (len, (q, _)) in lens.iter_mut().zip(self.queues.iter()) {
+            if skip.contains(q) {
+                *len = 0;
+            }
+        }
         let shares = self.selection.allocate(&lens, max, &mut rand::rng());
         let picked: Vec<usize> = (0..shares.len()).filter(|&i| shares[i] > 0).collect();
         if picked.is_empty() {

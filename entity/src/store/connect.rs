@@ -22,8 +22,17 @@ impl Store {
     /// # Errors
     /// [`StoreError::InvalidUrl`] for an unsupported URL, [`StoreError::Db`] when the database
     /// does not answer. Messages never contain the URL's password.
-    #[instrument(skip_all, err(level = "debug"))]
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Self::connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// [`Store::connect`] with calls failing after waiting `acquire_timeout` for a connection
+    /// (while the database is down, a call hangs this long before its transient failure).
+    ///
+    /// # Errors
+    /// As [`Store::connect`].
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<Store, StoreError> {
         let (url, lock_path) = if url.starts_with("sqlite:") {
             prepare_sqlite(url)?
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -34,6 +43,7 @@ impl Store {
         let db = Database::connect(options(
             &url,
             lock_path.is_none() && url.starts_with("sqlite:"),
+            acquire_timeout,
         ))
         .await
         .map_err(StoreError::db("connect"))?;
@@ -68,7 +78,7 @@ impl Store {
 
     async fn migrate_postgres(&self) -> Result<(), StoreError> {
         // Session-level advisory locks belong to one connection: use a dedicated one.
-        let mut opts = options(&self.url, true);
+        let mut opts = options(&self.url, true, DEFAULT_ACQUIRE_TIMEOUT);
         opts.min_connections(1);
         let conn = Database::connect(opts)
             .await
@@ -130,11 +140,14 @@ const POSTGRES_LOCK_TIMEOUT: &str = "10s";
 /// A PostgreSQL session idle inside a transaction for this long is ended (its locks released).
 const POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
 
-fn options(url: &str, single: bool) -> ConnectOptions {
+/// How long a call waits for a connection unless told otherwise.
+const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn options(url: &str, single: bool, acquire_timeout: Duration) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url);
     opts.sqlx_logging(false)
         .max_connections(if single { 1 } else { 10 })
-        .acquire_timeout(Duration::from_secs(15))
+        .acquire_timeout(acquire_timeout)
         .connect_timeout(Duration::from_secs(10));
     // A worker frozen (SIGSTOP, GC) or cut off inside a transaction must not hold a run's row
     // lock for ever: its session is ended after a minute idle in the transaction, and nobody

@@ -12,6 +12,7 @@ mod lifecycle;
 mod listing;
 mod nul;
 mod page;
+mod recovery;
 mod results;
 mod run;
 mod runs;

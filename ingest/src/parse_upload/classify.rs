@@ -4,6 +4,7 @@
 use entity::StoreError;
 
 use super::IngestError;
+use worker::breaker::Dependency;
 use worker::failure::FailureClass;
 
 /// The failure class of an ingestion error.
@@ -19,6 +20,25 @@ pub fn classify(error: &IngestError) -> FailureClass {
         IngestError::Archive(error) => transient_if(!error.is_permanent()),
         IngestError::Lease(failure) => failure.class,
         IngestError::Parser(_) => FailureClass::Permanent,
+    }
+}
+
+/// The dependency an ingestion error blames (its breaker counts the failure when it is
+/// transient): the run store's errors the database, the storage's and a broken archive stream
+/// the storage. None for the rest (bad input, a lost lease: Redis has its own handling).
+pub fn dependency(error: &IngestError) -> Option<Dependency> {
+    match error {
+        IngestError::Store(StoreError::Fenced { .. }) => None,
+        IngestError::Store(_) => Some(Dependency::DATABASE),
+        IngestError::Storage(_) => Some(Dependency::STORAGE),
+        // A transient archive error is the object's stream breaking off (an I/O error).
+        IngestError::Archive(error) if !error.is_permanent() => Some(Dependency::STORAGE),
+        IngestError::Archive(_)
+        | IngestError::RunMissing(_)
+        | IngestError::ObjectMissing { .. }
+        | IngestError::NoConfFiles
+        | IngestError::Lease(_)
+        | IngestError::Parser(_) => None,
     }
 }
 

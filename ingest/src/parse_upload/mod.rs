@@ -18,10 +18,11 @@ use protocol::{PARSE_UPLOAD, ParseUpload};
 use splunk::archive::Limits;
 use tracing::{Span, info};
 
-pub use classify::classify;
+pub use classify::{classify, dependency};
 pub use error::IngestError;
 
 use tally::Tally;
+use worker::breaker::Dependency;
 use worker::failure::TaskFailure;
 use worker::retry::retries_before;
 use worker::task::{TaskContext, TaskResult, TypedTask};
@@ -51,6 +52,7 @@ impl ParseUploadTask {
 impl TypedTask for ParseUploadTask {
     type Args = ParseUpload;
     const NAME: &'static str = PARSE_UPLOAD;
+    const DEPENDENCIES: &'static [Dependency] = &[Dependency::DATABASE, Dependency::STORAGE];
 
     fn run(&self, ctx: TaskContext, args: ParseUpload) -> BoxFuture<'static, TaskResult> {
         let ingestor = self.ingestor.clone();
@@ -59,6 +61,7 @@ impl TypedTask for ParseUploadTask {
                 let class = classify(&error);
                 let mut failure = TaskFailure::permanent(&error);
                 failure.class = class;
+                failure.dependency = dependency(&error);
                 failure
             })
         })
