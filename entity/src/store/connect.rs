@@ -41,6 +41,7 @@ impl Store {
             db,
             url: Arc::from(url),
             lock_path,
+            events: None,
         })
     }
 
