@@ -10,6 +10,7 @@ const confqRun = (() => {
     current = id;
     document.getElementById("view").innerHTML = `<div id="run" data-run-id="${id}">
       <div class="row"><h2>Run #${id}</h2><a href="#/runs">all runs</a></div>
+      <div id="run-msg" class="msg"></div>
       <div id="run-detail"><p class="muted">Loading…</p></div>
       <h2>Files</h2><div id="run-files"></div>
       <h2>Stanzas</h2><div id="run-stanzas"></div>
@@ -44,7 +45,7 @@ const confqRun = (() => {
         <dt>Error</dt><dd id="run-error">${esc(s.error_message || "–")}</dd></dl>
         ${s.error_traceback ? `<h2>Traceback</h2><pre>${esc(s.error_traceback)}</pre>` : ""}
         ${(m.warnings || []).length ? `<h2>Warnings</h2><pre>${esc(m.warnings.join("\n"))}</pre>` : ""}
-        <div id="run-msg" class="msg"></div>`;
+`;
       document.getElementById("retry")?.addEventListener("click", () => retryRun(id));
     } catch (e) {
       box.innerHTML = `<p class="msg error">${esc(e.message)}</p>`;
