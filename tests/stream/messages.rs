@@ -190,3 +190,33 @@ async fn the_metrics_message_is_the_metrics_document_plus_rates() {
         assert!(message.get(key).is_some(), "{key} missing from {message}");
     }
 }
+
+/// Tasks without a run (`confq.noop`) announce nothing: the live view adds no command to them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_without_a_run_announce_nothing() {
+    let mut live = Live::start("stream-noop", &[], &[]);
+    let mut ws = live.connect().await;
+    next_where(&mut ws, "metrics", MINUTE, |_| true).await;
+    let _worker = live.env.worker(4, &[]);
+    for _ in 0..30 {
+        live.env.enqueue("confq.noop", "{}");
+    }
+    let deadline = tokio::time::Instant::now() + MINUTE;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match read(&mut ws, left).await {
+            Read::Json(m) if m["type"] == "run" => panic!("a no-op task announced a run: {m}"),
+            Read::Json(m)
+                if m["type"] == "metrics"
+                    && m["rates"]["ingest"]["processed_per_sec"].as_f64() > Some(0.0)
+                    && m["queues"]["ingest"]["pending"] == 0
+                    && m["queues"]["ingest"]["processing"] == 0 =>
+            {
+                break;
+            }
+            Read::Json(_) => {}
+            other => panic!("waiting for the no-op tasks: {other:?}"),
+        }
+    }
+    assert_eq!(live.env.counter("processed"), 30);
+}
