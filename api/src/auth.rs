@@ -1,9 +1,11 @@
 //! Bearer-token check: mutating routes need `Authorization: Bearer <token>` when a token is
 //! configured; `/v1` reads too when `protect_reads` is on. Probes, `/metrics` and
-//! `/openapi.json` stay open so orchestrators and scrapers need no secret.
+//! `/openapi.json` stay open so orchestrators and scrapers need no secret; `/v1/stream` checks
+//! the token itself (browsers cannot set headers on a WebSocket), and the dashboard's static
+//! files under `/ui/` are open (they hold no data; the page sends the token it is given).
 
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -27,15 +29,19 @@ pub async fn require_token(
     ) {
         return next.run(request).await;
     }
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer_token);
+    let presented = bearer_of(request.headers());
     match presented {
         Some(p) if token_matches(p, token) => next.run(request).await,
         _ => ApiError::Unauthorized.into_response(),
     }
+}
+
+/// The token of the request's `Authorization: Bearer` header, if any.
+pub(crate) fn bearer_of(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token)
 }
 
 /// The credentials of a `Bearer` authorization header; the scheme is case-insensitive (RFC 7235).
@@ -48,11 +54,18 @@ fn bearer_token(header: &str) -> Option<&str> {
 
 fn needs_token(method: &Method, path: &str, protect_reads: bool) -> bool {
     let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // The live stream checks the token itself: browsers send it as `?token=` or a first message.
+    if read && path == STREAM_PATH {
+        return false;
+    }
     !read || (protect_reads && path.starts_with("/v1/"))
 }
 
+/// The WebSocket route, which authenticates in its handler (`stream/mod.rs`).
+pub(crate) const STREAM_PATH: &str = "/v1/stream";
+
 /// Compares in time independent of where the first difference is (the length still shows).
-fn token_matches(presented: &str, expected: &str) -> bool {
+pub(crate) fn token_matches(presented: &str, expected: &str) -> bool {
     presented.as_bytes().ct_eq(expected.as_bytes()).into()
 }
 
@@ -67,6 +80,7 @@ mod tests {
         assert!(!needs_token(&Method::GET, "/v1/runs", false));
         assert!(needs_token(&Method::GET, "/v1/runs", true));
         assert!(!needs_token(&Method::GET, "/healthz", true));
+        assert!(!needs_token(&Method::GET, "/v1/stream", true));
     }
 
     #[test]

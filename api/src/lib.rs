@@ -10,7 +10,9 @@ pub mod prometheus;
 pub mod routes;
 pub mod schemas;
 mod state;
+pub mod stream;
 pub mod sweep;
+pub mod ui;
 pub mod views;
 
 use std::net::SocketAddr;
@@ -30,6 +32,9 @@ use tower_http::trace::TraceLayer;
 pub use crate::error::{ApiError, log_server_errors};
 pub use crate::state::{ApiConfig, AppState};
 pub use crate::sweep::{Sweeper, sweep_unqueued};
+
+/// How long shutdown waits for the live streams' close frames to go out.
+const STREAM_CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -76,6 +81,9 @@ pub fn app(state: AppState) -> Router {
             "/v1/worker/dead/{task_id}/requeue",
             post(routes::dead::requeue),
         )
+        .route("/ui", get(ui::redirect))
+        .route("/ui/", get(ui::asset))
+        .route("/ui/{*path}", get(ui::asset))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::prometheus))
@@ -84,8 +92,11 @@ pub fn app(state: AppState) -> Router {
             StatusCode::GATEWAY_TIMEOUT,
             config.request_timeout,
         ));
+    // The stream lives for hours: no request timeout.
+    let live = Router::new().route(auth::STREAM_PATH, get(stream::stream));
     uploads
         .merge(rest)
+        .merge(live)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_token))
@@ -140,10 +151,18 @@ pub async fn serve(
     );
     let sweep = tokio::spawn(sweeper.run(stop.clone()));
     let shutdown = stop.clone();
+    let streams = state.clone();
+    let closed = tokio::spawn(async move {
+        shutdown.cancelled().await;
+        // Upgraded connections are not the server's to drain: close them (a close frame each).
+        streams.close_streams(STREAM_CLOSE_GRACE).await;
+    });
+    let shutdown = stop.clone();
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;
     stop.cancel();
     let _ = sweep.await;
+    let _ = closed.await;
     served
 }

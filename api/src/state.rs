@@ -1,10 +1,14 @@
 //! The API's configuration and the shared state every handler receives.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use broker::{Broker, QueueName};
 use entity::{Storage, Store};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::stream::Hub;
 
 /// How the API behaves; the `confq` binary fills it from flags and environment.
 #[derive(Clone, Debug)]
@@ -61,6 +65,12 @@ struct Inner {
     broker: Broker,
     store: Store,
     storage: Storage,
+    /// The live stream's producer, started by the first client.
+    hub: OnceLock<Hub>,
+    /// Cancelled when the server shuts down: ends the stream's producer and its clients.
+    stream_stop: CancellationToken,
+    /// The open stream connections, so that shutdown waits for their close frames.
+    streams: TaskTracker,
 }
 
 impl AppState {
@@ -72,6 +82,9 @@ impl AppState {
                 broker,
                 store,
                 storage,
+                hub: OnceLock::new(),
+                stream_stop: CancellationToken::new(),
+                streams: TaskTracker::new(),
             }),
         }
     }
@@ -94,5 +107,30 @@ impl AppState {
     /// The object storage of uploads.
     pub fn storage(&self) -> &Storage {
         &self.inner.storage
+    }
+
+    /// The live stream's hub, started on first use.
+    pub(crate) fn hub(&self) -> &Hub {
+        self.inner
+            .hub
+            .get_or_init(|| Hub::start(self.clone(), self.inner.stream_stop.clone()))
+    }
+
+    /// The token that ends the live stream (cancelled by `serve` on shutdown).
+    pub(crate) fn stream_stop(&self) -> CancellationToken {
+        self.inner.stream_stop.clone()
+    }
+
+    /// The tracker of open stream connections.
+    pub(crate) fn streams(&self) -> &TaskTracker {
+        &self.inner.streams
+    }
+
+    /// Ends every live-stream connection (with a close frame) and the stream's producer, and
+    /// waits up to `grace` for the connections to be closed.
+    pub async fn close_streams(&self, grace: std::time::Duration) {
+        self.inner.stream_stop.cancel();
+        self.inner.streams.close();
+        let _ = tokio::time::timeout(grace, self.inner.streams.wait()).await;
     }
 }

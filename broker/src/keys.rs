@@ -74,9 +74,15 @@ pub fn reaper_tick(prefix: &str) -> String {
     format!("{prefix}:reaper:last_tick")
 }
 
+/// Pub/sub channel (not a key) on which every process announces run status changes, one JSON
+/// message per change (`events.rs`; the API's `/v1/stream` relays them).
+pub fn run_events(prefix: &str) -> String {
+    format!("{prefix}:events:runs")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{QueueKeys, queues, reaper_tick, worker, workers};
+    use super::{QueueKeys, queues, reaper_tick, run_events, worker, workers};
     use crate::names::{QueueName, WorkerId};
 
     #[test]
@@ -95,5 +101,6 @@ mod tests {
         assert_eq!(workers("confq"), "confq:workers");
         assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");
         assert_eq!(reaper_tick("confq"), "confq:reaper:last_tick");
+        assert_eq!(run_events("confq"), "confq:events:runs");
     }
 }

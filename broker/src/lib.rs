@@ -10,6 +10,7 @@ mod dead;
 mod delivery;
 mod envelope;
 mod error;
+mod events;
 mod find;
 pub mod keys;
 mod names;
@@ -37,6 +38,7 @@ pub use crate::dead::{DeadCursor, DeadCursorError, DeadLetter, DeadLetters, Dead
 pub use crate::delivery::{Delivery, LeaseToken};
 pub use crate::envelope::{ENVELOPE_VERSION, Envelope, EnvelopeError, LAST_ERROR, LAST_ERROR_TYPE};
 pub use crate::error::{BrokerError, Result};
+pub use crate::events::{EventListener, EventPublisher};
 pub use crate::names::{QueueName, TaskId, WorkerId};
 pub use crate::outage::Outage;
 pub use crate::policy::RetryDecider;

@@ -10,7 +10,9 @@ use crate::services;
 pub(crate) async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
     warn_if_open(settings, args);
     let services = services::broker(settings, false).await?;
-    let store = services::store(settings).await?;
+    let store = services::store(settings)
+        .await?
+        .announcing(services.broker.event_publisher());
     let storage = services::storage(settings)?;
     let stop = CancellationToken::new();
     let shutdown = worker::Shutdown::new();

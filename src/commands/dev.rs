@@ -13,7 +13,9 @@ use crate::services;
 pub(crate) async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failure> {
     api::warn_if_open(settings, args);
     let services = services::broker(settings, true).await?;
-    let store = services::store(settings).await?;
+    let store = services::store(settings)
+        .await?
+        .announcing(services.broker.event_publisher());
     let storage = services::storage(settings)?;
     let config = settings.worker_config(&WorkerArgs {
         concurrency: None,

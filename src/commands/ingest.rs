@@ -31,7 +31,8 @@ pub(crate) async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Fa
     }
     let queue = settings::queue(&args.queue)?;
     let services = services::broker(settings, true).await?;
-    let store = services::store(settings).await?;
+    let events = services.broker.event_publisher();
+    let store = services::store(settings).await?.announcing(events.clone());
     let storage = services::storage(settings)?;
     let producer = services.broker.producer();
     let intake = Intake {
@@ -44,6 +45,8 @@ pub(crate) async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Fa
     for file in &args.files {
         runs.push(submit(intake, settings, file).await?);
     }
+    // The live view hears of the new runs before this process may exit.
+    events.flush().await;
     // A private Redis ends with this process, and the tasks in it: wait for them here.
     let wait = args.wait || services.private_redis.is_some();
     if wait && !args.wait && !args.json {

@@ -24,7 +24,9 @@ pub(crate) async fn run(settings: &Settings, args: &ReaperArgs) -> Result<(), Fa
         return check(settings).await;
     }
     let services = services::broker(settings, false).await?;
-    let store = services::store(settings).await?;
+    let store = services::store(settings)
+        .await?
+        .announcing(services.broker.event_publisher());
     let stop = CancellationToken::new();
     let shutdown = worker::Shutdown::new();
     tokio::spawn(shutdown.clone().listen_for_signals());

@@ -23,7 +23,9 @@ pub(crate) async fn run(settings: &Settings, command: &WorkerCommand) -> Result<
     let config = settings.worker_config(&command.worker)?;
     let metrics_bind = metrics_bind(command)?;
     let services = services::broker(settings, false).await?;
-    let store = services::store(settings).await?;
+    let store = services::store(settings)
+        .await?
+        .announcing(services.broker.event_publisher());
     let storage = services::storage(settings)?;
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().listen_for_signals());

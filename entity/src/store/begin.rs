@@ -96,8 +96,9 @@ impl Store {
             retries: Some((model.retry_count, retry_count)),
             ..Delta::default()
         };
-        save(&txn, am, delta).await?;
+        let saved = save(&txn, am, delta).await?;
         txn.commit().await.map_err(StoreError::db("commit"))?;
+        self.announce(&saved);
         Ok(Begun {
             fence: Fence(i64::from(attempt)),
             retry_count,

@@ -51,6 +51,7 @@ impl Store {
             db,
             url: Arc::from(url),
             lock_path,
+            events: None,
         })
     }
 

@@ -83,8 +83,9 @@ impl Store {
             am.metrics = Set(Some(to_json(&metrics)?));
             am.completed_at = Set(Some(completed_at));
         }
-        save(&txn, am, delta).await?;
+        let saved = save(&txn, am, delta).await?;
         txn.commit().await.map_err(StoreError::db("commit"))?;
+        self.announce(&saved);
         Ok(true)
     }
 }

@@ -110,8 +110,10 @@ impl Store {
         am.retry_count = Set(retry_count);
         am.error_message = Set(Some(visible(message)));
         am.error_traceback = Set(Some(visible(traceback)));
-        save(&txn, am, delta).await?;
-        txn.commit().await.map_err(StoreError::db("commit"))
+        let saved = save(&txn, am, delta).await?;
+        txn.commit().await.map_err(StoreError::db("commit"))?;
+        self.announce(&saved);
+        Ok(())
     }
 
     /// Gives an attempt back without a verdict (graceful shutdown: the task went back to its
@@ -130,8 +132,10 @@ impl Store {
             to: Some(RunStatus::Stored),
             ..Delta::default()
         };
-        save(&txn, am, delta).await?;
-        txn.commit().await.map_err(StoreError::db("commit"))
+        let saved = save(&txn, am, delta).await?;
+        txn.commit().await.map_err(StoreError::db("commit"))?;
+        self.announce(&saved);
+        Ok(())
     }
 
     /// API retry of a failed run: back to `stored` with a new task id; `retry_count` is kept and
@@ -160,6 +164,7 @@ impl Store {
         };
         let saved = save(&txn, am, delta).await?;
         txn.commit().await.map_err(StoreError::db("commit"))?;
+        self.announce(&saved);
         Run::try_from(saved)
     }
 
@@ -188,8 +193,10 @@ impl Store {
             am.error_message = Set(Some(visible(message)));
             am.error_traceback = Set(Some(visible(traceback)));
         }
-        save(&txn, am, delta).await?;
-        txn.commit().await.map_err(StoreError::db("commit"))
+        let saved = save(&txn, am, delta).await?;
+        txn.commit().await.map_err(StoreError::db("commit"))?;
+        self.announce(&saved);
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod begin;
 mod connect;
+mod events;
 mod expiry;
 mod ids;
 mod index;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 pub use begin::{Begun, Delivered};
+pub use events::RunChange;
 pub use ids::{Fence, RunId, RunSource, RunStatus, UnknownName};
 pub use index::Indexed;
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageOf, RunFilter, StanzaFilter};
@@ -51,6 +53,8 @@ pub struct Store {
     url: Arc<str>,
     /// SQLite: the file serialising concurrent migrations.
     lock_path: Option<PathBuf>,
+    /// Where committed run status changes are announced ([`Store::announcing`]).
+    events: Option<broker::EventPublisher>,
 }
 
 impl Store {

@@ -60,6 +60,7 @@ impl Store {
         )
         .await?;
         txn.commit().await.map_err(StoreError::db("commit"))?;
+        self.announce(&model);
         Run::try_from(model)
     }
 
@@ -96,6 +97,9 @@ impl Store {
         txn.commit().await.map_err(StoreError::db("commit"))?;
         let model =
             found.ok_or_else(|| StoreError::Corrupt(format!("no run for task {task_id}")))?;
+        if inserted > 0 {
+            self.announce(&model);
+        }
         Run::try_from(model)
     }
 
