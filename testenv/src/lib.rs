@@ -14,6 +14,8 @@
 //! - [`db`]: a SQLite file per test and a fresh PostgreSQL database per test.
 //! - [`archive`]: the one hand-made ustar writer (hostile members included) and gzip.
 //! - [`wait`]: waiting for a condition with a generous timeout instead of sleeping.
+//! - [`postgres_cluster`]: a private PostgreSQL cluster (`initdb` + `pg_ctl`) a test stops and
+//!   starts: the database outages of the chaos suites.
 //! - [`cluster`]: a local Redis Cluster (3 masters, 3 replicas) started from the tests' own
 //!   harness and stopped when dropped or when the test process ends.
 //! - [`bench`]: the sizes of the benches, with a quick mode (`CONFQ_BENCH_QUICK=1`) in which CI
@@ -25,6 +27,7 @@ pub mod cluster;
 pub mod db;
 pub mod deps;
 mod need;
+pub mod postgres_cluster;
 pub mod redis;
 pub mod wait;
 
