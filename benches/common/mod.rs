@@ -102,4 +102,5 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+pub mod fleet;
 pub mod worker_log;
