@@ -36,6 +36,7 @@ def server_figures(r):
 
 def enqueue(system, n, env, r):
     if system == "confq":
+        # confq's wire format (docs/contract.md): a JSON envelope LPUSHed onto the queue's list.
         pipe = r.pipeline(transaction=False)
         for i in range(n):
             envelope = {"v": 1, "id": str(uuid.uuid4()), "task": "example.incr", "args": {"key": KEY}}
@@ -43,57 +44,32 @@ def enqueue(system, n, env, r):
             if i % 1000 == 999:
                 pipe.execute()
         pipe.execute()
-    elif system == "celery":
-        sys.path.insert(0, HERE)
-        from celery_app import incr
-
-        for _ in range(n):
-            incr.delay(KEY)
-    elif system == "rq":
-        from rq import Queue
-
-        sys.path.insert(0, HERE)
-        import rq_tasks
-
-        queue = Queue("peers", connection=r)
-        for start in range(0, n, 1000):
-            size = min(1000, n - start)
-            queue.enqueue_many([Queue.prepare_data(rq_tasks.incr, (KEY,), result_ttl=0) for _ in range(size)])
-    elif system == "arq":
-        subprocess.run([sys.executable, "-c", ARQ_ENQUEUE, str(n), KEY], env=env, check=True)
     elif system == "bullmq":
-        subprocess.run(["node", os.path.join(env["PEERS_NODE_DIR"], "bullmq.mjs"), "enqueue", str(n), KEY],
-                       env=env, check=True, cwd=env["PEERS_NODE_DIR"])
+        subprocess.run(["node", "bullmq.mjs", "enqueue", str(n), KEY], env=env, check=True,
+                       cwd=env["PEERS_NODE_DIR"])
+    else:
+        python = os.path.join(env["PEERS_SCRATCH"], f"venv-{system}", "bin", "python")
+        subprocess.run([python, os.path.join(HERE, "enqueue.py"), system, str(n), KEY], env=env, check=True)
 
 
-ARQ_ENQUEUE = """
-import asyncio, os, sys
-from arq import create_pool
-from arq.connections import RedisSettings
-async def main():
-    pool = await create_pool(RedisSettings.from_dsn(os.environ['PEERS_REDIS_URL']))
-    n, key = int(sys.argv[1]), sys.argv[2]
-    for start in range(0, n, 1000):
-        await asyncio.gather(*(pool.enqueue_job('incr', key) for _ in range(min(1000, n - start))))
-    await pool.aclose()
-asyncio.run(main())
-"""
+def bin_dir(env, system):
+    return os.path.join(env["PEERS_SCRATCH"], f"venv-{system}", "bin")
 
 
-def workers(system, env, bin_dir):
+def workers(system, env):
     def spawn(args, cwd=HERE):
         return subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     if system == "confq":
         return [spawn([env["PEERS_CONFQ_WORKER"], "--concurrency", str(CONCURRENCY)])]
     if system == "celery":
-        return [spawn([os.path.join(bin_dir, "celery"), "-A", "celery_app", "worker", "-P", "prefork",
+        return [spawn([os.path.join(bin_dir(env, "celery"), "celery"), "-A", "celery_app", "worker", "-P", "prefork",
                        "-c", str(PROCESSES), "--without-heartbeat", "--without-gossip", "--without-mingle"])]
     if system == "rq":
-        return [spawn([os.path.join(bin_dir, "rq"), "worker", "-u", env["PEERS_REDIS_URL"], "peers"])
+        return [spawn([os.path.join(bin_dir(env, "rq"), "rq"), "worker", "-u", env["PEERS_REDIS_URL"], "peers"])
                 for _ in range(PROCESSES)]
     if system == "arq":
-        return [spawn([os.path.join(bin_dir, "arq"), "arq_worker.WorkerSettings"])]
+        return [spawn([os.path.join(bin_dir(env, "arq"), "arq"), "arq_worker.WorkerSettings"])]
     if system == "bullmq":
         return [spawn(["node", "bullmq.mjs", "work"], cwd=env["PEERS_NODE_DIR"])]
     raise ValueError(system)
@@ -110,12 +86,12 @@ def stop(processes):
             process.wait()
 
 
-def one_run(system, n, r, env, bin_dir, limit):
+def one_run(system, n, r, env, limit):
     r.flushall()
     time.sleep(0.2)
     cpu0, commands0 = server_figures(r)
     enqueue(system, n, env, r)
-    processes = workers(system, env, bin_dir)
+    processes = workers(system, env)
     polls = 0
     began = time.monotonic()
     first = None
@@ -207,12 +183,11 @@ def main():
     args = parser.parse_args()
     env = dict(os.environ)
     r = redis.Redis.from_url(env["PEERS_REDIS_URL"])
-    bin_dir = os.path.dirname(sys.executable)
     results = {}
     for system in args.systems.split(","):
         runs = []
         for i in range(args.runs):
-            figures = one_run(system, args.n, r, env, bin_dir, args.limit)
+            figures = one_run(system, args.n, r, env, args.limit)
             print(f"{system} run {i + 1}: {figures['jobs_per_s']:,.0f} jobs/s, "
                   f"{figures['cpu_us_per_job']:.1f} µs CPU/job, {figures['commands_per_job']:.1f} commands/job",
                   flush=True)
