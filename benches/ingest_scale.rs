@@ -237,6 +237,8 @@ async fn one_database(
 
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
+    // reqwest comes with rustls but no crypto provider (entity's features): plain HTTP needs one too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let n: usize = testenv::bench::size("BENCH_ARCHIVES", 1_000, 6);
     let min: u64 = testenv::bench::size("BENCH_MIN_STANZAS", 2_000, 200);
     let max: u64 = testenv::bench::size("BENCH_MAX_STANZAS", 15_000, 600);
