@@ -31,7 +31,9 @@ use chrono::{DateTime, Utc};
 use common::fleet::Fleet;
 use common::{Deployment, Failure, percentile};
 use entity::ingestion_run;
-use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 /// One generated archive.
 struct Archive {
@@ -92,8 +94,12 @@ async fn upload(
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..uploaders {
-        let (http, base, archives, next) =
-            (http.clone(), base.to_owned(), archives.clone(), next.clone());
+        let (http, base, archives, next) = (
+            http.clone(),
+            base.to_owned(),
+            archives.clone(),
+            next.clone(),
+        );
         tasks.spawn(async move {
             let mut sent = Vec::new();
             loop {
@@ -154,8 +160,16 @@ fn report(
 ) -> Result<(), Failure> {
     let first = sent.iter().map(|(_, at)| *at).min().ok_or("no uploads")?;
     let seconds = |at: DateTime<Utc>| (at - first).num_microseconds().unwrap_or(0) as f64 / 1e6;
-    let completed = runs.iter().filter_map(|run| run.completed_at).max().ok_or("no runs")?;
-    let searchable = runs.iter().filter_map(|run| run.settings_indexed_at).max().ok_or("no runs")?;
+    let completed = runs
+        .iter()
+        .filter_map(|run| run.completed_at)
+        .max()
+        .ok_or("no runs")?;
+    let searchable = runs
+        .iter()
+        .filter_map(|run| run.settings_indexed_at)
+        .max()
+        .ok_or("no runs")?;
     let mut latency: Vec<f64> = sent
         .iter()
         .filter_map(|(id, at)| {
@@ -230,7 +244,10 @@ async fn one_database(
     let sent = outcome?;
     #[allow(clippy::cast_precision_loss)]
     let rate = sent.len() as f64 / uploaded;
-    println!("  {label}: {} uploads in {uploaded:.1} s ({rate:.1}/s)", sent.len());
+    println!(
+        "  {label}: {} uploads in {uploaded:.1} s ({rate:.1}/s)",
+        sent.len()
+    );
     let runs = ingestion_run::Entity::find().all(&db).await?;
     report(label, corpus, &sent, &runs)
 }
@@ -245,7 +262,11 @@ async fn main() -> Result<(), Failure> {
     let databases = testenv::bench::text("BENCH_DB", "postgres,sqlite", "postgres,sqlite");
     let began = Instant::now();
     let mut corpus = tokio::task::spawn_blocking(move || generate(n, min, max)).await??;
-    let gzipped: usize = corpus.archives.iter().map(|archive| archive.tgz.len()).sum();
+    let gzipped: usize = corpus
+        .archives
+        .iter()
+        .map(|archive| archive.tgz.len())
+        .sum();
     println!(
         "ingestion at scale: {n} archives, {} stanzas, {} settings, {:.1} MB of conf ({:.1} MB \
          gzipped), generated in {:.1} s",

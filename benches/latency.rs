@@ -199,7 +199,10 @@ async fn main() -> Result<(), Failure> {
     let deployment = Deployment::new("latency")?;
     deployment.migrate()?;
     let broker = deployment.broker().await?;
-    for rate in rates.split(',').filter_map(|r| r.trim().parse::<u64>().ok()) {
+    for rate in rates
+        .split(',')
+        .filter_map(|r| r.trim().parse::<u64>().ok())
+    {
         println!("confq worker latency: {rate} tasks/s offered for {seconds} s, open loop");
         let figures = one_rate(&deployment, &broker, rate, seconds).await?;
         if figures.missing > 0 || figures.start.is_empty() {

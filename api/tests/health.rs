@@ -104,7 +104,10 @@ async fn openapi_document_lists_every_route() {
             "{phase} in the schema"
         );
         assert!(
-            !required.as_array().unwrap().contains(&serde_json::json!(phase)),
+            !required
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!(phase)),
             "{phase} is not required: {required}"
         );
     }

@@ -80,7 +80,9 @@ async fn main() -> anyhow::Result<()> {
             let connection = client.get_multiplexed_async_connection().await?;
             registry.register(Incr::new(connection));
         }
-        Err(_) => eprintln!("example.incr not registered: CONFQ_REDIS_URL is not one standalone Redis"),
+        Err(_) => {
+            eprintln!("example.incr not registered: CONFQ_REDIS_URL is not one standalone Redis")
+        }
     }
 
     let shutdown = Shutdown::new();

@@ -28,7 +28,11 @@ async fn every_incr_task_increments_its_key_once() {
             Envelope::new("example.incr", args)
         })
         .collect();
-    broker.producer().enqueue_many(&queue, &tasks).await.unwrap();
+    broker
+        .producer()
+        .enqueue_many(&queue, &tasks)
+        .await
+        .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_custom-worker"))
         .env("CONFQ_REDIS_URL", &redis_url)
         .env("CONFQ_KEY_PREFIX", &prefix)
