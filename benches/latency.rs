@@ -77,7 +77,7 @@ async fn offer(
         let batch: Vec<Envelope> = (offered..due)
             .map(|k| {
                 #[allow(clippy::cast_precision_loss)]
-                let scheduled = k as f64 / rate as f64;
+                let scheduled = (k + 1) as f64 / rate as f64; // task k is due once k + 1 are
                 lags.push((elapsed - scheduled) * 1e3);
                 let envelope = Envelope::new("confq.noop", serde_json::Map::new());
                 sent.insert(envelope.id.to_string(), at);
