@@ -84,7 +84,8 @@ fn generate(n: usize, min: u64, max: u64) -> Result<Corpus, Failure> {
     Ok(corpus)
 }
 
-/// Uploads every archive with `uploaders` requests at once; the run id and send moment of each.
+/// Uploads every archive with `uploaders` requests at once, sending one again after a 503 (a
+/// busy database); the run id and first send moment of each.
 async fn upload(
     http: &reqwest::Client,
     base: &str,
@@ -92,13 +93,15 @@ async fn upload(
     uploaders: usize,
 ) -> Result<Vec<(i64, DateTime<Utc>)>, Failure> {
     let next = Arc::new(AtomicUsize::new(0));
+    let busy = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..uploaders {
-        let (http, base, archives, next) = (
+        let (http, base, archives, next, busy) = (
             http.clone(),
             base.to_owned(),
             archives.clone(),
             next.clone(),
+            busy.clone(),
         );
         tasks.spawn(async move {
             let mut sent = Vec::new();
@@ -107,11 +110,20 @@ async fn upload(
                     return Ok::<_, Failure>(sent);
                 };
                 let at = Utc::now();
-                let response = http
-                    .post(format!("{base}/v1/uploads?filename={}", archive.name))
-                    .body(archive.tgz.clone())
-                    .send()
-                    .await?;
+                let mut response;
+                loop {
+                    response = http
+                        .post(format!("{base}/v1/uploads?filename={}", archive.name))
+                        .body(archive.tgz.clone())
+                        .send()
+                        .await?;
+                    // 503: the database is busy (SQLite's one writer); a client tries again.
+                    if response.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                        break;
+                    }
+                    busy.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
                 let status = response.status();
                 let body: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
                 let run = body["run_id"]
@@ -124,6 +136,10 @@ async fn upload(
     let mut sent = Vec::new();
     while let Some(done) = tasks.join_next().await {
         sent.extend(done??);
+    }
+    let busy = busy.load(Ordering::Relaxed);
+    if busy > 0 {
+        println!("  {busy} uploads answered 503 (database busy) and were sent again after 100 ms");
     }
     Ok(sent)
 }
