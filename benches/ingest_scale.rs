@@ -1,7 +1,7 @@
 //! Ingestion at scale (plain main, not a test): N generated app archives (a seeded number of
 //! stanzas each, between `BENCH_MIN_STANZAS` and `BENCH_MAX_STANZAS`) uploaded through the HTTP
 //! API (`POST /v1/uploads`, raw body, `BENCH_UPLOADERS` at once) of one `confq api` process into
-//! `BENCH_WORKERS` `confq worker` processes (default settings), on PostgreSQL and on SQLite.
+//! `BENCH_WORKERS` `confq worker` processes (default settings; one `confq reaper` beside them), on PostgreSQL and on SQLite.
 //! Prints runs/s and settings/s to the last completion and to the last run searchable, the
 //! upload→complete p50/p99 (upload: the moment the POST was sent; complete: the run's
 //! `completed_at`), and where the workers' time went (the runs' `read_seconds`,

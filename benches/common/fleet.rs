@@ -1,5 +1,6 @@
 //! A deployment's processes for the benches that go through the API: one `confq api` on a free
-//! port and N `confq worker` processes, all on one database, logs discarded.
+//! port, one `confq reaper` (due retries, expired leases) and N `confq worker` processes, all on
+//! one database, logs discarded.
 
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -15,8 +16,8 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// `confq migrate`, then the API and `workers` workers on `database_url`; returns once the
-    /// API answers `/readyz`.
+    /// `confq migrate`, then the API, a reaper and `workers` workers on `database_url`; returns
+    /// once the API answers `/readyz`.
     pub async fn start(
         deployment: &Deployment,
         database_url: &str,
@@ -47,6 +48,13 @@ impl Fleet {
             api,
             workers: Vec::new(),
         };
+        fleet.workers.push(
+            deployment
+                .command("warn")
+                .env("CONFQ_DATABASE_URL", database_url)
+                .args(["--no-migrate", "reaper"])
+                .spawn()?,
+        );
         for _ in 0..workers {
             fleet.workers.push(
                 deployment
