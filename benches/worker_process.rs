@@ -9,37 +9,13 @@
 //! random key prefix deleted afterwards; SQLite in a temp dir. `CONFQ_BENCH_QUICK=1` (CI): 300
 //! tasks, C = 16, `info`, once.
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use broker::{Broker, BrokerConfig, Envelope, QueueName};
-
-/// Any failure: the bench stops and prints it.
-type Failure = Box<dyn std::error::Error + Send + Sync>;
-
-/// One deployment: its key prefix, data dir and the settings every `confq` process gets.
-struct Deployment {
-    redis_url: String,
-    prefix: String,
-    dir: tempfile::TempDir,
-}
-
-impl Deployment {
-    fn command(&self, rust_log: &str) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_confq"));
-        command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("CONFQ_DATA_DIR", self.dir.path())
-            .env("CONFQ_KEY_PREFIX", &self.prefix)
-            .env("CONFQ_REDIS_URL", &self.redis_url)
-            .env("RUST_LOG", rust_log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        command
-    }
-}
+use broker::{Broker, Envelope, QueueName};
+use common::{Deployment, Failure, stop};
 
 /// Enqueues `n` noop tasks, runs one `confq worker` process until all are processed, stops it
 /// with SIGTERM; returns the tasks per second from its spawn.
@@ -89,58 +65,15 @@ async fn wait_processed(
     Ok(())
 }
 
-/// SIGTERM (a graceful stop), then waits for the exit.
-fn stop(mut worker: Child) -> Result<(), Failure> {
-    Command::new("kill")
-        .args(["-TERM", &worker.id().to_string()])
-        .status()?;
-    worker.wait()?;
-    Ok(())
-}
-
-/// Deletes the deployment's keys (its own random prefix) with redis-cli.
-fn delete_keys(deployment: &Deployment) -> Result<(), Failure> {
-    let script =
-        "for _, key in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', key) end return 0";
-    let pattern = format!("{}:*", deployment.prefix);
-    let status = Command::new("redis-cli")
-        .args(["-u", &deployment.redis_url, "EVAL", script, "0", &pattern])
-        .stdout(Stdio::null())
-        .status()?;
-    if !status.success() {
-        return Err(format!("redis-cli could not delete {pattern}").into());
-    }
-    Ok(())
-}
-
-/// `confq migrate` once, so that the worker starts with `--no-migrate`.
-fn migrate(deployment: &Deployment) -> Result<(), Failure> {
-    let status = deployment.command("warn").arg("migrate").status()?;
-    if !status.success() {
-        return Err(format!("confq migrate: {status}").into());
-    }
-    Ok(())
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let n: u64 = testenv::bench::size("BENCH_TASKS", 100_000, 300);
     let repeat: usize = testenv::bench::size("BENCH_REPEAT", 3, 1);
     let levels = testenv::bench::text("BENCH_CONCURRENCY", "128", "16");
     let logs = testenv::bench::text("BENCH_RUST_LOG", "info,warn", "info");
-    let deployment = Deployment {
-        redis_url: std::env::var("CONFQ_REDIS_URL")
-            .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-        prefix: format!("confq-bench-{}", uuid::Uuid::new_v4().simple()),
-        dir: tempfile::tempdir()?,
-    };
-    migrate(&deployment)?;
-    let broker = Broker::connect(BrokerConfig {
-        redis_url: deployment.redis_url.clone(),
-        key_prefix: deployment.prefix.clone(),
-        ..BrokerConfig::default()
-    })
-    .await?;
+    let deployment = Deployment::new("bench")?;
+    deployment.migrate()?;
+    let broker = deployment.broker().await?;
     for concurrency in levels.split(',').filter_map(|c| c.trim().parse().ok()) {
         for rust_log in logs.split(',').map(str::trim) {
             let mut rates = Vec::new();
@@ -153,5 +86,5 @@ async fn main() -> Result<(), Failure> {
             );
         }
     }
-    delete_keys(&deployment)
+    deployment.delete_keys()
 }

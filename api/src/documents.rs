@@ -63,6 +63,22 @@ pub struct RunMetricsDocument {
     /// level, links, macOS debris, duplicates…); the first 100. Absent when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Seconds the last attempt spent reading the archive (inflating, walking it, caps,
+    /// SHA-256, copying members). Absent when the attempt did not get that far, and in runs
+    /// recorded before this field existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub read_seconds: Option<f64>,
+    /// Seconds the last attempt spent parsing the members' text into stanzas. Absent as
+    /// `read_seconds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub parse_seconds: Option<f64>,
+    /// Seconds the last attempt's results transaction (files and stanzas) took. Absent when the
+    /// attempt did not reach it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub write_seconds: Option<f64>,
 }
 
 impl From<RunMetrics> for RunMetricsDocument {
@@ -75,6 +91,9 @@ impl From<RunMetrics> for RunMetricsDocument {
             retry_count: m.retry_count,
             error_type: m.error_type,
             warnings: m.warnings,
+            read_seconds: m.read_seconds,
+            parse_seconds: m.parse_seconds,
+            write_seconds: m.write_seconds,
         }
     }
 }

@@ -96,6 +96,21 @@ async fn openapi_document_lists_every_route() {
             .contains(&serde_json::json!("warnings")),
         "{required}"
     );
+    // The per-phase seconds are optional too (absent in older runs and unreached phases).
+    for phase in ["read_seconds", "parse_seconds", "write_seconds"] {
+        let schema = &doc["components"]["schemas"]["RunMetricsDocument"];
+        assert!(
+            schema["properties"][phase].is_object(),
+            "{phase} in the schema"
+        );
+        assert!(
+            !required
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!(phase)),
+            "{phase} is not required: {required}"
+        );
+    }
     for (path, method) in [
         ("/v1/uploads", "post"),
         ("/v1/worker/runs/{run_id}/status", "get"),

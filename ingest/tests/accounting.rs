@@ -261,6 +261,13 @@ async fn an_exhausted_run_reports_its_whole_duration_and_what_it_reached() {
         (metrics.files_parsed, metrics.stanzas_created),
         (EXAMPLE_FILES, EXAMPLE_STANZAS)
     );
+    // The last attempt got through reading, parsing and writing before it failed.
+    assert!(
+        metrics.read_seconds.is_some()
+            && metrics.parse_seconds.is_some()
+            && metrics.write_seconds.is_some(),
+        "{metrics:?}"
+    );
     // The backoffs alone (50 + 100 + 150 ms) lie between the first start and the end.
     assert!(metrics.duration_seconds >= 0.3, "{metrics:?}");
     assert!(
@@ -294,6 +301,18 @@ async fn a_run_completed_after_retries_reports_the_time_since_its_first_start() 
         metrics.duration_seconds <= wall_clock(&done),
         "{metrics:?} vs {done:?}"
     );
+    // The last attempt's phases: each recorded, together less than the whole duration.
+    let phases = [
+        metrics.read_seconds,
+        metrics.parse_seconds,
+        metrics.write_seconds,
+    ];
+    assert!(
+        phases.iter().all(|phase| phase.is_some_and(|s| s > 0.0)),
+        "{metrics:?}"
+    );
+    let spent: f64 = phases.iter().flatten().sum();
+    assert!(spent < metrics.duration_seconds - 2.0, "{metrics:?}");
     assert_eq!(
         done.error_message.as_deref().map(without_fault_text),
         Some("Transient error (retry 1): <injected fault>".to_owned()),

@@ -48,6 +48,16 @@ pub struct RunMetrics {
     /// one level, links, debris…), the first [`RUN_WARNINGS`] of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Seconds the last attempt spent reading the archive (inflating, walking it, caps, SHA-256,
+    /// copying members), when it got that far; absent in runs from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_seconds: Option<f64>,
+    /// Seconds the last attempt spent parsing the members' text into stanzas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_seconds: Option<f64>,
+    /// Seconds the last attempt's results transaction (files and stanzas) took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_seconds: Option<f64>,
 }
 
 /// How many archive warnings a run keeps in its metrics.

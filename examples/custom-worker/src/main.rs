@@ -1,18 +1,18 @@
 //! `custom-worker`: confq's worker loop (the one `confq worker` runs) with `example.word_count`
-//! registered next to the built-in `confq.*` tasks. Stops on SIGINT/SIGTERM (twice: at once).
+//! and `example.incr` (on a standalone Redis) registered next to the built-in `confq.*` tasks. Stops on SIGINT/SIGTERM (twice: at once).
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use broker::{Broker, BrokerConfig, QueueName};
 use clap::Parser;
-use custom_worker::WordCount;
+use custom_worker::{Incr, WordCount};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 use worker::retry::RetryPolicy;
 use worker::{Shutdown, WorkerConfig};
 
-/// Runs a worker with `example.word_count` next to the built-ins.
+/// Runs a worker with `example.word_count` and `example.incr` next to the built-ins.
 #[derive(Parser)]
 struct Args {
     /// Redis URL (as `confq`).
@@ -74,6 +74,16 @@ async fn main() -> anyhow::Result<()> {
 
     let mut registry = worker::tasks::builtin();
     registry.register(WordCount);
+    // `example.incr` needs a plain connection of its own: only on a standalone Redis URL.
+    match redis::Client::open(args.redis_url.as_str()) {
+        Ok(client) => {
+            let connection = client.get_multiplexed_async_connection().await?;
+            registry.register(Incr::new(connection));
+        }
+        Err(_) => {
+            eprintln!("example.incr not registered: CONFQ_REDIS_URL is not one standalone Redis")
+        }
+    }
 
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().listen_for_signals());

@@ -21,7 +21,7 @@ use tracing::{Span, info};
 pub use classify::{classify, dependency};
 pub use error::IngestError;
 
-use tally::Tally;
+use tally::{Phase, Tally};
 use worker::breaker::Dependency;
 use worker::failure::TaskFailure;
 use worker::retry::retries_before;
@@ -119,7 +119,12 @@ impl Ingestor {
         let source = self.storage.open(&run.object_key).await?;
         // One member can take long to inflate and parse, and the write is one transaction: both
         // are bounded (caps, database timeouts), so they count as progress while they run.
-        let (files, warnings) = ctx
+        let read::ReadArchive {
+            files,
+            warnings,
+            read,
+            parse,
+        } = ctx
             .progress
             .while_pending(read::parse_archive(
                 source,
@@ -128,6 +133,8 @@ impl Ingestor {
             ))
             .await?;
         ctx.progress.tick();
+        tally.timed(Phase::Read, read);
+        tally.timed(Phase::Parse, parse);
         let parse_errors = files
             .iter()
             .filter(|file| file.parse_error.is_some())
@@ -135,11 +142,13 @@ impl Ingestor {
         let files_parsed = files.len();
         tally.parsed(files_parsed, parse_errors);
         tally.warned(warnings);
+        let writing = std::time::Instant::now();
         let written = ctx
             .progress
             .while_pending(self.store.write_results(run.id, fence, files))
             .await?;
         ctx.progress.tick();
+        tally.timed(Phase::Write, writing.elapsed());
         tally.written(written.stanzas);
         // Tests fail or stall the attempt here, after its results are written; compiled out of
         // release builds.
@@ -151,12 +160,15 @@ impl Ingestor {
         });
         let retry_count = u32::try_from(begun.retry_count).unwrap_or(0);
         let metrics = tally.metrics(retry_count, None);
-        self.store.complete(run.id, fence, metrics).await?;
+        self.store.complete(run.id, fence, metrics.clone()).await?;
         hooks.completed();
         info!(
             files = files_parsed,
             stanzas = written.stanzas,
             parse_errors,
+            read_seconds = metrics.read_seconds,
+            parse_seconds = metrics.parse_seconds,
+            write_seconds = metrics.write_seconds,
             "run complete"
         );
         // Tests stop the delivery here, complete but not yet searchable; compiled out of release

@@ -2,6 +2,7 @@
 //! work, so they run on a blocking thread and leave the runtime free for heartbeats.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use entity::store::{FileWarning, NewConfFile, NewStanza};
 use splunk::archive::{ArchiveReader, ConfEntry, Limits};
@@ -12,9 +13,22 @@ use tracing::info;
 use super::IngestError;
 use worker::Progress;
 
+/// What [`parse_archive`] returns: the parsed files, the reader's warnings, and where its time
+/// went.
+pub(crate) struct ReadArchive {
+    /// One row per `.conf`/`.meta` member.
+    pub(crate) files: Vec<NewConfFile>,
+    /// The archive reader's warnings.
+    pub(crate) warnings: Vec<String>,
+    /// Reading: inflating, walking the archive, caps, SHA-256 and copying members.
+    pub(crate) read: Duration,
+    /// Parsing the members' text into stanzas.
+    pub(crate) parse: Duration,
+}
+
 /// Reads every `.conf`/`.meta` file of the archive in `source` (and of the app packages inside it)
-/// and parses it; also returns the reader's warnings. Duplicate members: the last one wins, with a
-/// warning on the file kept.
+/// and parses it; also returns the reader's warnings and the time spent reading and parsing.
+/// Duplicate members: the last one wins, with a warning on the file kept.
 ///
 /// # Errors
 /// Unreadable or over-cap archives, storage failures, and archives without any config file.
@@ -22,36 +36,40 @@ pub(crate) async fn parse_archive<R>(
     source: R,
     limits: Limits,
     progress: Progress,
-) -> Result<(Vec<NewConfFile>, Vec<String>), IngestError>
+) -> Result<ReadArchive, IngestError>
 where
     R: AsyncRead + Unpin + Send + 'static,
 {
     let runtime = tokio::runtime::Handle::current();
-    let (files, warnings) =
+    let read =
         tokio::task::spawn_blocking(move || runtime.block_on(read_all(source, limits, progress)))
             .await
             .map_err(IngestError::Parser)??;
-    if files.is_empty() {
+    if read.files.is_empty() {
         return Err(IngestError::NoConfFiles);
     }
-    Ok((files, warnings))
+    Ok(read)
 }
 
 async fn read_all<R>(
     source: R,
     limits: Limits,
     progress: Progress,
-) -> Result<(Vec<NewConfFile>, Vec<String>), IngestError>
+) -> Result<ReadArchive, IngestError>
 where
     R: AsyncRead + Unpin + Send,
 {
+    let began = Instant::now();
+    let mut parse = Duration::ZERO;
     let mut reader = ArchiveReader::open(source, limits).await?;
     let mut files: Vec<NewConfFile> = Vec::new();
     let mut by_path: HashMap<String, usize> = HashMap::new();
     while let Some(entry) = reader.next_file().await? {
         progress.tick();
         fail::fail_point!("ingest.slow_entry");
+        let parsing = Instant::now();
         let mut file = parse_entry(entry);
+        parse += parsing.elapsed();
         match by_path.get(&file.path) {
             Some(&index) => {
                 file.warnings.push(FileWarning {
@@ -70,7 +88,12 @@ where
     for warning in reader.warnings() {
         info!(%warning, "archive entry skipped");
     }
-    Ok((files, warnings.collect()))
+    Ok(ReadArchive {
+        files,
+        warnings: warnings.collect(),
+        read: began.elapsed().saturating_sub(parse),
+        parse,
+    })
 }
 
 /// Parses one entry into the rows the store writes.

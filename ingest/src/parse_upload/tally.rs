@@ -1,8 +1,10 @@
 //! What an ingestion attempt reached, for the run's metrics however it ends: the files and
-//! stanzas it got to, and the wall-clock time since the run's first start (all attempts).
+//! stanzas it got to, the wall-clock time since the run's first start (all attempts), and the
+//! seconds its phases took (read, parse, write) as far as it got.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::store::RunMetrics;
@@ -16,6 +18,19 @@ pub(crate) struct Tally {
     parse_errors: AtomicI64,
     stanzas_created: AtomicI64,
     warnings: Mutex<Vec<String>>,
+    /// Microseconds per [`Phase`]; `u64::MAX` until the phase ran.
+    phases: [AtomicU64; 3],
+}
+
+/// A phase of an attempt whose seconds the run's metrics carry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Phase {
+    /// `read_seconds`: inflating, walking the archive, caps, SHA-256, copying members.
+    Read = 0,
+    /// `parse_seconds`: the members' text into stanzas.
+    Parse = 1,
+    /// `write_seconds`: the results transaction (files and stanzas).
+    Write = 2,
 }
 
 impl Tally {
@@ -27,7 +42,21 @@ impl Tally {
             parse_errors: AtomicI64::new(0),
             stanzas_created: AtomicI64::new(0),
             warnings: Mutex::new(Vec::new()),
+            phases: [const { AtomicU64::new(u64::MAX) }; 3],
         }
+    }
+
+    /// `phase` took `elapsed`.
+    pub(crate) fn timed(&self, phase: Phase, elapsed: Duration) {
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1);
+        self.phases[phase as usize].store(micros, Ordering::Relaxed);
+    }
+
+    /// The seconds `phase` took, if it ran.
+    fn seconds(&self, phase: Phase) -> Option<f64> {
+        let micros = self.phases[phase as usize].load(Ordering::Relaxed);
+        #[allow(clippy::cast_precision_loss)]
+        (micros != u64::MAX).then(|| micros as f64 / 1e6)
     }
 
     /// The archive was read: `files` files parsed, `parse_errors` of them with an error.
@@ -68,6 +97,9 @@ impl Tally {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
+            read_seconds: self.seconds(Phase::Read),
+            parse_seconds: self.seconds(Phase::Parse),
+            write_seconds: self.seconds(Phase::Write),
         }
     }
 }
@@ -78,7 +110,9 @@ fn count(n: usize) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::Tally;
+    use std::time::Duration;
+
+    use super::{Phase, Tally};
 
     #[test]
     fn metrics_report_what_was_reached_and_the_time_since_the_first_start() {
@@ -98,5 +132,23 @@ mod tests {
         tally.written(234);
         let done = tally.metrics(1, None);
         assert_eq!((done.stanzas_created, done.error_type), (234, None));
+    }
+
+    #[test]
+    fn metrics_carry_the_phases_that_ran_and_only_those() {
+        let tally = Tally::new(chrono::Utc::now());
+        tally.timed(Phase::Read, Duration::from_millis(1_500));
+        tally.timed(Phase::Parse, Duration::from_micros(250));
+        let failed = tally.metrics(0, Some("transient"));
+        assert_eq!(
+            (
+                failed.read_seconds,
+                failed.parse_seconds,
+                failed.write_seconds
+            ),
+            (Some(1.5), Some(0.000_25), None)
+        );
+        tally.timed(Phase::Write, Duration::from_millis(20));
+        assert_eq!(tally.metrics(0, None).write_seconds, Some(0.02));
     }
 }

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use crate::failure::{FailureClass, TaskFailure};
 use crate::task::{TaskContext, TaskResult, TypedTask};
 
-/// `confq.noop`: does nothing.
+/// `confq.noop`: does nothing but log `confq.noop started` at debug level (target
+/// `worker::tasks::diagnostic`), the moment the latency bench reads as the task's start.
 pub struct Noop;
 
 /// Arguments of `confq.noop` (any object is accepted).
@@ -21,7 +22,10 @@ impl TypedTask for Noop {
     const NAME: &'static str = "confq.noop";
 
     fn run(&self, _ctx: TaskContext, _args: NoopArgs) -> BoxFuture<'static, TaskResult> {
-        Box::pin(async { Ok(()) })
+        Box::pin(async {
+            tracing::debug!("confq.noop started");
+            Ok(())
+        })
     }
 }
 
