@@ -230,6 +230,7 @@ impl DeadLetters {
             &keys,
             member,
             &envelope.to_json(),
+            &keys.task(&envelope.id),
         )
         .await
     }

@@ -1,6 +1,6 @@
 //! The only file that spells a Redis key. Every key of a queue carries the `{queue}` hash tag.
 
-use crate::names::{QueueName, WorkerId};
+use crate::names::{QueueName, TaskId, WorkerId};
 
 /// The keys of one queue, all in the slot of `{queue}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,11 @@ pub struct QueueKeys {
     /// Pub/sub channel (not a key) producers publish to when they push onto pending, so that an
     /// idle consumer of several queues wakes (`wake.rs`).
     pub wake: String,
+    /// Pub/sub channel (not a key) on which a cancel of a running task publishes its id, so that
+    /// the worker holding it stops (`worker::control`).
+    pub cancel: String,
+    /// Start of every task-state hash of the queue; the whole key is [`QueueKeys::task`].
+    task_prefix: String,
 }
 
 impl QueueKeys {
@@ -50,7 +55,20 @@ impl QueueKeys {
             dead: key("dead"),
             stats: key("stats"),
             wake: key("wake"),
+            cancel: key("cancel"),
+            task_prefix: key("task:"),
         }
+    }
+
+    /// The common start of the queue's task-state keys (`<prefix>:{<queue>}:task:`).
+    pub(crate) fn task_prefix(&self) -> &str {
+        &self.task_prefix
+    }
+
+    /// Hash of a task's state, written only when it finishes (or a cancel reaches it running),
+    /// with the result TTL: `<prefix>:{<queue>}:task:<id>`.
+    pub fn task(&self, id: &TaskId) -> String {
+        format!("{}{id}", self.task_prefix)
     }
 }
 
@@ -77,7 +95,7 @@ pub fn reaper_tick(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{QueueKeys, queues, reaper_tick, worker, workers};
-    use crate::names::{QueueName, WorkerId};
+    use crate::names::{QueueName, TaskId, WorkerId};
 
     #[test]
     fn every_key_has_its_exact_text() {
@@ -91,6 +109,12 @@ mod tests {
         assert_eq!(k.dead, "confq:{ingest}:dead");
         assert_eq!(k.stats, "confq:{ingest}:stats");
         assert_eq!(k.wake, "confq:{ingest}:wake");
+        assert_eq!(k.cancel, "confq:{ingest}:cancel");
+        let id: TaskId = "0192f0c4-5a6e-7c1a-9f44-1b2c3d4e5f60".parse().unwrap();
+        assert_eq!(
+            k.task(&id),
+            "confq:{ingest}:task:0192f0c4-5a6e-7c1a-9f44-1b2c3d4e5f60"
+        );
         assert_eq!(queues("confq"), "confq:queues");
         assert_eq!(workers("confq"), "confq:workers");
         assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");

@@ -59,7 +59,7 @@ impl Waker {
     }
 }
 
-async fn subscribe(urls: &[String], channels: &[String]) -> Result<redis::aio::PubSub> {
+pub(crate) async fn subscribe(urls: &[String], channels: &[String]) -> Result<redis::aio::PubSub> {
     let mut last = None;
     for url in urls {
         let attempt = async {

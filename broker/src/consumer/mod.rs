@@ -203,7 +203,15 @@ impl Consumer {
     ) -> Result<()> {
         let cap = dead::cap(&self.broker);
         let mut con = self.broker.connection();
-        if scripts::dead_letter(&mut con, k, raw, token, record, cap, MALFORMED).await? {
+        // No envelope, so no task state: a key of the queue's slot that is never written (TTL 0).
+        let state = scripts::StateArgs {
+            key: format!("{}malformed", k.task_prefix()),
+            ttl_ms: 0,
+            cancel_ttl_ms: 0,
+            task: "",
+            attempt: 0,
+        };
+        if scripts::dead_letter(&mut con, k, raw, token, record, cap, MALFORMED, &state).await? {
             self.broker.replicated(&k.dead).await?;
         }
         Ok(())
