@@ -8,6 +8,7 @@ use std::time::Duration;
 use broker::{BrokerError, QueueName, Selection, WeightedQueue};
 
 use crate::retry::RetryPolicy;
+use crate::time_limit::TimeLimits;
 
 /// How a worker runs.
 ///
@@ -44,6 +45,11 @@ pub struct WorkerConfig {
     pub shutdown_grace: Duration,
     /// Which failures retry, how often and when.
     pub retry: RetryPolicy,
+    /// Time limit per task type (`CONFQ_TIME_LIMITS`); an envelope's `time_limit` wins.
+    pub time_limits: TimeLimits,
+    /// How long a handler whose time limit passed (or that was cancelled) has to stop before it
+    /// is abandoned.
+    pub stop_grace: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -57,6 +63,8 @@ impl Default for WorkerConfig {
             heartbeat: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            time_limits: TimeLimits::default(),
+            stop_grace: Duration::from_secs(3),
         }
     }
 }

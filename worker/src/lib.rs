@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(unreachable_pub)] // what is `pub` is meant to be: the crate's API
 
+mod cancel;
 pub mod config;
 pub mod error;
 mod execute;
@@ -17,6 +18,7 @@ mod serve;
 pub mod shutdown;
 pub mod task;
 pub mod tasks;
+pub mod time_limit;
 
 pub use config::WorkerConfig;
 pub use error::WorkerError;

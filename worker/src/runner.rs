@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use broker::{Broker, Consumer, Delivery, Outage, WorkerId};
+use broker::{Broker, CancelSignals, Consumer, Delivery, Outage, WorkerId};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
+use crate::cancel::InFlight;
 use crate::config::WorkerConfig;
 use crate::error::WorkerError;
 use crate::execute::{Execution, Outcome};
@@ -28,6 +29,8 @@ pub struct RunnerStats {
     pub failed: u64,
     /// Tasks given back to their queue at shutdown or abandoned after losing their lease.
     pub released: u64,
+    /// Tasks cancelled while they ran.
+    pub cancelled: u64,
 }
 
 /// A worker: one consumer, a task registry and the policy to run them.
@@ -38,6 +41,10 @@ pub struct Runner {
     /// Renewal period and stall limit, from the worker's heartbeat and the broker's lease.
     heartbeat: HeartbeatConfig,
     worker_id: WorkerId,
+    /// The tasks in flight, which cancel requests find by id.
+    in_flight: InFlight,
+    /// The subscription to the cancel channels of the queues (dropped with the runner).
+    _cancels: CancelSignals,
 }
 
 impl Runner {
@@ -58,7 +65,15 @@ impl Runner {
             .await
             .map_err(WorkerError::Broker)?;
         let heartbeat = HeartbeatConfig::new(config.heartbeat, broker.config().lease);
+        let in_flight = InFlight::default();
+        let listener = in_flight.clone();
+        let cancels = broker
+            .listen_for_cancels(&config.queues, Arc::new(move |id| listener.cancel(&id)))
+            .await
+            .map_err(WorkerError::Broker)?;
         Ok(Self {
+            in_flight,
+            _cancels: cancels,
             consumer: Arc::new(consumer),
             registry: Arc::new(registry),
             config,
@@ -157,10 +172,13 @@ impl Runner {
         Execution {
             consumer: self.consumer.clone(),
             registry: self.registry.clone(),
+            cancel_request: self.in_flight.watch(delivery.envelope.id),
             delivery: Arc::new(delivery),
             retry: self.config.retry.clone(),
             heartbeat: self.heartbeat,
             cancel,
+            time_limits: self.config.time_limits.clone(),
+            stop_grace: self.config.stop_grace,
             span,
         }
     }
@@ -209,6 +227,7 @@ fn record(stats: &mut RunnerStats, done: Result<Outcome, tokio::task::JoinError>
         Ok(Outcome::Retried) => (&mut stats.retried, "retried"),
         Ok(Outcome::Failed) => (&mut stats.failed, "failed"),
         Ok(Outcome::Released) => (&mut stats.released, "released"),
+        Ok(Outcome::Cancelled) => (&mut stats.cancelled, "cancelled"),
         Err(error) => {
             error!(%error, "a task panicked; its lease will expire and the reaper will redeliver it");
             return;
