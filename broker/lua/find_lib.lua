@@ -43,10 +43,18 @@ local function find_dead_record(dead, seq, id)
   return nil
 end
 
--- The state hash as a flat array, and its `state` and `dead_seq` fields.
-local function find_state(key)
-  local flat = redis.call('HGETALL', key)
-  local fields = {}
-  for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
-  return flat, fields
+-- The recorded state of task `id`: its JSON document (decoded) and text, `{cancel = true}` while a
+-- cancel waits for its worker, or nil (none, or past its expiry and not yet trimmed).
+local function find_state(results, expiry, id)
+  local doc = redis.call('HGET', results, id)
+  if not doc then return nil end
+  if doc == 'cancel' then return {cancel = true} end
+  local at = redis.call('ZSCORE', expiry, id)
+  local t = redis.call('TIME')
+  if at and tonumber(at) <= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) then
+    return nil
+  end
+  local ok, decoded = pcall(cjson.decode, doc)
+  if not ok or type(decoded) ~= 'table' then return nil end
+  return decoded, doc
 end

@@ -1,31 +1,39 @@
--- Shared functions of the scripts that write a task's state hash (scripts/mod.rs prepends this
--- file). The hash exists only for finished tasks (and running ones a cancel reached), with a TTL;
--- pending, delayed and running tasks are found in the queue's own structures (lookup.lua).
+-- Shared functions of the scripts that record a task's state (scripts/mod.rs prepends this file).
+-- A finished task (or a running one a cancel reached) has one field in the queue's results hash,
+-- id -> JSON document (or the text `cancel` while a cancel waits for its worker), and its expiry
+-- time in the results-expiry zset; the reaper drops expired ones (trim_results.lua). Pending,
+-- delayed and running tasks are found in the queue's own structures (lookup.lua). Two keys per
+-- queue, not one per task: a queue's slot keeps a handful of keys, so it reshards quickly and no
+-- script ever names a key that does not exist yet (a cluster answers that with TRYAGAIN while
+-- the slot migrates).
 
 local function state_now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Records a finished task: state, task, attempt, one more field (result or error), for ttl ms.
--- Nothing when ttl is 0 (results are off).
-local function state_write(key, ttl, state, task, attempt, field, value)
-  if tonumber(ttl) <= 0 then return end
-  redis.call('HSET', key, 'state', state, 'task', task, 'attempt', attempt, field, value,
-    'updated_at', state_now())
-  redis.call('PEXPIRE', key, ttl)
+-- Records results[id] = {"state","task","attempt"<fields>,"updated_at"} until now + ttl ms.
+-- `fields` is a JSON fragment (',"result":…'). Nothing when ttl is 0 (results are off).
+local function state_write(results, expiry, id, ttl, state, task, attempt, fields)
+  ttl = tonumber(ttl)
+  if ttl <= 0 then return end
+  local now = state_now()
+  local doc = '{"state":"' .. state .. '","task":' .. cjson.encode(task) .. ',"attempt":'
+    .. string.format('%d', tonumber(attempt) or 0) .. fields .. ',"updated_at":'
+    .. string.format('%.0f', now) .. '}'
+  redis.call('HSET', results, id, doc)
+  redis.call('ZADD', expiry, string.format('%.0f', now + ttl), id)
 end
 
--- True when a cancel reached the task while it ran (its hash has the `cancel` field).
-local function state_cancel_requested(key)
-  return redis.call('HEXISTS', key, 'cancel') == 1
+-- True when a cancel reached the task while it ran.
+local function state_cancel_requested(results, id)
+  return redis.call('HGET', results, id) == 'cancel'
 end
 
--- Records a cancellation; keeps the TTL the cancel request set, or gives it ttl.
-local function state_cancelled(key, ttl, task, attempt)
-  redis.call('HSET', key, 'state', 'cancelled', 'task', task, 'attempt', attempt,
-    'error', 'cancelled', 'updated_at', state_now())
-  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, math.max(tonumber(ttl), 1)) end
+-- Records a cancellation (kept ttl ms even with results off).
+local function state_cancelled(results, expiry, id, ttl, task, attempt)
+  state_write(results, expiry, id, math.max(tonumber(ttl), 1), 'cancelled', task, attempt,
+    ',"error":"cancelled"')
 end
 
 -- Drops an element from processing with its lease and token.

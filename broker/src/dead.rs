@@ -230,7 +230,7 @@ impl DeadLetters {
             &keys,
             member,
             &envelope.to_json(),
-            &keys.task(&envelope.id),
+            &envelope.id.to_string(),
         )
         .await
     }

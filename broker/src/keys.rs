@@ -1,6 +1,6 @@
 //! The only file that spells a Redis key. Every key of a queue carries the `{queue}` hash tag.
 
-use crate::names::{QueueName, TaskId, WorkerId};
+use crate::names::{QueueName, WorkerId};
 
 /// The keys of one queue, all in the slot of `{queue}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +27,11 @@ pub struct QueueKeys {
     /// Pub/sub channel (not a key) on which a cancel of a running task publishes its id, so that
     /// the worker holding it stops (`worker::control`).
     pub cancel: String,
-    /// Start of every task-state hash of the queue; the whole key is [`QueueKeys::task`].
-    task_prefix: String,
+    /// Hash: task id → its recorded state (JSON), for finished tasks and running ones a cancel
+    /// reached (`cancel`); written by the script that finishes the task (`state_lib.lua`).
+    pub results: String,
+    /// Zset: task id → when its recorded state expires (ms); the reaper drops expired ones.
+    pub results_expiry: String,
 }
 
 impl QueueKeys {
@@ -56,19 +59,9 @@ impl QueueKeys {
             stats: key("stats"),
             wake: key("wake"),
             cancel: key("cancel"),
-            task_prefix: key("task:"),
+            results: key("results"),
+            results_expiry: key("results:expiry"),
         }
-    }
-
-    /// The common start of the queue's task-state keys (`<prefix>:{<queue>}:task:`).
-    pub(crate) fn task_prefix(&self) -> &str {
-        &self.task_prefix
-    }
-
-    /// Hash of a task's state, written only when it finishes (or a cancel reaches it running),
-    /// with the result TTL: `<prefix>:{<queue>}:task:<id>`.
-    pub fn task(&self, id: &TaskId) -> String {
-        format!("{}{id}", self.task_prefix)
     }
 }
 
@@ -95,7 +88,7 @@ pub fn reaper_tick(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{QueueKeys, queues, reaper_tick, worker, workers};
-    use crate::names::{QueueName, TaskId, WorkerId};
+    use crate::names::{QueueName, WorkerId};
 
     #[test]
     fn every_key_has_its_exact_text() {
@@ -110,11 +103,8 @@ mod tests {
         assert_eq!(k.stats, "confq:{ingest}:stats");
         assert_eq!(k.wake, "confq:{ingest}:wake");
         assert_eq!(k.cancel, "confq:{ingest}:cancel");
-        let id: TaskId = "0192f0c4-5a6e-7c1a-9f44-1b2c3d4e5f60".parse().unwrap();
-        assert_eq!(
-            k.task(&id),
-            "confq:{ingest}:task:0192f0c4-5a6e-7c1a-9f44-1b2c3d4e5f60"
-        );
+        assert_eq!(k.results, "confq:{ingest}:results");
+        assert_eq!(k.results_expiry, "confq:{ingest}:results:expiry");
         assert_eq!(queues("confq"), "confq:queues");
         assert_eq!(workers("confq"), "confq:workers");
         assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");

@@ -54,6 +54,8 @@ pub struct ReapOutcome {
     pub promoted: usize,
     /// Dead letters dropped by the caps (age, count) with no new arrival.
     pub dead_trimmed: usize,
+    /// Recorded task states dropped after their result TTL.
+    pub results_trimmed: usize,
 }
 
 /// Periodic repair of the queues it is given and of every queue producers have used.
@@ -140,6 +142,7 @@ impl Reaper {
         outcome.promoted += promoted;
         let cap = dead::cap(&self.broker);
         outcome.dead_trimmed += scripts::trim_dead(&mut self.broker.connection(), k, cap).await?;
+        outcome.results_trimmed += self.trim_results(k).await?;
         // One `WAIT` covers every move of this queue (they all went to its master).
         if expired + orphans + promoted > 0 {
             self.broker.replicated(&k.pending).await?;
@@ -173,9 +176,9 @@ impl Reaper {
                 DeadRecord::new(&String::from_utf8_lossy(&raw), next.as_ref(), &reason).to_json();
             let current = decode_element(raw.clone()).ok().map(|(_, e)| e);
             let state = match &current {
-                Some(e) => self.broker.state_args(q, e),
+                Some(e) => self.broker.state_args(e),
                 None => StateArgs {
-                    key: format!("{}malformed", k.task_prefix()),
+                    id: String::new(),
                     ttl_ms: 0,
                     cancel_ttl_ms: 0,
                     task: "",
@@ -207,6 +210,18 @@ impl Reaper {
             }
         }
         Ok(moved)
+    }
+
+    async fn trim_results(&self, k: &QueueKeys) -> Result<usize> {
+        let mut total = 0;
+        for _ in 0..MAX_PROMOTE_ROUNDS {
+            let n = scripts::trim_results(&mut self.broker.connection(), k, BATCH).await?;
+            total += n;
+            if n < BATCH {
+                break;
+            }
+        }
+        Ok(total)
     }
 
     async fn promote_due(&self, k: &QueueKeys) -> Result<usize> {

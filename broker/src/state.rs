@@ -120,7 +120,7 @@ impl Broker {
                 let text = text.clone();
                 async move {
                     let mut con = con;
-                    let found = scripts::lookup(&mut con, &k, &k.task(id), &text).await?;
+                    let found = scripts::lookup(&mut con, &k, &text).await?;
                     Ok((q, found))
                 }
             })
@@ -144,7 +144,7 @@ impl Broker {
                 let text = text.clone();
                 async move {
                     let mut con = con;
-                    let found = scripts::cancel(&mut con, &k, &k.task(id), &text, ttl).await?;
+                    let found = scripts::cancel(&mut con, &k, &text, ttl).await?;
                     Ok((q.clone(), found))
                 }
             })
@@ -173,14 +173,10 @@ impl Broker {
         futures::future::join_all(calls).await.into_iter().collect()
     }
 
-    /// The state arguments of a script finishing `envelope`'s task in `queue`.
-    pub(crate) fn state_args<'a>(
-        &self,
-        queue: &QueueName,
-        envelope: &'a Envelope,
-    ) -> StateArgs<'a> {
+    /// The state arguments of a script finishing `envelope`'s task.
+    pub(crate) fn state_args<'a>(&self, envelope: &'a Envelope) -> StateArgs<'a> {
         StateArgs {
-            key: self.queue_keys(queue).task(&envelope.id),
+            id: envelope.id.to_string(),
             ttl_ms: self.config().state_ttl_ms(),
             cancel_ttl_ms: self.config().cancel_ttl_ms(),
             task: &envelope.task,
@@ -197,8 +193,8 @@ fn text(bytes: &[u8]) -> String {
 fn task_info(id: TaskId, queue: QueueName, found: &[Vec<u8>]) -> Option<TaskInfo> {
     let (tag, rest) = found.split_first()?;
     let tag = text(tag);
-    if tag == "hash" {
-        return Some(from_hash(id, queue, rest));
+    if tag == "doc" {
+        return from_doc(id, queue, rest);
     }
     let state = TaskState::parse(&tag)?;
     let body = text(rest.first()?);
@@ -228,35 +224,32 @@ fn task_info(id: TaskId, queue: QueueName, found: &[Vec<u8>]) -> Option<TaskInfo
     })
 }
 
-fn from_hash(id: TaskId, queue: QueueName, flat: &[Vec<u8>]) -> TaskInfo {
-    let mut info = TaskInfo {
+/// A recorded state: `{"state","task","attempt","result"|"error","updated_at"}`, and the state
+/// that overrides it (`failed` for a dead letter that is gone) when not empty.
+fn from_doc(id: TaskId, queue: QueueName, rest: &[Vec<u8>]) -> Option<TaskInfo> {
+    let doc: Value = serde_json::from_slice(rest.first()?).ok()?;
+    let overridden = rest.get(1).map(|b| text(b)).filter(|s| !s.is_empty());
+    let state = overridden
+        .as_deref()
+        .or_else(|| doc.get("state")?.as_str())
+        .and_then(TaskState::parse)?;
+    Some(TaskInfo {
         id,
-        task: String::new(),
+        task: doc.get("task")?.as_str()?.to_owned(),
         queue,
-        state: TaskState::Failed,
-        attempt: 0,
-        result: Value::Null,
-        error: None,
-        updated_at: None,
-    };
-    for pair in flat.chunks_exact(2) {
-        let value = text(&pair[1]);
-        match text(&pair[0]).as_str() {
-            "state" => info.state = TaskState::parse(&value).unwrap_or(TaskState::Failed),
-            "task" => info.task = value,
-            "attempt" => info.attempt = value.parse().unwrap_or(0),
-            "result" => info.result = serde_json::from_str(&value).unwrap_or(Value::String(value)),
-            "error" => info.error = Some(value),
-            "updated_at" => {
-                info.updated_at = value
-                    .parse()
-                    .ok()
-                    .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
-            }
-            _ => {}
-        }
-    }
-    info
+        state,
+        attempt: doc
+            .get("attempt")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
+        result: doc.get("result").cloned().unwrap_or(Value::Null),
+        error: doc.get("error").and_then(Value::as_str).map(str::to_owned),
+        updated_at: doc
+            .get("updated_at")
+            .and_then(Value::as_i64)
+            .and_then(|ms| Utc.timestamp_millis_opt(ms).single()),
+    })
 }
 
 fn dead_envelope(record: &str) -> Option<Envelope> {

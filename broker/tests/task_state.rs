@@ -109,6 +109,20 @@ async fn a_finished_state_is_gone_after_the_result_ttl() {
         }
     })
     .await;
+    // The reaper drops it from the queue's results hash and expiry zset.
+    let outcome = common::reaper(&b).tick().await.unwrap();
+    assert_eq!(outcome.results_trimmed, 1);
+    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &q);
+    let mut con = common::raw(&b).await;
+    let left: (usize, usize) = redis::pipe()
+        .cmd("HLEN")
+        .arg(&keys.results)
+        .cmd("ZCARD")
+        .arg(&keys.results_expiry)
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(left, (0, 0));
     cleanup(&b).await;
 }
 

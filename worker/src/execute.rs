@@ -129,7 +129,9 @@ impl Execution {
                 warn!("cancelled while running");
                 let settled = self.consumer.cancelled(&self.delivery).await;
                 let settled = settled.map(|()| Settled::Cancelled);
-                self.settle(settled, &ctx).await.unwrap_or(Outcome::Released)
+                self.settle(settled, &ctx)
+                    .await
+                    .unwrap_or(Outcome::Released)
             }
             Ending::TimedOut(limit) => {
                 let message = time_limit::exceeded(limit);
@@ -147,7 +149,9 @@ impl Execution {
                     report(hooks.released().await);
                 }
                 let released = self.consumer.release(&self.delivery).await;
-                self.settle(released, &ctx).await.unwrap_or(Outcome::Released)
+                self.settle(released, &ctx)
+                    .await
+                    .unwrap_or(Outcome::Released)
             }
         }
     }
@@ -243,7 +247,11 @@ impl Execution {
     /// already gave the task to someone else: our late word is refused, which is the point.
     /// As [`Execution::settle_plain`], for a call a cancel may have overtaken: when the task
     /// ended `cancelled`, its hooks hear it and the outcome is `Some(Cancelled)`.
-    async fn settle(&self, result: Result<Settled, BrokerError>, ctx: &TaskContext) -> Option<Outcome> {
+    async fn settle(
+        &self,
+        result: Result<Settled, BrokerError>,
+        ctx: &TaskContext,
+    ) -> Option<Outcome> {
         match result {
             Ok(Settled::Done) => None,
             Ok(Settled::Cancelled) => {

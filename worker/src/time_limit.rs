@@ -19,7 +19,9 @@ pub struct TimeLimits(BTreeMap<String, Duration>);
 
 /// A `CONFQ_TIME_LIMITS` entry that is not `task=seconds` with positive seconds.
 #[derive(Debug, thiserror::Error)]
-#[error("time limit {entry:?} must be TASK=SECONDS with SECONDS a positive number (e.g. ingest.parse_upload=1800)")]
+#[error(
+    "time limit {entry:?} must be TASK=SECONDS with SECONDS a positive number (e.g. ingest.parse_upload=1800)"
+)]
 pub struct TimeLimitError {
     entry: String,
 }
@@ -106,13 +108,20 @@ mod tests {
         assert!("confq.sleep=-1".parse::<TimeLimits>().is_err());
         assert!("confq.sleep=abc".parse::<TimeLimits>().is_err());
         assert_eq!("".parse::<TimeLimits>().unwrap(), TimeLimits::default());
-        assert_eq!(exceeded(Duration::from_secs(1800)), "time limit of 1800 s exceeded");
+        assert_eq!(
+            exceeded(Duration::from_secs(1800)),
+            "time limit of 1800 s exceeded"
+        );
     }
 
     #[test]
     fn an_envelope_limit_that_is_not_a_positive_number_is_refused() {
         let mut e = broker::Envelope::new("confq.noop", serde_json::Map::new());
-        for bad in [serde_json::json!("60"), serde_json::json!(-3), serde_json::json!(true)] {
+        for bad in [
+            serde_json::json!("60"),
+            serde_json::json!(-3),
+            serde_json::json!(true),
+        ] {
             e.extra.insert("time_limit".into(), bad);
             assert!(TimeLimits::default().of(&e).is_err());
         }

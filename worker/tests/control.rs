@@ -16,13 +16,20 @@ use worker::retry::RetryPolicy;
 const LIMIT: Duration = Duration::from_secs(15);
 
 async fn state_of(harness: &Harness, id: &broker::TaskId) -> broker::TaskInfo {
-    harness.broker.task(id).await.unwrap().expect("the task is known")
+    harness
+        .broker
+        .task(id)
+        .await
+        .unwrap()
+        .expect("the task is known")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_returns_its_args_as_the_result() {
     let harness = Harness::new().await;
-    let e = harness.enqueue("confq.echo", json!({"hello": ["world", 1]})).await;
+    let e = harness
+        .enqueue("confq.echo", json!({"hello": ["world", 1]}))
+        .await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
     harness.wait_stats(LIMIT, |s| s.processed == 1).await;
     shutdown.graceful.cancel();
@@ -52,13 +59,19 @@ async fn a_time_limit_stops_a_sleep_and_the_retry_policy_decides() {
     let started = Instant::now();
     let (shutdown, worker) = harness.start_worker(config).await;
     harness.wait_stats(LIMIT, |s| s.dead == 2).await;
-    println!("two 60 s sleeps limited and retried once each in {:?}", started.elapsed());
+    println!(
+        "two 60 s sleeps limited and retried once each in {:?}",
+        started.elapsed()
+    );
     shutdown.graceful.cancel();
     let stats = worker.await.unwrap();
     stop_reaper.cancel();
     assert_eq!((stats.retried, stats.failed), (2, 2));
     let depths = harness.broker.stats(&harness.queue).await.unwrap();
-    assert_eq!(depths.expired, 0, "stopped by the limit, not by a lost lease");
+    assert_eq!(
+        depths.expired, 0,
+        "stopped by the limit, not by a lost lease"
+    );
     let dead = state_of(&harness, &by_envelope.id).await;
     assert_eq!(dead.state, TaskState::Dead);
     assert_eq!(
@@ -66,7 +79,10 @@ async fn a_time_limit_stops_a_sleep_and_the_retry_policy_decides() {
         Some("timeout: time limit of 0.3 s exceeded")
     );
     let dead = state_of(&harness, &by_type.id).await;
-    assert_eq!(dead.error.as_deref(), Some("timeout: time limit of 0.4 s exceeded"));
+    assert_eq!(
+        dead.error.as_deref(),
+        Some("timeout: time limit of 0.4 s exceeded")
+    );
     harness.cleanup().await;
 }
 
@@ -101,7 +117,10 @@ async fn a_cancelled_running_task_stops_within_a_second_and_is_not_retried() {
     })
     .await;
     let asked = Instant::now();
-    assert_eq!(harness.broker.cancel(&e.id).await.unwrap(), CancelOutcome::Signalled);
+    assert_eq!(
+        harness.broker.cancel(&e.id).await.unwrap(),
+        CancelOutcome::Signalled
+    );
     testenv::wait::until(LIMIT, "the task to end cancelled", || async {
         match state_of(&harness, &e.id).await.state {
             TaskState::Cancelled => Ok(()),
@@ -111,11 +130,22 @@ async fn a_cancelled_running_task_stops_within_a_second_and_is_not_retried() {
     .await;
     let took = asked.elapsed();
     println!("cancelled a running sleep in {took:?}");
-    assert!(took < Duration::from_secs(1), "the worker was told within 1 s: {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "the worker was told within 1 s: {took:?}"
+    );
     shutdown.graceful.cancel();
     let stats = worker.await.unwrap();
     assert_eq!((stats.cancelled, stats.retried, stats.failed), (1, 0, 0));
     let depths = harness.broker.stats(&harness.queue).await.unwrap();
-    assert_eq!((depths.pending, depths.processing, depths.delayed, depths.dead), (0, 0, 0, 0));
+    assert_eq!(
+        (
+            depths.pending,
+            depths.processing,
+            depths.delayed,
+            depths.dead
+        ),
+        (0, 0, 0, 0)
+    );
     harness.cleanup().await;
 }

@@ -53,7 +53,7 @@ impl Consumer {
     /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
     #[instrument(name = "broker.ack", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn ack_with(&self, d: &Delivery, result: &Value) -> Result<()> {
-        let state = self.broker.state_args(&d.queue, &d.envelope);
+        let state = self.broker.state_args(&d.envelope);
         let ok = scripts::ack(
             &mut self.broker.connection(),
             &self.keys(d),
@@ -73,7 +73,7 @@ impl Consumer {
     /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
     #[instrument(name = "broker.cancelled", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn cancelled(&self, d: &Delivery) -> Result<()> {
-        let state = self.broker.state_args(&d.queue, &d.envelope);
+        let state = self.broker.state_args(&d.envelope);
         let ok = scripts::cancelled(
             &mut self.broker.connection(),
             &self.keys(d),
@@ -101,7 +101,7 @@ impl Consumer {
                 .iter()
                 .map(|&i| {
                     let d = &ds[i];
-                    let state = self.broker.state_args(&d.queue, &d.envelope);
+                    let state = self.broker.state_args(&d.envelope);
                     (d.raw.as_str(), d.token.as_str(), state)
                 })
                 .collect();
@@ -141,7 +141,7 @@ impl Consumer {
         let next = d.envelope.failed(error_type, error).to_json();
         let mut con = self.broker.connection();
         let keys = self.keys(d);
-        let state = self.broker.state_args(&d.queue, &d.envelope);
+        let state = self.broker.state_args(&d.envelope);
         let settled = scripts::retry_later(
             &mut con,
             &keys,
@@ -178,7 +178,7 @@ impl Consumer {
         let cap = dead::cap(&self.broker);
         let mut con = self.broker.connection();
         let keys = self.keys(d);
-        let state = self.broker.state_args(&d.queue, &d.envelope);
+        let state = self.broker.state_args(&d.envelope);
         let ok = scripts::dead_letter(
             &mut con,
             &keys,
@@ -202,7 +202,7 @@ impl Consumer {
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
     #[instrument(name = "broker.release", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn release(&self, d: &Delivery) -> Result<Settled> {
-        let state = self.broker.state_args(&d.queue, &d.envelope);
+        let state = self.broker.state_args(&d.envelope);
         let settled = scripts::release(
             &mut self.broker.connection(),
             &self.keys(d),

@@ -203,9 +203,9 @@ impl Consumer {
     ) -> Result<()> {
         let cap = dead::cap(&self.broker);
         let mut con = self.broker.connection();
-        // No envelope, so no task state: a key of the queue's slot that is never written (TTL 0).
+        // No envelope, so no task state (TTL 0: nothing is written).
         let state = scripts::StateArgs {
-            key: format!("{}malformed", k.task_prefix()),
+            id: String::new(),
             ttl_ms: 0,
             cancel_ttl_ms: 0,
             task: "",

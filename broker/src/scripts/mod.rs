@@ -9,7 +9,7 @@ mod state;
 
 pub(crate) use dead::{trim_dead, upgrade_dead};
 pub(crate) use reap::{Reap, expired, promote_due, reap_expired, requeue_dead, requeue_orphans};
-pub(crate) use state::{cancel, cancelled, lookup};
+pub(crate) use state::{cancel, cancelled, lookup, trim_results};
 
 use std::sync::LazyLock;
 
@@ -58,6 +58,7 @@ script!(REQUEUE_DEAD, "requeue_dead.lua");
 script!(TRIM_DEAD, ["dead_lib"], "trim_dead.lua");
 script!(UPGRADE_DEAD, ["dead_lib"], "upgrade_dead.lua");
 script!(LOOKUP, ["find_lib"], "lookup.lua");
+script!(TRIM_RESULTS, "trim_results.lua");
 script!(CANCEL, ["state_lib", "find_lib"], "cancel.lua");
 
 /// Limits of a dead-letter zset, passed to the scripts that add to it.
@@ -70,8 +71,8 @@ pub(crate) struct DeadCap {
 /// The task-state arguments of a script that finishes a task: its state hash and what to write.
 #[derive(Debug)]
 pub(crate) struct StateArgs<'a> {
-    /// `QueueKeys::task(id)`.
-    pub key: String,
+    /// The task id (its field in the queue's results hash).
+    pub id: String,
     /// TTL of a finished state; 0 when results are off.
     pub ttl_ms: u64,
     /// TTL of a cancellation's record (kept even with results off).
@@ -183,9 +184,11 @@ pub(crate) async fn ack(
         .key(&k.leases)
         .key(&k.tokens)
         .key(&k.stats)
-        .key(&state.key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
+        .arg(&state.id)
         .arg(state.ttl_ms)
         .arg(state.task)
         .arg(state.attempt)
@@ -206,11 +209,13 @@ pub(crate) async fn ack_many(
         .key(&k.leases)
         .key(&k.tokens)
         .key(&k.stats)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(ttl_ms);
     for (raw, token, state) in items {
-        inv.key(&state.key)
-            .arg(*raw)
+        inv.arg(*raw)
             .arg(*token)
+            .arg(&state.id)
             .arg(state.task)
             .arg(state.attempt);
     }
@@ -234,12 +239,14 @@ pub(crate) async fn retry_later(
         .key(&k.tokens)
         .key(&k.delayed)
         .key(&k.stats)
-        .key(&state.key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(new_raw)
         .arg(delay_ms)
         .arg(error_type)
+        .arg(&state.id)
         .arg(state.cancel_ttl_ms)
         .arg(state.task)
         .arg(state.attempt)
@@ -264,13 +271,15 @@ pub(crate) async fn dead_letter(
         .key(&k.tokens)
         .key(&k.dead)
         .key(&k.stats)
-        .key(&state.key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(record)
         .arg(cap.max_len)
         .arg(cap.max_age_ms)
         .arg(error_type)
+        .arg(&state.id)
         .arg(state.ttl_ms)
         .arg(state.task)
         .arg(state.attempt)
@@ -291,9 +300,11 @@ pub(crate) async fn release(
         .key(&k.leases)
         .key(&k.tokens)
         .key(&k.pending)
-        .key(&state.key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
+        .arg(&state.id)
         .arg(state.cancel_ttl_ms)
         .arg(state.task)
         .arg(state.attempt)

@@ -66,7 +66,8 @@ pub(crate) async fn reap_expired(
         .key(&k.delayed)
         .key(&k.dead)
         .key(&k.stats)
-        .key(&r.state.key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(r.raw)
         .arg(r.token)
         .arg(r.new_raw)
@@ -74,6 +75,7 @@ pub(crate) async fn reap_expired(
         .arg(r.record)
         .arg(r.cap.max_len)
         .arg(r.cap.max_age_ms)
+        .arg(&r.state.id)
         .arg(r.state.ttl_ms)
         .arg(r.state.cancel_ttl_ms)
         .arg(r.state.task)
@@ -103,14 +105,16 @@ pub(crate) async fn requeue_dead(
     k: &QueueKeys,
     record: &str,
     raw: &str,
-    task_key: &str,
+    id: &str,
 ) -> Result<bool> {
     let n: i64 = REQUEUE_DEAD
         .key(&k.dead)
         .key(&k.pending)
-        .key(task_key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(record)
         .arg(raw)
+        .arg(id)
         .invoke_async(con)
         .await?;
     Ok(n == 1)

@@ -3,7 +3,7 @@
 
 use redis::aio::ConnectionLike;
 
-use super::{CANCEL, CANCELLED, LOOKUP, StateArgs};
+use super::{CANCEL, CANCELLED, LOOKUP, StateArgs, TRIM_RESULTS};
 use crate::error::Result;
 use crate::keys::QueueKeys;
 
@@ -13,11 +13,11 @@ pub(crate) type Found = Vec<Vec<u8>>;
 pub(crate) async fn lookup(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
-    task_key: &str,
     id: &str,
 ) -> Result<Found> {
     Ok(LOOKUP
-        .key(task_key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .key(&k.processing)
         .key(&k.tokens)
         .key(&k.pending)
@@ -31,12 +31,12 @@ pub(crate) async fn lookup(
 pub(crate) async fn cancel(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
-    task_key: &str,
     id: &str,
     ttl_ms: u64,
 ) -> Result<Found> {
     Ok(CANCEL
-        .key(task_key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .key(&k.processing)
         .key(&k.tokens)
         .key(&k.pending)
@@ -63,13 +63,28 @@ pub(crate) async fn cancelled(
         .key(&k.leases)
         .key(&k.tokens)
         .key(&k.stats)
-        .key(&state.key)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
+        .arg(&state.id)
         .arg(state.cancel_ttl_ms)
         .arg(state.task)
         .arg(state.attempt)
         .invoke_async(con)
         .await?;
     Ok(n == 1)
+}
+
+pub(crate) async fn trim_results(
+    con: &mut impl ConnectionLike,
+    k: &QueueKeys,
+    max: usize,
+) -> Result<usize> {
+    Ok(TRIM_RESULTS
+        .key(&k.results)
+        .key(&k.results_expiry)
+        .arg(max)
+        .invoke_async(con)
+        .await?)
 }

@@ -19,6 +19,7 @@ pub fn classify(error: &IngestError) -> FailureClass {
         IngestError::Archive(error) => transient_if(!error.is_permanent()),
         IngestError::Lease(failure) => failure.class,
         IngestError::Parser(_) => FailureClass::Permanent,
+        IngestError::Stopped => FailureClass::Timeout,
     }
 }
 

@@ -122,6 +122,7 @@ impl Ingestor {
                 source,
                 self.limits,
                 ctx.progress.clone(),
+                ctx.cancel.clone(),
             ))
             .await?;
         ctx.progress.tick();

@@ -1,5 +1,7 @@
 //! Reads an archive and parses its files off the async runtime: decompression and parsing are CPU
-//! work, so they run on a blocking thread and leave the runtime free for heartbeats.
+//! work, so they run on a blocking thread and leave the runtime free for heartbeats. A blocking
+//! thread cannot be aborted, so the reader checks the delivery's cancellation token between
+//! archive members: a time limit or a cancel really stops it.
 
 use std::collections::HashMap;
 
@@ -7,6 +9,7 @@ use entity::store::{FileWarning, NewConfFile, NewStanza};
 use splunk::archive::{ArchiveReader, ConfEntry, Limits};
 use splunk::conf::{self, Stanza, WarningKind};
 use tokio::io::AsyncRead;
+use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use super::IngestError;
@@ -22,15 +25,16 @@ pub(crate) async fn parse_archive<R>(
     source: R,
     limits: Limits,
     progress: Progress,
+    stop: CancellationToken,
 ) -> Result<(Vec<NewConfFile>, Vec<String>), IngestError>
 where
     R: AsyncRead + Unpin + Send + 'static,
 {
     let runtime = tokio::runtime::Handle::current();
-    let (files, warnings) =
-        tokio::task::spawn_blocking(move || runtime.block_on(read_all(source, limits, progress)))
-            .await
-            .map_err(IngestError::Parser)??;
+    let read = move || runtime.block_on(read_all(source, limits, progress, stop));
+    let (files, warnings) = tokio::task::spawn_blocking(read)
+        .await
+        .map_err(IngestError::Parser)??;
     if files.is_empty() {
         return Err(IngestError::NoConfFiles);
     }
@@ -41,6 +45,7 @@ async fn read_all<R>(
     source: R,
     limits: Limits,
     progress: Progress,
+    stop: CancellationToken,
 ) -> Result<(Vec<NewConfFile>, Vec<String>), IngestError>
 where
     R: AsyncRead + Unpin + Send,
@@ -49,6 +54,9 @@ where
     let mut files: Vec<NewConfFile> = Vec::new();
     let mut by_path: HashMap<String, usize> = HashMap::new();
     while let Some(entry) = reader.next_file().await? {
+        if stop.is_cancelled() {
+            return Err(IngestError::Stopped);
+        }
         progress.tick();
         fail::fail_point!("ingest.slow_entry");
         let mut file = parse_entry(entry);
