@@ -52,6 +52,8 @@ impl Settings {
             dead_max_len: self.dead_max()?,
             dead_max_age: seconds("CONFQ_DEAD_MAX_AGE_SECS", self.dead_max_age_secs)?,
             wait_replicas: self.redis_wait_replicas,
+            result_ttl: seconds("CONFQ_RESULT_TTL_SECS", self.result_ttl_secs)?,
+            results: !self.no_results,
             ..BrokerConfig::default()
         })
     }
@@ -124,6 +126,11 @@ impl Settings {
                 Failure::usage("--shutdown-grace must be a non-negative number of seconds")
             })?,
             retry: self.retry_policy()?,
+            time_limits: args
+                .time_limits
+                .join(",")
+                .parse()
+                .map_err(|error| Failure::usage(format!("--time-limit: {error}")))?,
             ..defaults
         };
         config
@@ -169,4 +176,11 @@ pub(crate) fn seconds(name: &str, value: f64) -> Result<Duration, Failure> {
 /// A setting given as an empty string (`CONFQ_X=`) counts as unset, so its default applies.
 pub(crate) fn non_empty(value: &Option<String>) -> Option<String> {
     value.clone().filter(|text| !text.is_empty())
+}
+
+/// `CONFQ_TIME_LIMITS` for the commands that run a worker without its flags (`dev`, `ingest`).
+pub(crate) fn env_time_limits() -> Vec<String> {
+    std::env::var("CONFQ_TIME_LIMITS")
+        .map(|v| vec![v])
+        .unwrap_or_default()
 }

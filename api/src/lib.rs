@@ -76,6 +76,8 @@ pub fn app(state: AppState) -> Router {
             "/v1/worker/dead/{task_id}/requeue",
             post(routes::dead::requeue),
         )
+        .route("/v1/tasks/{task_id}", get(routes::tasks::show))
+        .route("/v1/tasks/{task_id}/cancel", post(routes::tasks::cancel))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::prometheus))

@@ -20,6 +20,7 @@ pub(crate) async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failu
         queues: Vec::new(),
         strict_priority: false,
         shutdown_grace: 10.0,
+        time_limits: crate::settings::env_time_limits(),
     })?;
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().listen_for_signals());

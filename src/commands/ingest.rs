@@ -79,9 +79,12 @@ pub(crate) async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Fa
     }
     let finished = finished?;
     print_summary(&finished, args.json);
-    if finished.iter().any(|run| run.status == RunStatus::Failed) {
+    if finished
+        .iter()
+        .any(|run| matches!(run.status, RunStatus::Failed | RunStatus::Cancelled))
+    {
         return Err(Failure::runtime(
-            "at least one run failed (see the summary above)",
+            "at least one run failed or was cancelled (see the summary above)",
         ));
     }
     Ok(())
@@ -143,6 +146,7 @@ async fn start_local_worker(
         queues: vec![queue.to_string()],
         strict_priority: false,
         shutdown_grace: 5.0,
+        time_limits: crate::settings::env_time_limits(),
     };
     let config: WorkerConfig = settings.worker_config(&args)?;
     let shutdown = Shutdown::new();
@@ -188,7 +192,7 @@ async fn wait_for(store: &Store, runs: &[Run], json: bool) -> Result<Vec<Run>, F
         // A complete run is waited for until it is searchable too (its settings indexed).
         if current.iter().all(|run| match run.status {
             RunStatus::Complete => run.settings_indexed_at.is_some(),
-            status => status == RunStatus::Failed,
+            status => matches!(status, RunStatus::Failed | RunStatus::Cancelled),
         }) {
             progress.finish();
             return Ok(current);
