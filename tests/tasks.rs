@@ -18,7 +18,11 @@ use support::{Env, wait_for};
 const PATIENCE: Duration = Duration::from_secs(55);
 
 fn run(env: &Env, args: &[&str]) -> Output {
-    env.command().arg("--no-migrate").args(args).output().unwrap()
+    env.command()
+        .arg("--no-migrate")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -58,15 +62,27 @@ fn task_and_cancel_follow_a_task_through_its_states() {
     let doc = task(&env, &pending);
     assert_eq!(
         (&doc["state"], &doc["task"], &doc["queue"], &doc["attempt"]),
-        (&json!("pending"), &json!("confq.echo"), &json!("ingest"), &json!(0))
+        (
+            &json!("pending"),
+            &json!("confq.echo"),
+            &json!("ingest"),
+            &json!(0)
+        )
     );
     let cancelled = run(&env, &["cancel", &pending]);
     assert!(cancelled.status.success(), "{}", stderr(&cancelled));
-    assert_eq!(stdout(&cancelled), format!("cancelled {pending} (it was pending)"));
+    assert_eq!(
+        stdout(&cancelled),
+        format!("cancelled {pending} (it was pending)")
+    );
     assert_eq!(task(&env, &pending)["state"], "cancelled");
     let again = run(&env, &["cancel", &pending]);
     assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).contains("already finished (cancelled)"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already finished (cancelled)"),
+        "{}",
+        stderr(&again)
+    );
     // Bad and unknown ids.
     let malformed = run(&env, &["task", "not-a-uuid"]);
     assert_eq!(malformed.status.code(), Some(2), "{}", stderr(&malformed));
@@ -90,13 +106,20 @@ fn task_and_cancel_follow_a_task_through_its_states() {
     assert!(cancelling.status.success(), "{}", stderr(&cancelling));
     assert!(stdout(&cancelling).starts_with(&format!("cancelling {sleep}")));
     let doc = wait_state(&env, &sleep, "cancelled");
-    println!("a running confq.sleep was cancelled {:?} after the request", asked.elapsed());
+    println!(
+        "a running confq.sleep was cancelled {:?} after the request",
+        asked.elapsed()
+    );
     assert_eq!(doc["error"], "cancelled");
     assert!(worker.exited().is_none(), "the worker goes on");
     assert_eq!(env.counter("cancelled"), 2);
     assert_eq!(env.counter("retried"), 0, "a cancelled task is not retried");
     let done = run(&env, &["cancel", &echo]);
-    assert!(stderr(&done).contains("already finished (succeeded)"), "{}", stderr(&done));
+    assert!(
+        stderr(&done).contains("already finished (succeeded)"),
+        "{}",
+        stderr(&done)
+    );
     worker.signal("TERM");
     worker.wait_exit(PATIENCE);
 }
@@ -133,7 +156,11 @@ fn a_time_limit_stops_a_slow_real_parse(mut env: Env) {
         failed["error_message"],
         "Failed after 1 retries: time limit of 0.5 s exceeded"
     );
-    assert_eq!(env.counter("expired"), 0, "stopped by the limit, not by the lease");
+    assert_eq!(
+        env.counter("expired"),
+        0,
+        "stopped by the limit, not by the lease"
+    );
     worker.signal("TERM");
     worker.wait_exit(PATIENCE);
 }
