@@ -74,27 +74,20 @@ async fn rate(url: &str, n: usize, results: bool, per_task: bool) -> Result<f64,
     Ok(rate)
 }
 
-/// 16 concurrent loops of fetch one, ack one: the runtime's per-task settlement.
+/// Fetches in batches and acks each task with its own `ack` call, all of a batch at once: the
+/// runtime's per-task settlement.
 async fn drain_one_by_one(broker: &Broker, queue: &QueueName, n: usize) -> Result<(), Failure> {
     let consumer = broker
         .consumer(vec![queue.clone()], broker::WorkerId::generate("bench"))
         .await?;
-    let mut loops = tokio::task::JoinSet::new();
-    let left = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(n));
-    for _ in 0..16 {
-        let (consumer, left) = (consumer.clone(), left.clone());
-        loops.spawn(async move {
-            while left.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-                for d in consumer.fetch(1).await? {
-                    consumer.ack(&d).await?;
-                    left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-            Ok::<(), broker::BrokerError>(())
-        });
-    }
-    while let Some(done) = loops.join_next().await {
-        done??;
+    let mut acked = 0;
+    while acked < n {
+        let batch = consumer.fetch(64).await?;
+        let acks = batch.iter().map(|d| consumer.ack(d));
+        for result in futures::future::join_all(acks).await {
+            result?;
+            acked += 1;
+        }
     }
     Ok(())
 }

@@ -11,7 +11,8 @@
 local id, ttl = ARGV[1], ARGV[2]
 
 local function cancelled(from, text, env)
-  state_cancelled(KEYS[1], KEYS[2], id, ttl, env.task or '', env.attempt or 0)
+  state_cancelled(KEYS[1], KEYS[2], id, ttl, cjson.encode(env.task or ''),
+    string.format('%d', tonumber(env.attempt) or 0))
   redis.call('HINCRBY', KEYS[8], 'cancelled', 1)
   return {'cancelled', from, text}
 end

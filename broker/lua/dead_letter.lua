@@ -4,7 +4,7 @@
 -- KEYS[6] results hash  KEYS[7] results expiry zset
 -- ARGV[1] element  ARGV[2] token  ARGV[3] dead-letter record (JSON)  ARGV[4] max count  ARGV[5] max age ms
 -- ARGV[6] error type (counted as failed:<type>)  ARGV[7] task id  ARGV[8] state TTL ms (0: none)
--- ARGV[9] task name  ARGV[10] attempt
+-- ARGV[9] task name as JSON text  ARGV[10] attempt
 -- Returns: 1 when dead-lettered; 0 when the token is stale (nothing changed)
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
 local now = state_now()
@@ -15,7 +15,7 @@ redis.call('HINCRBY', KEYS[5], 'failed:' .. ARGV[6], 1)
 redis.call('HINCRBY', KEYS[5], 'dead_lettered', 1)
 if tonumber(ARGV[8]) > 0 then
   local reason = cjson.encode(cjson.decode(ARGV[3]).reason)
-  state_write(KEYS[6], KEYS[7], ARGV[7], ARGV[8], 'dead', ARGV[9], ARGV[10],
+  state_write(KEYS[6], KEYS[7], ARGV[7], ARGV[8], now, 'dead', ARGV[9], ARGV[10],
     ',"error":' .. reason .. ',"dead_seq":"' .. seq .. '"')
 end
 return 1

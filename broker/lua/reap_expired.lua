@@ -5,7 +5,7 @@
 -- KEYS[5] dead zset  KEYS[6] stats hash  KEYS[7] results hash  KEYS[8] results expiry zset
 -- ARGV[1] element  ARGV[2] token  ARGV[3] new element (attempt+1)  ARGV[4] delay ms, or -1 to dead-letter
 -- ARGV[5] dead-letter record (JSON)  ARGV[6] dead max count  ARGV[7] dead max age ms
--- ARGV[8] task id  ARGV[9] state TTL ms (0: none)  ARGV[10] cancel record TTL ms  ARGV[11] task name
+-- ARGV[8] task id  ARGV[9] state TTL ms (0: none)  ARGV[10] cancel record TTL ms  ARGV[11] task name as JSON text
 -- ARGV[12] attempt
 -- Returns: 1 when reaped; 2 when cancelled; 0 when someone else already moved it or the lease was extended
 local raw = ARGV[1]
@@ -28,7 +28,7 @@ if delay < 0 then
   redis.call('HINCRBY', KEYS[6], 'dead_lettered', 1)
   if tonumber(ARGV[9]) > 0 then
     local reason = cjson.encode(cjson.decode(ARGV[5]).reason)
-    state_write(KEYS[7], KEYS[8], ARGV[8], ARGV[9], 'dead', ARGV[11], ARGV[12],
+    state_write(KEYS[7], KEYS[8], ARGV[8], ARGV[9], now, 'dead', ARGV[11], ARGV[12],
       ',"error":' .. reason .. ',"dead_seq":"' .. seq .. '"')
   end
 else

@@ -2,7 +2,7 @@
 -- a cancel reached while it ran ends `cancelled` instead.
 -- KEYS[1] processing list  KEYS[2] lease zset  KEYS[3] token hash  KEYS[4] pending list
 -- KEYS[5] results hash  KEYS[6] results expiry zset
--- ARGV[1] element  ARGV[2] token  ARGV[3] task id  ARGV[4] cancel record TTL ms  ARGV[5] task name
+-- ARGV[1] element  ARGV[2] token  ARGV[3] task id  ARGV[4] cancel record TTL ms  ARGV[5] task name as JSON text
 -- ARGV[6] attempt
 -- Returns: 1 when released; 2 when cancelled instead; 0 when the token is stale (nothing changed)
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end

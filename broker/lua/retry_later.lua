@@ -3,7 +3,7 @@
 -- KEYS[1] processing list  KEYS[2] lease zset  KEYS[3] token hash  KEYS[4] delayed zset  KEYS[5] stats hash
 -- KEYS[6] results hash  KEYS[7] results expiry zset
 -- ARGV[1] element  ARGV[2] token  ARGV[3] new element  ARGV[4] delay ms  ARGV[5] error type
--- ARGV[6] task id  ARGV[7] cancel record TTL ms  ARGV[8] task name  ARGV[9] attempt
+-- ARGV[6] task id  ARGV[7] cancel record TTL ms  ARGV[8] task name as JSON text  ARGV[9] attempt
 -- Returns: 1 when moved; 2 when cancelled instead; 0 when the token is stale (nothing changed)
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
 state_unlease(KEYS[1], KEYS[2], KEYS[3], ARGV[1])

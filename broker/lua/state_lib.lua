@@ -13,15 +13,14 @@ local function state_now()
 end
 
 -- Records results[id] = {"state","task","attempt"<fields>,"updated_at"} until now + ttl ms.
--- `fields` is a JSON fragment (',"result":…'). Nothing when ttl is 0 (results are off).
-local function state_write(results, expiry, id, ttl, state, task, attempt, fields)
+-- `task` is already JSON text (the caller encodes it); `fields` a JSON fragment (',"result":…').
+-- Nothing when ttl is 0 (results are off).
+local function state_write(results, expiry, id, ttl, now, state, task, attempt, fields)
   ttl = tonumber(ttl)
   if ttl <= 0 then return end
-  local now = state_now()
-  local doc = '{"state":"' .. state .. '","task":' .. cjson.encode(task) .. ',"attempt":'
-    .. string.format('%d', tonumber(attempt) or 0) .. fields .. ',"updated_at":'
-    .. string.format('%.0f', now) .. '}'
-  redis.call('HSET', results, id, doc)
+  local at = string.format('%.0f', now)
+  redis.call('HSET', results, id, '{"state":"' .. state .. '","task":' .. task .. ',"attempt":'
+    .. attempt .. fields .. ',"updated_at":' .. at .. '}')
   redis.call('ZADD', expiry, string.format('%.0f', now + ttl), id)
 end
 
@@ -32,8 +31,8 @@ end
 
 -- Records a cancellation (kept ttl ms even with results off).
 local function state_cancelled(results, expiry, id, ttl, task, attempt)
-  state_write(results, expiry, id, math.max(tonumber(ttl), 1), 'cancelled', task, attempt,
-    ',"error":"cancelled"')
+  state_write(results, expiry, id, math.max(tonumber(ttl), 1), state_now(), 'cancelled', task,
+    attempt, ',"error":"cancelled"')
 end
 
 -- Drops an element from processing with its lease and token.

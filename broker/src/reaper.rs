@@ -181,7 +181,7 @@ impl Reaper {
                     id: String::new(),
                     ttl_ms: 0,
                     cancel_ttl_ms: 0,
-                    task: "",
+                    task: "\"\"".to_owned(),
                     attempt: 0,
                 },
             };

@@ -174,12 +174,12 @@ impl Broker {
     }
 
     /// The state arguments of a script finishing `envelope`'s task.
-    pub(crate) fn state_args<'a>(&self, envelope: &'a Envelope) -> StateArgs<'a> {
+    pub(crate) fn state_args(&self, envelope: &Envelope) -> StateArgs {
         StateArgs {
             id: envelope.id.to_string(),
             ttl_ms: self.config().state_ttl_ms(),
             cancel_ttl_ms: self.config().cancel_ttl_ms(),
-            task: &envelope.task,
+            task: Value::String(envelope.task.clone()).to_string(),
             attempt: envelope.attempt,
         }
     }

@@ -208,7 +208,7 @@ impl Consumer {
             id: String::new(),
             ttl_ms: 0,
             cancel_ttl_ms: 0,
-            task: "",
+            task: "\"\"".to_owned(),
             attempt: 0,
         };
         if scripts::dead_letter(&mut con, k, raw, token, record, cap, MALFORMED, &state).await? {

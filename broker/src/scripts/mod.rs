@@ -70,14 +70,15 @@ pub(crate) struct DeadCap {
 
 /// The task-state arguments of a script that finishes a task: its state hash and what to write.
 #[derive(Debug)]
-pub(crate) struct StateArgs<'a> {
+pub(crate) struct StateArgs {
     /// The task id (its field in the queue's results hash).
     pub id: String,
     /// TTL of a finished state; 0 when results are off.
     pub ttl_ms: u64,
     /// TTL of a cancellation's record (kept even with results off).
     pub cancel_ttl_ms: u64,
-    pub task: &'a str,
+    /// The task name as JSON text (a string literal), so the scripts write it as it is.
+    pub task: String,
     pub attempt: u32,
 }
 
@@ -176,7 +177,7 @@ pub(crate) async fn ack(
     k: &QueueKeys,
     raw: &str,
     token: &str,
-    state: &StateArgs<'_>,
+    state: &StateArgs,
     result: &str,
 ) -> Result<bool> {
     let n: i64 = ACK
@@ -190,7 +191,7 @@ pub(crate) async fn ack(
         .arg(token)
         .arg(&state.id)
         .arg(state.ttl_ms)
-        .arg(state.task)
+        .arg(&state.task)
         .arg(state.attempt)
         .arg(result)
         .invoke_async(con)
@@ -201,7 +202,7 @@ pub(crate) async fn ack(
 pub(crate) async fn ack_many(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
-    items: &[(&str, &str, StateArgs<'_>)],
+    items: &[(&str, &str, StateArgs)],
     ttl_ms: u64,
 ) -> Result<Vec<bool>> {
     let mut inv = ACK_MANY.prepare_invoke();
@@ -216,7 +217,7 @@ pub(crate) async fn ack_many(
         inv.arg(*raw)
             .arg(*token)
             .arg(&state.id)
-            .arg(state.task)
+            .arg(&state.task)
             .arg(state.attempt);
     }
     let flags: Vec<i64> = inv.invoke_async(con).await?;
@@ -231,7 +232,7 @@ pub(crate) async fn retry_later(
     new_raw: &str,
     delay_ms: u64,
     error_type: &str,
-    state: &StateArgs<'_>,
+    state: &StateArgs,
 ) -> Result<Option<Settled>> {
     let n: i64 = RETRY_LATER
         .key(&k.processing)
@@ -248,7 +249,7 @@ pub(crate) async fn retry_later(
         .arg(error_type)
         .arg(&state.id)
         .arg(state.cancel_ttl_ms)
-        .arg(state.task)
+        .arg(&state.task)
         .arg(state.attempt)
         .invoke_async(con)
         .await?;
@@ -263,7 +264,7 @@ pub(crate) async fn dead_letter(
     record: &str,
     cap: DeadCap,
     error_type: &str,
-    state: &StateArgs<'_>,
+    state: &StateArgs,
 ) -> Result<bool> {
     let n: i64 = DEAD_LETTER
         .key(&k.processing)
@@ -281,7 +282,7 @@ pub(crate) async fn dead_letter(
         .arg(error_type)
         .arg(&state.id)
         .arg(state.ttl_ms)
-        .arg(state.task)
+        .arg(&state.task)
         .arg(state.attempt)
         .invoke_async(con)
         .await?;
@@ -293,7 +294,7 @@ pub(crate) async fn release(
     k: &QueueKeys,
     raw: &str,
     token: &str,
-    state: &StateArgs<'_>,
+    state: &StateArgs,
 ) -> Result<Option<Settled>> {
     let n: i64 = RELEASE
         .key(&k.processing)
@@ -306,7 +307,7 @@ pub(crate) async fn release(
         .arg(token)
         .arg(&state.id)
         .arg(state.cancel_ttl_ms)
-        .arg(state.task)
+        .arg(&state.task)
         .arg(state.attempt)
         .invoke_async(con)
         .await?;

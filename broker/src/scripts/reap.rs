@@ -48,7 +48,7 @@ pub(crate) struct Reap<'a> {
     pub delay_ms: Option<u64>,
     pub record: &'a str,
     pub cap: DeadCap,
-    pub state: StateArgs<'a>,
+    pub state: StateArgs,
 }
 
 pub(crate) async fn reap_expired(
@@ -78,7 +78,7 @@ pub(crate) async fn reap_expired(
         .arg(&r.state.id)
         .arg(r.state.ttl_ms)
         .arg(r.state.cancel_ttl_ms)
-        .arg(r.state.task)
+        .arg(&r.state.task)
         .arg(r.state.attempt)
         .invoke_async(con)
         .await?;

@@ -56,7 +56,7 @@ pub(crate) async fn cancelled(
     k: &QueueKeys,
     raw: &str,
     token: &str,
-    state: &StateArgs<'_>,
+    state: &StateArgs,
 ) -> Result<bool> {
     let n: i64 = CANCELLED
         .key(&k.processing)
@@ -69,7 +69,7 @@ pub(crate) async fn cancelled(
         .arg(token)
         .arg(&state.id)
         .arg(state.cancel_ttl_ms)
-        .arg(state.task)
+        .arg(&state.task)
         .arg(state.attempt)
         .invoke_async(con)
         .await?;
