@@ -94,7 +94,7 @@ pub enum CancelOutcome {
         /// Where it was.
         from: TaskState,
         /// Its envelope (for a dead letter, the dead task's), if it could be read.
-        envelope: Option<Envelope>,
+        envelope: Option<Box<Envelope>>,
     },
     /// Running: the worker holding it was told (its queue's cancel channel) and ends it
     /// `cancelled`; it is not retried.
@@ -273,6 +273,7 @@ fn cancel_outcome(found: &[Vec<u8>]) -> CancelOutcome {
             } else {
                 Envelope::parse(body).ok()
             };
+            let envelope = envelope.map(Box::new);
             CancelOutcome::Cancelled { from, envelope }
         }
         [tag, _] if tag == "running" => CancelOutcome::Signalled,

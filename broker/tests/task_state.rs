@@ -202,7 +202,7 @@ async fn a_running_task_is_signalled_and_not_retried() {
     let sink = heard.clone();
     let _signals = b
         .listen_for_cancels(
-            &[q.clone()],
+            std::slice::from_ref(&q),
             Arc::new(move |id| sink.lock().unwrap().push(id)),
         )
         .await

@@ -224,6 +224,8 @@ pub(crate) async fn ack_many(
     Ok(flags.into_iter().map(|n| n == 1).collect())
 }
 
+// One parameter per group of the script's arguments; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn retry_later(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
@@ -256,6 +258,7 @@ pub(crate) async fn retry_later(
     Ok(Settled::from_reply(n))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn dead_letter(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
