@@ -101,13 +101,23 @@ impl Execution {
         let started = Instant::now();
         let run = task.run(ctx.clone(), envelope.args.clone());
         tokio::pin!(run);
+        // Biased: a handler that returns because its token fired (a shutdown, a cancel) ends as
+        // what fired it, not as its own failure.
         let mut ending = tokio::select! {
-            result = &mut run => Ending::Finished(result),
+            biased;
             () = lease_lost.cancelled() => Ending::LeaseLost,
             () = self.cancel.cancelled() => Ending::Stopped,
             () = self.cancel_request.token.cancelled() => Ending::Cancelled,
+            result = &mut run => Ending::Finished(result),
             () = time_limit::expiry(limit) => Ending::TimedOut(limit.unwrap_or_default()),
         };
+        if matches!(ending, Ending::Finished(Err(_))) {
+            if self.cancel.is_cancelled() {
+                ending = Ending::Stopped;
+            } else if self.cancel_request.token.is_cancelled() {
+                ending = Ending::Cancelled;
+            }
+        }
         if matches!(ending, Ending::Cancelled | Ending::TimedOut(_)) {
             // A short grace to stop on its token; then the handler is abandoned (dropped).
             stop_handler.cancel();
