@@ -110,6 +110,8 @@ async fn openapi_document_lists_every_route() {
         ("/v1/worker/dead", "get"),
         ("/v1/worker/dead/{task_id}/requeue", "post"),
         ("/v1/worker/dead", "delete"),
+        ("/v1/tasks/{task_id}", "get"),
+        ("/v1/tasks/{task_id}/cancel", "post"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -120,7 +122,7 @@ async fn openapi_document_lists_every_route() {
             "{method} {path} missing"
         );
     }
-    assert_eq!(paths.len(), 16);
+    assert_eq!(paths.len(), 18);
     for schema in [
         "StatusDocument",
         "MetricsDocument",
