@@ -120,6 +120,19 @@ pub(crate) struct Settings {
         default_value_t = broker::DEFAULT_DEAD_MAX_AGE.as_secs_f64()
     )]
     pub dead_max_age_secs: f64,
+    /// Finished task states (and results) are kept this many seconds (`confq task`,
+    /// `GET /v1/tasks/{id}`).
+    #[arg(
+        long,
+        global = true,
+        env = "CONFQ_RESULT_TTL_SECS",
+        default_value_t = broker::DEFAULT_RESULT_TTL.as_secs_f64()
+    )]
+    pub result_ttl_secs: f64,
+    /// Keep no state of finished tasks (fire-and-forget; lookups then see pending, delayed,
+    /// running, dead and cancelled tasks only).
+    #[arg(long, global = true, env = "CONFQ_NO_RESULTS")]
+    pub no_results: bool,
     /// When set, every mutating HTTP endpoint requires `Authorization: Bearer <token>`.
     #[arg(long, global = true, env = "CONFQ_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
@@ -175,6 +188,11 @@ pub(crate) enum Command {
     Enqueue(EnqueueArgs),
     /// Dead-letter operations.
     Dead(DeadArgs),
+    /// One task's state, attempt, result or error, by id.
+    Task(TaskArgs),
+    /// Cancels a task: pending, delayed or dead ones are removed; a running one is told to stop
+    /// (not retried). Its ingestion run ends `cancelled`.
+    Cancel(CancelArgs),
     /// A complete run's effective configuration of one conf type, as `splunk btool CONF list`.
     Btool(BtoolArgs),
     /// What changed in the effective configuration from one complete run to another.
@@ -222,6 +240,16 @@ pub(crate) struct WorkerArgs {
     /// Circuit breakers of the tasks' dependencies (`database`, `storage`).
     #[command(flatten)]
     pub breaker: BreakerArgs,
+    /// Time limit per task type, `TASK=SECONDS` (repeatable, or comma-separated in
+    /// `CONFQ_TIME_LIMITS`); an envelope's `time_limit` wins. A delivery past its limit is
+    /// stopped and fails as `timeout` (the retry policy decides).
+    #[arg(
+        long = "time-limit",
+        value_name = "TASK=SECONDS",
+        env = "CONFQ_TIME_LIMITS",
+        value_delimiter = ','
+    )]
+    pub time_limits: Vec<String>,
 }
 
 /// How a worker's circuit breakers open, probe and close (docs/worker-setup.md).
@@ -317,6 +345,23 @@ pub(crate) struct StatusArgs {
     /// Print the HTTP status document.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `confq task`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TaskArgs {
+    /// The task id (a UUID).
+    pub task_id: String,
+    /// Print the HTTP task document (`GET /v1/tasks/{id}`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `confq cancel`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct CancelArgs {
+    /// The task id (a UUID).
+    pub task_id: String,
 }
 
 /// A lone `--json` flag.

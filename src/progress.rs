@@ -81,7 +81,7 @@ impl Progress {
 
 fn describe(run: &Run) -> String {
     match (&run.status, &run.error_message) {
-        (RunStatus::Retrying | RunStatus::Failed, Some(message)) => {
+        (RunStatus::Retrying | RunStatus::Failed | RunStatus::Cancelled, Some(message)) => {
             format!("{}: {message}", run.status.as_str())
         }
         _ => run.status.as_str().to_owned(),

@@ -53,6 +53,8 @@ impl Settings {
             dead_max_len: self.dead_max()?,
             dead_max_age: seconds("CONFQ_DEAD_MAX_AGE_SECS", self.dead_max_age_secs)?,
             wait_replicas: self.redis_wait_replicas,
+            result_ttl: seconds("CONFQ_RESULT_TTL_SECS", self.result_ttl_secs)?,
+            results: !self.no_results,
             ..BrokerConfig::default()
         })
     }
@@ -126,6 +128,11 @@ impl Settings {
             })?,
             retry: self.retry_policy()?,
             breaker: breaker_config(&args.breaker)?,
+            time_limits: args
+                .time_limits
+                .join(",")
+                .parse()
+                .map_err(|error| Failure::usage(format!("--time-limit: {error}")))?,
             ..defaults
         };
         config
@@ -191,4 +198,11 @@ fn breaker_config(args: &BreakerArgs) -> Result<BreakerConfig, Failure> {
         recovery_lookback: secs("CONFQ_RECOVERY_LOOKBACK_SECS", args.recovery_lookback_secs)?,
         ..BreakerConfig::default()
     })
+}
+
+/// `CONFQ_TIME_LIMITS` for the commands that run a worker without its flags (`dev`, `ingest`).
+pub(crate) fn env_time_limits() -> Vec<String> {
+    std::env::var("CONFQ_TIME_LIMITS")
+        .map(|v| vec![v])
+        .unwrap_or_default()
 }

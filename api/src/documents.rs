@@ -18,7 +18,7 @@ use crate::error::ApiError;
 pub struct StatusDocument {
     /// Run id.
     pub id: i64,
-    /// `stored`, `parsing`, `retrying`, `complete` or `failed`.
+    /// `stored`, `parsing`, `retrying`, `complete`, `failed` or `cancelled`.
     pub status: String,
     /// The task processing the run.
     pub task_id: Option<String>,

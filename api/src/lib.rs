@@ -84,6 +84,8 @@ pub fn app(state: AppState) -> Router {
         .route("/ui", get(ui::redirect))
         .route("/ui/", get(ui::asset))
         .route("/ui/{*path}", get(ui::asset))
+        .route("/v1/tasks/{task_id}", get(routes::tasks::show))
+        .route("/v1/tasks/{task_id}/cancel", post(routes::tasks::cancel))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::prometheus))

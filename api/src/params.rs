@@ -14,7 +14,7 @@ use crate::error::ApiError;
 #[into_params(parameter_in = Query)]
 pub struct RunsQuery {
     /// Only runs in this status.
-    #[param(pattern = "^(stored|parsing|retrying|complete|failed)$")]
+    #[param(pattern = "^(stored|parsing|retrying|complete|failed|cancelled)$")]
     pub status: Option<String>,
     /// Page size, 1–1000 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
@@ -120,7 +120,8 @@ pub(crate) fn status(raw: Option<&str>) -> Result<Option<RunStatus>, ApiError> {
     raw.map(|s| {
         s.parse::<RunStatus>().map_err(|_| {
             ApiError::BadRequest(
-                "`status` must be one of stored, parsing, retrying, complete, failed".to_owned(),
+                "`status` must be one of stored, parsing, retrying, complete, failed, cancelled"
+                    .to_owned(),
             )
         })
     })

@@ -125,6 +125,8 @@ async fn openapi_document_lists_every_route() {
         ("/v1/worker/dead", "get"),
         ("/v1/worker/dead/{task_id}/requeue", "post"),
         ("/v1/worker/dead", "delete"),
+        ("/v1/tasks/{task_id}", "get"),
+        ("/v1/tasks/{task_id}/cancel", "post"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -135,7 +137,7 @@ async fn openapi_document_lists_every_route() {
             "{method} {path} missing"
         );
     }
-    assert_eq!(paths.len(), 16);
+    assert_eq!(paths.len(), 18);
     let states = &doc["components"]["schemas"]["BreakerStateDocument"]["enum"];
     assert_eq!(
         states,

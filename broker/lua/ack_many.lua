@@ -1,15 +1,18 @@
--- Finish many tasks at once; each one only if the caller holds its lease.
+-- Finish many tasks at once; each one only if the caller holds its lease; record each `succeeded`.
 -- KEYS[1] processing list  KEYS[2] lease zset  KEYS[3] token hash  KEYS[4] stats hash
--- ARGV element1, token1, element2, token2, ...
--- Returns: array of 1 (acked) / 0 (stale token, unchanged), one per pair
+-- KEYS[5] results hash  KEYS[6] results expiry zset
+-- ARGV[1] state TTL ms (0: none); then per item: element, token, task id, task name as JSON
+-- text, attempt
+-- Returns: array of 1 (acked) / 0 (stale token, unchanged), one per item
 local out = {}
 local acked = 0
-for i = 1, #ARGV, 2 do
+local now = state_now()
+for i = 2, #ARGV, 5 do
   local raw, token = ARGV[i], ARGV[i + 1]
   if redis.call('HGET', KEYS[3], raw) == token then
-    redis.call('LREM', KEYS[1], 1, raw)
-    redis.call('ZREM', KEYS[2], raw)
-    redis.call('HDEL', KEYS[3], raw)
+    state_unlease(KEYS[1], KEYS[2], KEYS[3], raw)
+    state_write(KEYS[5], KEYS[6], ARGV[i + 2], ARGV[1], now, 'succeeded', ARGV[i + 3], ARGV[i + 4],
+      ',"result":null')
     acked = acked + 1
     out[#out + 1] = 1
   else

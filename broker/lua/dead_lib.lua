@@ -38,10 +38,12 @@ local function dead_trim(key, now_ms, max_len, max_age_ms)
   return n + redis.call('ZREMRANGEBYRANK', key, 0, -(max_len + 1))
 end
 
--- Adds one record under the next sequence number and applies the caps.
+-- Adds one record under the next sequence number and applies the caps; returns its score (text).
 local function dead_add(key, record, now_ms, max_len, max_age_ms)
   dead_upgrade(key)
-  redis.call('ZADD', key, dead_score(dead_next(key, now_ms)), record)
+  local seq = dead_score(dead_next(key, now_ms))
+  redis.call('ZADD', key, seq, record)
   dead_trim(key, now_ms, max_len, max_age_ms)
+  return seq
 end
 

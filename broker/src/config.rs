@@ -31,6 +31,30 @@ pub struct BrokerConfig {
     /// the reaper's moves, a requeue), before it returns (`WAIT N`, `CONFQ_REDIS_WAIT_REPLICAS`);
     /// 0 waits for none.
     pub wait_replicas: usize,
+    /// How long a finished task's state (and result) is kept (`CONFQ_RESULT_TTL_SECS`).
+    pub result_ttl: Duration,
+    /// Whether finishing a task writes its state hash (`--no-results` turns it off: lookups then
+    /// see only pending, delayed, running and dead tasks, and cancellations).
+    pub results: bool,
+}
+
+/// Finished task states are kept this long unless configured (`CONFQ_RESULT_TTL_SECS`): 1 day.
+pub const DEFAULT_RESULT_TTL: Duration = Duration::from_secs(24 * 3600);
+
+impl BrokerConfig {
+    /// The TTL (ms) the finishing scripts write a task's state with; 0 writes none.
+    pub(crate) fn state_ttl_ms(&self) -> u64 {
+        if self.results {
+            self.cancel_ttl_ms()
+        } else {
+            0
+        }
+    }
+
+    /// The TTL (ms) of a cancellation's record, kept even with results off.
+    pub(crate) fn cancel_ttl_ms(&self) -> u64 {
+        millis(self.result_ttl).max(1)
+    }
 }
 
 impl Default for BrokerConfig {
@@ -45,6 +69,8 @@ impl Default for BrokerConfig {
             dead_max_age: DEFAULT_DEAD_MAX_AGE,
             block_timeout: Duration::from_secs(1),
             wait_replicas: 0,
+            result_ttl: DEFAULT_RESULT_TTL,
+            results: true,
         }
     }
 }

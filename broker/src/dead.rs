@@ -251,6 +251,7 @@ impl DeadLetters {
             &keys,
             member,
             &envelope.to_json(),
+            &envelope.id.to_string(),
         )
         .await
     }

@@ -24,6 +24,14 @@ pub struct QueueKeys {
     /// Pub/sub channel (not a key) producers publish to when they push onto pending, so that an
     /// idle consumer of several queues wakes (`wake.rs`).
     pub wake: String,
+    /// Pub/sub channel (not a key) on which a cancel of a running task publishes its id, so that
+    /// the worker holding it stops (`worker::control`).
+    pub cancel: String,
+    /// Hash: task id → its recorded state (JSON), for finished tasks and running ones a cancel
+    /// reached (`cancel`); written by the script that finishes the task (`state_lib.lua`).
+    pub results: String,
+    /// Zset: task id → when its recorded state expires (ms); the reaper drops expired ones.
+    pub results_expiry: String,
 }
 
 impl QueueKeys {
@@ -50,6 +58,9 @@ impl QueueKeys {
             dead: key("dead"),
             stats: key("stats"),
             wake: key("wake"),
+            cancel: key("cancel"),
+            results: key("results"),
+            results_expiry: key("results:expiry"),
         }
     }
 }
@@ -97,6 +108,9 @@ mod tests {
         assert_eq!(k.dead, "confq:{ingest}:dead");
         assert_eq!(k.stats, "confq:{ingest}:stats");
         assert_eq!(k.wake, "confq:{ingest}:wake");
+        assert_eq!(k.cancel, "confq:{ingest}:cancel");
+        assert_eq!(k.results, "confq:{ingest}:results");
+        assert_eq!(k.results_expiry, "confq:{ingest}:results:expiry");
         assert_eq!(queues("confq"), "confq:queues");
         assert_eq!(workers("confq"), "confq:workers");
         assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");

@@ -3,6 +3,7 @@
 
 mod blocking;
 mod broker;
+mod cancel_signal;
 mod config;
 mod connection;
 mod consumer;
@@ -25,13 +26,16 @@ pub mod report;
 mod retries;
 mod scripts;
 mod selection;
+mod settled;
+mod state;
 mod stats;
 mod topology;
 mod wake;
 mod workers;
 
 pub use crate::broker::Broker;
-pub use crate::config::{BrokerConfig, DEFAULT_DEAD_MAX, DEFAULT_DEAD_MAX_AGE};
+pub use crate::cancel_signal::{CancelSignals, OnCancel};
+pub use crate::config::{BrokerConfig, DEFAULT_DEAD_MAX, DEFAULT_DEAD_MAX_AGE, DEFAULT_RESULT_TTL};
 pub use crate::connection::RedisConnection;
 pub use crate::consumer::{Consumer, MALFORMED, TRANSIENT};
 pub use crate::dead::{DeadCursor, DeadCursorError, DeadLetter, DeadLetters, DeadPage};
@@ -47,6 +51,8 @@ pub use crate::reaper::{ExpiredTask, ReapOutcome, Reaper, TIMEOUT};
 pub use crate::reaper_loop::ExpirySink;
 pub use crate::retries::{UNRECORDED_VERDICTS, marked_as_rerun, retries_before};
 pub use crate::selection::{Selection, WeightedQueue};
+pub use crate::settled::Settled;
+pub use crate::state::{CancelOutcome, TaskInfo, TaskState};
 pub use crate::stats::QueueStats;
 pub use crate::workers::{WorkerInfo, WorkerRegistry};
 pub use tokio_util::sync::CancellationToken;

@@ -17,7 +17,8 @@ use crate::error::{BrokerError, Result};
 use crate::keys::QueueKeys;
 use crate::names::QueueName;
 use crate::policy::RetryDecider;
-use crate::scripts::{self, Reap};
+use crate::scripts::{self, Reap, StateArgs};
+use crate::settled::Settled;
 
 /// Failure type recorded on an expired lease.
 pub const TIMEOUT: &str = "timeout";
@@ -37,6 +38,9 @@ pub struct ExpiredTask {
     pub dead_lettered: bool,
     /// The backoff before its retry, when it was not dead-lettered.
     pub retry_in: Option<Duration>,
+    /// True when a cancel had reached the task while it ran: it ended `cancelled` instead
+    /// (neither retried nor dead-lettered).
+    pub cancelled: bool,
 }
 
 /// What one reaper pass did.
@@ -50,6 +54,8 @@ pub struct ReapOutcome {
     pub promoted: usize,
     /// Dead letters dropped by the caps (age, count) with no new arrival.
     pub dead_trimmed: usize,
+    /// Recorded task states dropped after their result TTL.
+    pub results_trimmed: usize,
 }
 
 /// Periodic repair of the queues it is given and of every queue producers have used.
@@ -136,6 +142,7 @@ impl Reaper {
         outcome.promoted += promoted;
         let cap = dead::cap(&self.broker);
         outcome.dead_trimmed += scripts::trim_dead(&mut self.broker.connection(), k, cap).await?;
+        outcome.results_trimmed += self.trim_results(k).await?;
         // One `WAIT` covers every move of this queue (they all went to its master).
         if expired + orphans + promoted > 0 {
             self.broker.replicated(&k.pending).await?;
@@ -167,6 +174,17 @@ impl Reaper {
                 .map_or_else(|| raw.clone(), |n| n.to_json().into_bytes());
             let record =
                 DeadRecord::new(&String::from_utf8_lossy(&raw), next.as_ref(), &reason).to_json();
+            let current = decode_element(raw.clone()).ok().map(|(_, e)| e);
+            let state = match &current {
+                Some(e) => self.broker.state_args(e),
+                None => StateArgs {
+                    id: String::new(),
+                    ttl_ms: 0,
+                    cancel_ttl_ms: 0,
+                    task: "\"\"".to_owned(),
+                    attempt: 0,
+                },
+            };
             let reap = Reap {
                 raw: &raw,
                 token: &token,
@@ -174,21 +192,36 @@ impl Reaper {
                 delay_ms: delay.map(millis),
                 record: &record,
                 cap: dead::cap(&self.broker),
+                state,
             };
-            if !scripts::reap_expired(&mut con, k, &reap).await? {
+            let Some(settled) = scripts::reap_expired(&mut con, k, &reap).await? else {
                 continue;
-            }
+            };
             moved += 1;
+            let cancelled = settled == Settled::Cancelled;
             if let Some(envelope) = next {
                 outcome.expired.push(ExpiredTask {
                     queue: q.clone(),
                     envelope,
-                    dead_lettered: dead,
-                    retry_in: delay,
+                    dead_lettered: dead && !cancelled,
+                    retry_in: delay.filter(|_| !cancelled),
+                    cancelled,
                 });
             }
         }
         Ok(moved)
+    }
+
+    async fn trim_results(&self, k: &QueueKeys) -> Result<usize> {
+        let mut total = 0;
+        for _ in 0..MAX_PROMOTE_ROUNDS {
+            let n = scripts::trim_results(&mut self.broker.connection(), k, BATCH).await?;
+            total += n;
+            if n < BATCH {
+                break;
+            }
+        }
+        Ok(total)
     }
 
     async fn promote_due(&self, k: &QueueKeys) -> Result<usize> {

@@ -14,6 +14,7 @@ pub struct Model {
     pub retrying: i64,
     pub complete: i64,
     pub failed: i64,
+    pub cancelled: i64,
     pub retries_sum: i64,
     pub retries_max: i64,
     pub duration_count: i64,

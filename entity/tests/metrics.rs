@@ -92,6 +92,7 @@ async fn metrics_summary_matches_a_known_data_set() {
         assert_eq!(
             counts,
             [
+                ("cancelled", 0),
                 ("complete", 2),
                 ("failed", 2),
                 ("parsing", 1),

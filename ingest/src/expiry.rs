@@ -51,6 +51,12 @@ async fn record_one(store: &Store, expired: &ExpiredTask) -> Result<(), StoreErr
         warn!(task.id = %expired.envelope.id, "expired ingestion names no known run");
         return Ok(());
     };
+    if expired.cancelled {
+        // A cancel had reached it: the broker ended it `cancelled`, and so does its run.
+        store.cancel_run(run).await?;
+        info!(run.id = run.0, task.id = %expired.envelope.id, "run cancelled after its lease expired");
+        return Ok(());
+    }
     // The envelope was bumped by the reaper: the delivery that expired had one attempt less.
     let expired_delivery = expired.envelope.attempt.saturating_sub(1);
     // Retries before the delivery that expired: its retry_count while it ran.

@@ -10,6 +10,7 @@ mod m20261128_000004_add_delivery_attempt;
 mod m20261201_000005_add_run_queue;
 mod m20261201_000006_create_settings;
 mod m20261201_000007_add_settings_indexed;
+mod m20261201_000008_add_run_stats_cancelled;
 mod runs_column;
 
 pub use sea_orm_migration::MigratorTrait;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_add_run_queue::Migration),
             Box::new(m20261201_000006_create_settings::Migration),
             Box::new(m20261201_000007_add_settings_indexed::Migration),
+            Box::new(m20261201_000008_add_run_stats_cancelled::Migration),
         ]
     }
 }

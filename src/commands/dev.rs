@@ -23,6 +23,7 @@ pub(crate) async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failu
         strict_priority: false,
         shutdown_grace: 10.0,
         breaker: crate::cli::BreakerArgs::default(),
+        time_limits: crate::settings::env_time_limits(),
     })?;
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().listen_for_signals());

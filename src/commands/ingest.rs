@@ -82,9 +82,12 @@ pub(crate) async fn run(settings: &Settings, args: &IngestArgs) -> Result<(), Fa
     }
     let finished = finished?;
     print_summary(&finished, args.json);
-    if finished.iter().any(|run| run.status == RunStatus::Failed) {
+    if finished
+        .iter()
+        .any(|run| matches!(run.status, RunStatus::Failed | RunStatus::Cancelled))
+    {
         return Err(Failure::runtime(
-            "at least one run failed (see the summary above)",
+            "at least one run failed or was cancelled (see the summary above)",
         ));
     }
     Ok(())
@@ -147,6 +150,7 @@ async fn start_local_worker(
         strict_priority: false,
         shutdown_grace: 5.0,
         breaker: crate::cli::BreakerArgs::default(),
+        time_limits: crate::settings::env_time_limits(),
     };
     let config: WorkerConfig = settings.worker_config(&args)?;
     let shutdown = Shutdown::new();

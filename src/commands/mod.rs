@@ -2,6 +2,7 @@
 
 mod api;
 mod btool;
+mod cancel;
 mod dead;
 mod dev;
 mod diff;
@@ -13,6 +14,7 @@ mod reaper;
 pub(crate) mod search;
 mod status;
 mod table;
+mod task;
 mod worker;
 
 use crate::cli::{Cli, Command};
@@ -35,6 +37,8 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Metrics(args) => metrics::run(&settings, &args).await,
         Command::Enqueue(args) => enqueue::run(&settings, &args).await,
         Command::Dead(args) => dead::run(&settings, &args).await,
+        Command::Task(args) => task::run(&settings, &args).await,
+        Command::Cancel(args) => cancel::run(&settings, &args).await,
         Command::Btool(args) => btool::run(&settings, &args).await,
         Command::Diff(args) => diff::run(&settings, &args).await,
         Command::Settings(args) => search::run(&settings, &args).await,

@@ -9,6 +9,7 @@ use broker::{BrokerError, QueueName, Selection, WeightedQueue};
 
 use crate::breaker::BreakerConfig;
 use crate::retry::RetryPolicy;
+use crate::time_limit::TimeLimits;
 
 /// How a worker runs.
 ///
@@ -47,6 +48,11 @@ pub struct WorkerConfig {
     pub retry: RetryPolicy,
     /// When the breakers of the tasks' dependencies open, probe and close.
     pub breaker: BreakerConfig,
+    /// Time limit per task type (`CONFQ_TIME_LIMITS`); an envelope's `time_limit` wins.
+    pub time_limits: TimeLimits,
+    /// How long a handler whose time limit passed (or that was cancelled) has to stop before it
+    /// is abandoned.
+    pub stop_grace: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -61,6 +67,8 @@ impl Default for WorkerConfig {
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             breaker: BreakerConfig::default(),
+            time_limits: TimeLimits::default(),
+            stop_grace: Duration::from_secs(3),
         }
     }
 }

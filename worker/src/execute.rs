@@ -3,18 +3,22 @@
 
 use std::sync::Arc;
 
-use broker::{BrokerError, Consumer, Delivery};
+use std::time::Duration;
+
+use broker::{BrokerError, Consumer, Delivery, Settled};
 use protocol::error_type;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span, error, info, warn};
 
 use crate::breaker::Breakers;
-use crate::failure::TaskFailure;
+use crate::cancel::Watch;
+use crate::failure::{FailureClass, TaskFailure};
 use crate::heartbeat::{Heartbeat, HeartbeatConfig, Lease};
 use crate::progress::Progress;
 use crate::retry::{Decision, RetryPolicy, marked_as_rerun, retries_before};
 use crate::task::{Registry, TaskContext};
+use crate::time_limit::{self, TimeLimits};
 
 /// How a delivery ended, as the runner counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +31,8 @@ pub enum Outcome {
     Failed,
     /// Given back (shutdown) or abandoned (lease lost).
     Released,
+    /// Cancelled while it ran (`POST /v1/tasks/{id}/cancel`); not retried.
+    Cancelled,
 }
 
 /// Everything one execution needs; built by the runner.
@@ -38,6 +44,10 @@ pub(crate) struct Execution {
     pub breakers: Breakers,
     pub heartbeat: HeartbeatConfig,
     pub cancel: CancellationToken,
+    /// Fires when a cancel request for this task arrives.
+    pub cancel_request: Watch,
+    pub time_limits: TimeLimits,
+    pub stop_grace: Duration,
     pub span: Span,
 }
 
@@ -45,6 +55,8 @@ enum Ending {
     Finished(Result<(), TaskFailure>),
     LeaseLost,
     Stopped,
+    Cancelled,
+    TimedOut(Duration),
 }
 
 impl Execution {
@@ -62,12 +74,16 @@ impl Execution {
                 envelope.task
             );
             error!(%reason, "dead-lettering");
-            self.settle(
+            self.settle_plain(
                 self.consumer
                     .dead_letter_as(&self.delivery, error_type::UNKNOWN_TASK, &reason)
                     .await,
             );
             return Outcome::Failed;
+        };
+        let limit = match self.time_limits.of(&envelope) {
+            Ok(limit) => limit,
+            Err(reason) => return self.refuse(&reason).await,
         };
         let progress = Progress::new();
         let lease = Lease {
@@ -76,18 +92,39 @@ impl Execution {
             lost: CancellationToken::new(),
         };
         let lease_lost = lease.lost.clone();
-        let ctx = TaskContext::new(envelope.clone(), progress.clone(), self.cancel.clone())
+        // The handler's token: fired by a shutdown (the parent), a lost lease, a cancel request
+        // or the time limit.
+        let stop_handler = self.cancel.child_token();
+        let ctx = TaskContext::new(envelope.clone(), progress.clone(), stop_handler.clone())
             .with_lease(lease.clone());
         let heartbeat = Heartbeat::new(self.heartbeat, lease, progress, ctx.hooks.clone());
         let beat_done = CancellationToken::new();
         let beat = tokio::spawn(heartbeat.run(beat_done.clone()).in_current_span());
         let started = Instant::now();
         let run = task.run(ctx.clone(), envelope.args.clone());
+        tokio::pin!(run);
+        // Biased: a handler that returns because its token fired (a shutdown, a cancel) ends as
+        // what fired it, not as its own failure.
         let mut ending = tokio::select! {
-            result = run => Ending::Finished(result),
+            biased;
             () = lease_lost.cancelled() => Ending::LeaseLost,
             () = self.cancel.cancelled() => Ending::Stopped,
+            () = self.cancel_request.token.cancelled() => Ending::Cancelled,
+            result = &mut run => Ending::Finished(result),
+            () = time_limit::expiry(limit) => Ending::TimedOut(limit.unwrap_or_default()),
         };
+        if matches!(ending, Ending::Finished(Err(_))) {
+            if self.cancel.is_cancelled() {
+                ending = Ending::Stopped;
+            } else if self.cancel_request.token.is_cancelled() {
+                ending = Ending::Cancelled;
+            }
+        }
+        if matches!(ending, Ending::Cancelled | Ending::TimedOut(_)) {
+            // A short grace to stop on its token; then the handler is abandoned (dropped).
+            stop_handler.cancel();
+            let _ = tokio::time::timeout(self.stop_grace, &mut run).await;
+        }
         if lease_lost.is_cancelled() {
             // Whatever the handler returned, the task belongs to another delivery now.
             ending = Ending::LeaseLost;
@@ -100,12 +137,25 @@ impl Execution {
         match ending {
             Ending::Finished(Ok(())) => {
                 self.dependencies_answered(task.dependencies());
-                self.succeed(seconds).await
+                self.succeed(&ctx, seconds).await
             }
             Ending::Finished(Err(failure)) => {
                 if let Some(outcome) = self.give_back_on_outage(&ctx, &failure).await {
                     return outcome;
                 }
+                self.fail(&ctx, failure).await
+            }
+            Ending::Cancelled => {
+                warn!("cancelled while running");
+                let settled = self.consumer.cancelled(&self.delivery).await;
+                let settled = settled.map(|()| Settled::Cancelled);
+                self.settle(settled, &ctx)
+                    .await
+                    .unwrap_or(Outcome::Released)
+            }
+            Ending::TimedOut(limit) => {
+                let message = time_limit::exceeded(limit);
+                let failure = TaskFailure::message(FailureClass::Timeout, message);
                 self.fail(&ctx, failure).await
             }
             Ending::LeaseLost => {
@@ -118,20 +168,35 @@ impl Execution {
                 if let Some(hooks) = ctx.hooks() {
                     report(hooks.released().await);
                 }
-                self.settle(self.consumer.release(&self.delivery).await);
-                Outcome::Released
+                let released = self.consumer.release(&self.delivery).await;
+                self.settle(released, &ctx)
+                    .await
+                    .unwrap_or(Outcome::Released)
             }
         }
     }
 
-    async fn succeed(&self, seconds: f64) -> Outcome {
-        match self.consumer.ack(&self.delivery).await {
+    /// Dead-letters an envelope the runtime refuses to run (a `time_limit` that is not a
+    /// positive number).
+    async fn refuse(&self, reason: &str) -> Outcome {
+        let reason = format!("malformed element: {reason}");
+        error!(%reason, "dead-lettering");
+        let result = self
+            .consumer
+            .dead_letter_as(&self.delivery, error_type::MALFORMED, &reason)
+            .await;
+        self.settle_plain(result);
+        Outcome::Failed
+    }
+
+    async fn succeed(&self, ctx: &TaskContext, seconds: f64) -> Outcome {
+        match self.consumer.ack_with(&self.delivery, &ctx.result()).await {
             Ok(()) => {
                 info!(seconds, "task succeeded");
                 Outcome::Succeeded
             }
             Err(error) => {
-                self.settle(Err(error));
+                self.settle_plain(Err(error));
                 Outcome::Released
             }
         }
@@ -153,17 +218,16 @@ impl Execution {
                 if let Some(hooks) = &hooks {
                     report(hooks.retrying(&failure, retry_number).await);
                 }
-                self.settle(
-                    self.consumer
-                        .retry_later_as(
-                            &self.delivery,
-                            delay,
-                            failure.class.as_str(),
-                            &failure.message,
-                        )
-                        .await,
-                );
-                Outcome::Retried
+                let retried = self
+                    .consumer
+                    .retry_later_as(
+                        &self.delivery,
+                        delay,
+                        failure.class.as_str(),
+                        &failure.message,
+                    )
+                    .await;
+                self.settle(retried, ctx).await.unwrap_or(Outcome::Retried)
             }
             Decision::GiveUp { error_type } => {
                 error!(error = %failure.message, error_type, "task failed for good");
@@ -177,20 +241,19 @@ impl Execution {
                     let delay = self.retry.final_record_delay();
                     warn!(error = %unrecorded.message, delay_secs = delay.as_secs_f64(),
                           "could not record the final failure; the task runs again so that it can be");
-                    self.settle(
-                        self.consumer
-                            .retry_later_as(
-                                &marked_as_rerun(&self.delivery),
-                                delay,
-                                failure.class.as_str(),
-                                &failure.message,
-                            )
-                            .await,
-                    );
-                    return Outcome::Retried;
+                    let rerun = self
+                        .consumer
+                        .retry_later_as(
+                            &marked_as_rerun(&self.delivery),
+                            delay,
+                            failure.class.as_str(),
+                            &failure.message,
+                        )
+                        .await;
+                    return self.settle(rerun, ctx).await.unwrap_or(Outcome::Retried);
                 }
                 let reason = format!("{error_type}: {}", failure.message);
-                self.settle(
+                self.settle_plain(
                     self.consumer
                         .dead_letter_as(&self.delivery, error_type, &reason)
                         .await,
@@ -202,7 +265,30 @@ impl Execution {
 
     /// Logs what a broker call at the end of an execution returned. A lost lease means the reaper
     /// already gave the task to someone else: our late word is refused, which is the point.
-    fn settle(&self, result: Result<(), BrokerError>) {
+    /// As [`Execution::settle_plain`], for a call a cancel may have overtaken: when the task
+    /// ended `cancelled`, its hooks hear it and the outcome is `Some(Cancelled)`.
+    pub(crate) async fn settle(
+        &self,
+        result: Result<Settled, BrokerError>,
+        ctx: &TaskContext,
+    ) -> Option<Outcome> {
+        match result {
+            Ok(Settled::Done) => None,
+            Ok(Settled::Cancelled) => {
+                info!("task cancelled");
+                if let Some(hooks) = ctx.hooks() {
+                    report(hooks.cancelled().await);
+                }
+                Some(Outcome::Cancelled)
+            }
+            Err(error) => {
+                self.settle_plain(Err(error));
+                None
+            }
+        }
+    }
+
+    fn settle_plain(&self, result: Result<(), BrokerError>) {
         match result {
             Ok(()) => {}
             Err(BrokerError::LeaseLost { .. }) => {

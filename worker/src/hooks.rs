@@ -22,6 +22,12 @@ pub trait RunHooks: Send + Sync {
     /// Called when the task is given back to its queue unfinished (graceful shutdown).
     fn released(&self) -> BoxFuture<'_, Result<(), TaskFailure>>;
 
+    /// Called when the task ended `cancelled` (`POST /v1/tasks/{id}/cancel` reached it while it
+    /// ran). The default records nothing.
+    fn cancelled(&self) -> BoxFuture<'_, Result<(), TaskFailure>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Called when the task gives up for good with `error_type`.
     fn failed<'a>(
         &'a self,

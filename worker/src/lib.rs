@@ -2,6 +2,7 @@
 #![warn(unreachable_pub)] // what is `pub` is meant to be: the crate's API
 
 pub mod breaker;
+mod cancel;
 pub mod config;
 pub mod error;
 mod execute;
@@ -18,6 +19,7 @@ mod serve;
 pub mod shutdown;
 pub mod task;
 pub mod tasks;
+pub mod time_limit;
 
 pub use config::WorkerConfig;
 pub use error::WorkerError;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use broker::{Broker, Consumer, Delivery, Outage, WorkerId};
+use broker::{Broker, CancelSignals, Consumer, Delivery, Outage, WorkerId};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::breaker::{Breakers, Gate};
+use crate::cancel::InFlight;
 use crate::config::WorkerConfig;
 use crate::error::WorkerError;
 use crate::execute::{Execution, Outcome};
@@ -31,6 +32,8 @@ pub struct RunnerStats {
     pub failed: u64,
     /// Tasks given back to their queue at shutdown or abandoned after losing their lease.
     pub released: u64,
+    /// Tasks cancelled while they ran.
+    pub cancelled: u64,
 }
 
 /// A worker: one consumer, a task registry and the policy to run them.
@@ -42,7 +45,12 @@ pub struct Runner {
     heartbeat: HeartbeatConfig,
     worker_id: WorkerId,
     breakers: Breakers,
+    /// How many tasks are in flight (for the registry entry).
     in_flight: Arc<AtomicUsize>,
+    /// The tasks in flight, which cancel requests find by id.
+    running: InFlight,
+    /// The subscription to the cancel channels of the queues (dropped with the runner).
+    _cancels: CancelSignals,
 }
 
 impl Runner {
@@ -64,9 +72,17 @@ impl Runner {
             .map_err(WorkerError::Broker)?;
         let heartbeat = HeartbeatConfig::new(config.heartbeat, broker.config().lease);
         let breakers = registry.breakers(config.breaker.clone(), worker_id.as_str());
+        let running = InFlight::default();
+        let listener = running.clone();
+        let cancels = broker
+            .listen_for_cancels(&config.queues, Arc::new(move |id| listener.cancel(&id)))
+            .await
+            .map_err(WorkerError::Broker)?;
         Ok(Self {
             breakers,
             in_flight: Arc::new(AtomicUsize::new(0)),
+            running,
+            _cancels: cancels,
             consumer: Arc::new(consumer),
             registry: Arc::new(registry),
             config,
@@ -189,11 +205,14 @@ impl Runner {
         Execution {
             consumer: self.consumer.clone(),
             registry: self.registry.clone(),
+            cancel_request: self.running.watch(delivery.envelope.id),
             delivery: Arc::new(delivery),
             retry: self.config.retry.clone(),
             breakers: self.breakers.clone(),
             heartbeat: self.heartbeat,
             cancel,
+            time_limits: self.config.time_limits.clone(),
+            stop_grace: self.config.stop_grace,
             span,
         }
     }
@@ -242,6 +261,7 @@ fn record(stats: &mut RunnerStats, done: Result<Outcome, tokio::task::JoinError>
         Ok(Outcome::Retried) => (&mut stats.retried, "retried"),
         Ok(Outcome::Failed) => (&mut stats.failed, "failed"),
         Ok(Outcome::Released) => (&mut stats.released, "released"),
+        Ok(Outcome::Cancelled) => (&mut stats.cancelled, "cancelled"),
         Err(error) => {
             error!(%error, "a task panicked; its lease will expire and the reaper will redeliver it");
             return;

@@ -2,7 +2,7 @@
 //! runs with (its envelope, progress reporting, cancellation, and hooks for its own bookkeeping).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use broker::{BrokerError, Envelope};
 use futures::future::BoxFuture;
@@ -118,6 +118,8 @@ pub struct TaskContext {
     /// Cancelled when the lease is lost or the worker stops at once: stop without writing.
     pub cancel: CancellationToken,
     pub(crate) hooks: HookSlot,
+    /// What the handler returns as its result (`set_result`), kept in the task's state.
+    result: Arc<Mutex<Value>>,
     /// The delivery's lease, so a handler can confirm it still holds the task before a step that
     /// must not run twice.
     lease: Option<Lease>,
@@ -147,8 +149,34 @@ impl TaskContext {
             progress,
             cancel,
             hooks: HookSlot::default(),
+            result: Arc::new(Mutex::new(Value::Null)),
             lease: None,
         }
+    }
+
+    /// Sets the task's result: a JSON value kept with its `succeeded` state for the result TTL
+    /// (`GET /v1/tasks/{id}`, `confq task ID`). Without it the result is `null`.
+    ///
+    /// # Examples
+    /// ```
+    /// use broker::Envelope;
+    /// use tokio_util::sync::CancellationToken;
+    /// use worker::{Progress, TaskContext};
+    ///
+    /// let ctx = TaskContext::new(Envelope::new("x", serde_json::Map::new()), Progress::new(), CancellationToken::new());
+    /// ctx.set_result(serde_json::json!({"sum": 5}));
+    /// assert_eq!(ctx.result(), serde_json::json!({"sum": 5}));
+    /// ```
+    pub fn set_result(&self, value: Value) {
+        *self.result.lock().unwrap_or_else(PoisonError::into_inner) = value;
+    }
+
+    /// The result set so far (`null` if none).
+    pub fn result(&self) -> Value {
+        self.result
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn with_lease(mut self, lease: Lease) -> Self {
@@ -200,7 +228,7 @@ impl TaskContext {
 /// use worker::tasks::diagnostic::Noop;
 ///
 /// let registry = worker::tasks::builtin();
-/// assert_eq!(registry.names(), ["confq.fail", "confq.noop", "confq.sleep"]);
+/// assert_eq!(registry.names(), ["confq.echo", "confq.fail", "confq.noop", "confq.sleep"]);
 ///
 /// let mut mine = worker::Registry::new();
 /// mine.register(Noop);

@@ -4,6 +4,7 @@ pub mod dead;
 pub mod health;
 pub mod runs;
 pub mod settings;
+pub mod tasks;
 pub mod uploads;
 pub mod views;
 pub mod worker;

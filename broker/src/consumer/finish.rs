@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
 use tracing::instrument;
 
 use super::Consumer;
@@ -11,6 +12,7 @@ use crate::dead::{self, DeadRecord};
 use crate::delivery::Delivery;
 use crate::error::{BrokerError, Result};
 use crate::scripts;
+use crate::settled::Settled;
 
 /// Failure type recorded by `retry_later`.
 pub const TRANSIENT: &str = "transient";
@@ -40,13 +42,44 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
-    #[instrument(name = "broker.ack", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn ack(&self, d: &Delivery) -> Result<()> {
+        self.ack_with(d, &Value::Null).await
+    }
+
+    /// Finishes a task that returned `result`: its state is `succeeded` with that result for
+    /// the result TTL (`BrokerConfig::result_ttl`; nothing is kept with `results` off).
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
+    #[instrument(name = "broker.ack", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
+    pub async fn ack_with(&self, d: &Delivery, result: &Value) -> Result<()> {
+        let state = self.broker.state_args(&d.envelope);
         let ok = scripts::ack(
             &mut self.broker.connection(),
             &self.keys(d),
             &d.raw,
             d.token.as_str(),
+            &state,
+            &result.to_string(),
+        )
+        .await?;
+        fenced(ok, d)
+    }
+
+    /// A running task a cancel reached has stopped: it leaves processing and its state is
+    /// `cancelled` (never retried).
+    ///
+    /// # Errors
+    /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
+    #[instrument(name = "broker.cancelled", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
+    pub async fn cancelled(&self, d: &Delivery) -> Result<()> {
+        let state = self.broker.state_args(&d.envelope);
+        let ok = scripts::cancelled(
+            &mut self.broker.connection(),
+            &self.keys(d),
+            &d.raw,
+            d.token.as_str(),
+            &state,
         )
         .await?;
         fenced(ok, d)
@@ -64,11 +97,16 @@ impl Consumer {
             if index.is_empty() {
                 continue;
             }
-            let items: Vec<(&str, &str)> = index
+            let items: Vec<_> = index
                 .iter()
-                .map(|&i| (ds[i].raw.as_str(), ds[i].token.as_str()))
+                .map(|&i| {
+                    let d = &ds[i];
+                    let state = self.broker.state_args(&d.envelope);
+                    (d.raw.as_str(), d.token.as_str(), state)
+                })
                 .collect();
-            let flags = scripts::ack_many(&mut self.broker.connection(), k, &items).await?;
+            let ttl = self.broker.config().state_ttl_ms();
+            let flags = scripts::ack_many(&mut self.broker.connection(), k, &items, ttl).await?;
             for (i, ok) in index.into_iter().zip(flags) {
                 acked[i] = ok;
             }
@@ -76,17 +114,19 @@ impl Consumer {
         Ok(acked)
     }
 
-    /// A failed attempt to retry after `delay`: attempt+1, `error` recorded, into the delayed set.
+    /// A failed attempt to retry after `delay`: attempt+1, `error` recorded, into the delayed set
+    /// (or `cancelled`, when a cancel reached the task while it ran).
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    pub async fn retry_later(&self, d: &Delivery, delay: Duration, error: &str) -> Result<()> {
+    pub async fn retry_later(&self, d: &Delivery, delay: Duration, error: &str) -> Result<Settled> {
         self.retry_later_as(d, delay, TRANSIENT, error).await
     }
 
     /// Like [`Consumer::retry_later`], recording the failure as `error_type` (for example
     /// `timeout` or `permanent` when a policy retries those) in the envelope's
-    /// `last_error_type` and the queue's `failed:<type>` counter.
+    /// `last_error_type` and the queue's `failed:<type>` counter. A task a cancel reached while
+    /// it ran is not retried: it ends `cancelled` ([`Settled::Cancelled`]).
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
@@ -97,11 +137,12 @@ impl Consumer {
         delay: Duration,
         error_type: &str,
         error: &str,
-    ) -> Result<()> {
+    ) -> Result<Settled> {
         let next = d.envelope.failed(error_type, error).to_json();
         let mut con = self.broker.connection();
         let keys = self.keys(d);
-        let ok = scripts::retry_later(
+        let state = self.broker.state_args(&d.envelope);
+        let settled = scripts::retry_later(
             &mut con,
             &keys,
             &d.raw,
@@ -109,11 +150,13 @@ impl Consumer {
             &next,
             millis(delay),
             error_type,
+            &state,
         )
         .await?;
-        fenced(ok, d)?;
+        let settled = fenced_as(settled, d)?;
         con.replicated(&keys.delayed, self.broker.config().wait_replicas)
-            .await
+            .await?;
+        Ok(settled)
     }
 
     /// Gives up on a task: it goes to the dead letters with `reason`.
@@ -135,6 +178,7 @@ impl Consumer {
         let cap = dead::cap(&self.broker);
         let mut con = self.broker.connection();
         let keys = self.keys(d);
+        let state = self.broker.state_args(&d.envelope);
         let ok = scripts::dead_letter(
             &mut con,
             &keys,
@@ -143,6 +187,7 @@ impl Consumer {
             &record,
             cap,
             error_type,
+            &state,
         )
         .await?;
         fenced(ok, d)?;
@@ -150,21 +195,31 @@ impl Consumer {
             .await
     }
 
-    /// Graceful shutdown: gives the task back to the front of pending now, same attempt.
+    /// Graceful shutdown: gives the task back to the front of pending now, same attempt (or
+    /// ends it `cancelled`, when a cancel reached it while it ran).
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
     #[instrument(name = "broker.release", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
-    pub async fn release(&self, d: &Delivery) -> Result<()> {
-        let ok = scripts::release(
+    pub async fn release(&self, d: &Delivery) -> Result<Settled> {
+        let state = self.broker.state_args(&d.envelope);
+        let settled = scripts::release(
             &mut self.broker.connection(),
             &self.keys(d),
             &d.raw,
             d.token.as_str(),
+            &state,
         )
         .await?;
-        fenced(ok, d)
+        fenced_as(settled, d)
     }
+}
+
+/// The script's [`Settled`], or `LeaseLost` when the token was stale.
+fn fenced_as(settled: Option<Settled>, d: &Delivery) -> Result<Settled> {
+    settled.ok_or(BrokerError::LeaseLost {
+        task_id: d.envelope.id,
+    })
 }
 
 /// `Ok` when the script applied the change, `LeaseLost` when the token was stale.

@@ -220,7 +220,15 @@ impl Consumer {
     ) -> Result<()> {
         let cap = dead::cap(&self.broker);
         let mut con = self.broker.connection();
-        if scripts::dead_letter(&mut con, k, raw, token, record, cap, MALFORMED).await? {
+        // No envelope, so no task state (TTL 0: nothing is written).
+        let state = scripts::StateArgs {
+            id: String::new(),
+            ttl_ms: 0,
+            cancel_ttl_ms: 0,
+            task: "\"\"".to_owned(),
+            attempt: 0,
+        };
+        if scripts::dead_letter(&mut con, k, raw, token, record, cap, MALFORMED, &state).await? {
             self.broker.replicated(&k.dead).await?;
         }
         Ok(())

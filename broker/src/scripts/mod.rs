@@ -5,9 +5,11 @@
 mod dead;
 mod lua;
 mod reap;
+mod state;
 
 pub(crate) use dead::{trim_dead, upgrade_dead};
 pub(crate) use reap::{Reap, expired, promote_due, reap_expired, requeue_dead, requeue_orphans};
+pub(crate) use state::{cancel, cancelled, lookup, trim_results};
 
 use std::sync::LazyLock;
 
@@ -18,17 +20,19 @@ use lua::Lua;
 use crate::connection::RedisConnection;
 use crate::error::Result;
 use crate::keys::QueueKeys;
+use crate::settled::Settled;
 
 macro_rules! script {
     ($name:ident, $file:literal) => {
         static $name: LazyLock<Lua> =
             LazyLock::new(|| Lua::new(include_str!(concat!("../../lua/", $file))));
     };
-    // The script's own file after the shared dead-letter functions (one home for the sequence).
-    ($name:ident, dead_lib, $file:literal) => {
+    // The script's own file after the shared functions it uses (`dead_lib.lua`: one home for the
+    // dead-letter sequence; `state_lib.lua`: the task state hash; `find_lib.lua`: finding by id).
+    ($name:ident, [$($lib:literal),+], $file:literal) => {
         static $name: LazyLock<Lua> = LazyLock::new(|| {
             Lua::new(concat!(
-                include_str!("../../lua/dead_lib.lua"),
+                $(include_str!(concat!("../../lua/", $lib, ".lua")),)+
                 include_str!(concat!("../../lua/", $file))
             ))
         });
@@ -38,26 +42,44 @@ macro_rules! script {
 script!(CLAIM, "claim.lua");
 script!(CLAIM_ONE, "claim_one.lua");
 script!(EXTEND_LEASE, "extend_lease.lua");
-script!(ACK, "ack.lua");
-script!(ACK_MANY, "ack_many.lua");
-script!(RETRY_LATER, "retry_later.lua");
-script!(DEAD_LETTER, dead_lib, "dead_letter.lua");
-script!(RELEASE, "release.lua");
+script!(ACK, ["state_lib"], "ack.lua");
+script!(ACK_MANY, ["state_lib"], "ack_many.lua");
+script!(RETRY_LATER, ["state_lib"], "retry_later.lua");
+script!(DEAD_LETTER, ["dead_lib", "state_lib"], "dead_letter.lua");
+script!(RELEASE, ["state_lib"], "release.lua");
+script!(CANCELLED, ["state_lib"], "cancelled.lua");
 script!(ENQUEUE, "enqueue.lua");
 script!(ENQUEUE_IN, "enqueue_in.lua");
 script!(PROMOTE_DUE, "promote_due.lua");
 script!(EXPIRED, "expired.lua");
-script!(REAP_EXPIRED, dead_lib, "reap_expired.lua");
+script!(REAP_EXPIRED, ["dead_lib", "state_lib"], "reap_expired.lua");
 script!(REQUEUE_ORPHANS, "requeue_orphans.lua");
 script!(REQUEUE_DEAD, "requeue_dead.lua");
-script!(TRIM_DEAD, dead_lib, "trim_dead.lua");
-script!(UPGRADE_DEAD, dead_lib, "upgrade_dead.lua");
+script!(TRIM_DEAD, ["dead_lib"], "trim_dead.lua");
+script!(UPGRADE_DEAD, ["dead_lib"], "upgrade_dead.lua");
+script!(LOOKUP, ["find_lib"], "lookup.lua");
+script!(TRIM_RESULTS, "trim_results.lua");
+script!(CANCEL, ["state_lib", "find_lib"], "cancel.lua");
 
 /// Limits of a dead-letter zset, passed to the scripts that add to it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DeadCap {
     pub max_len: usize,
     pub max_age_ms: u64,
+}
+
+/// The task-state arguments of a script that finishes a task: its state hash and what to write.
+#[derive(Debug)]
+pub(crate) struct StateArgs {
+    /// The task id (its field in the queue's results hash).
+    pub id: String,
+    /// TTL of a finished state; 0 when results are off.
+    pub ttl_ms: u64,
+    /// TTL of a cancellation's record (kept even with results off).
+    pub cancel_ttl_ms: u64,
+    /// The task name as JSON text (a string literal), so the scripts write it as it is.
+    pub task: String,
+    pub attempt: u32,
 }
 
 /// A (element, token) pair as the claim scripts return them.
@@ -155,14 +177,23 @@ pub(crate) async fn ack(
     k: &QueueKeys,
     raw: &str,
     token: &str,
+    state: &StateArgs,
+    result: &str,
 ) -> Result<bool> {
     let n: i64 = ACK
         .key(&k.processing)
         .key(&k.leases)
         .key(&k.tokens)
         .key(&k.stats)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
+        .arg(&state.id)
+        .arg(state.ttl_ms)
+        .arg(&state.task)
+        .arg(state.attempt)
+        .arg(result)
         .invoke_async(con)
         .await?;
     Ok(n == 1)
@@ -171,20 +202,30 @@ pub(crate) async fn ack(
 pub(crate) async fn ack_many(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
-    items: &[(&str, &str)],
+    items: &[(&str, &str, StateArgs)],
+    ttl_ms: u64,
 ) -> Result<Vec<bool>> {
     let mut inv = ACK_MANY.prepare_invoke();
     inv.key(&k.processing)
         .key(&k.leases)
         .key(&k.tokens)
-        .key(&k.stats);
-    for (raw, token) in items {
-        inv.arg(*raw).arg(*token);
+        .key(&k.stats)
+        .key(&k.results)
+        .key(&k.results_expiry)
+        .arg(ttl_ms);
+    for (raw, token, state) in items {
+        inv.arg(*raw)
+            .arg(*token)
+            .arg(&state.id)
+            .arg(&state.task)
+            .arg(state.attempt);
     }
     let flags: Vec<i64> = inv.invoke_async(con).await?;
     Ok(flags.into_iter().map(|n| n == 1).collect())
 }
 
+// One parameter per group of the script's arguments; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn retry_later(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
@@ -193,23 +234,31 @@ pub(crate) async fn retry_later(
     new_raw: &str,
     delay_ms: u64,
     error_type: &str,
-) -> Result<bool> {
+    state: &StateArgs,
+) -> Result<Option<Settled>> {
     let n: i64 = RETRY_LATER
         .key(&k.processing)
         .key(&k.leases)
         .key(&k.tokens)
         .key(&k.delayed)
         .key(&k.stats)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(new_raw)
         .arg(delay_ms)
         .arg(error_type)
+        .arg(&state.id)
+        .arg(state.cancel_ttl_ms)
+        .arg(&state.task)
+        .arg(state.attempt)
         .invoke_async(con)
         .await?;
-    Ok(n == 1)
+    Ok(Settled::from_reply(n))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn dead_letter(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
@@ -218,6 +267,7 @@ pub(crate) async fn dead_letter(
     record: &str,
     cap: DeadCap,
     error_type: &str,
+    state: &StateArgs,
 ) -> Result<bool> {
     let n: i64 = DEAD_LETTER
         .key(&k.processing)
@@ -225,12 +275,18 @@ pub(crate) async fn dead_letter(
         .key(&k.tokens)
         .key(&k.dead)
         .key(&k.stats)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(record)
         .arg(cap.max_len)
         .arg(cap.max_age_ms)
         .arg(error_type)
+        .arg(&state.id)
+        .arg(state.ttl_ms)
+        .arg(&state.task)
+        .arg(state.attempt)
         .invoke_async(con)
         .await?;
     Ok(n == 1)
@@ -241,17 +297,24 @@ pub(crate) async fn release(
     k: &QueueKeys,
     raw: &str,
     token: &str,
-) -> Result<bool> {
+    state: &StateArgs,
+) -> Result<Option<Settled>> {
     let n: i64 = RELEASE
         .key(&k.processing)
         .key(&k.leases)
         .key(&k.tokens)
         .key(&k.pending)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
+        .arg(&state.id)
+        .arg(state.cancel_ttl_ms)
+        .arg(&state.task)
+        .arg(state.attempt)
         .invoke_async(con)
         .await?;
-    Ok(n == 1)
+    Ok(Settled::from_reply(n))
 }
 
 pub(crate) async fn enqueue_in(

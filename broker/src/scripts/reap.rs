@@ -4,10 +4,12 @@
 use redis::aio::ConnectionLike;
 
 use super::{
-    Claimed, DeadCap, EXPIRED, PROMOTE_DUE, REAP_EXPIRED, REQUEUE_DEAD, REQUEUE_ORPHANS, pairs,
+    Claimed, DeadCap, EXPIRED, PROMOTE_DUE, REAP_EXPIRED, REQUEUE_DEAD, REQUEUE_ORPHANS, StateArgs,
+    pairs,
 };
 use crate::error::Result;
 use crate::keys::QueueKeys;
+use crate::settled::Settled;
 
 pub(crate) async fn promote_due(
     con: &mut impl ConnectionLike,
@@ -46,13 +48,14 @@ pub(crate) struct Reap<'a> {
     pub delay_ms: Option<u64>,
     pub record: &'a str,
     pub cap: DeadCap,
+    pub state: StateArgs,
 }
 
 pub(crate) async fn reap_expired(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
     r: &Reap<'_>,
-) -> Result<bool> {
+) -> Result<Option<Settled>> {
     let delay = r
         .delay_ms
         .map_or(-1, |d| i64::try_from(d).unwrap_or(i64::MAX));
@@ -63,6 +66,8 @@ pub(crate) async fn reap_expired(
         .key(&k.delayed)
         .key(&k.dead)
         .key(&k.stats)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(r.raw)
         .arg(r.token)
         .arg(r.new_raw)
@@ -70,9 +75,14 @@ pub(crate) async fn reap_expired(
         .arg(r.record)
         .arg(r.cap.max_len)
         .arg(r.cap.max_age_ms)
+        .arg(&r.state.id)
+        .arg(r.state.ttl_ms)
+        .arg(r.state.cancel_ttl_ms)
+        .arg(&r.state.task)
+        .arg(r.state.attempt)
         .invoke_async(con)
         .await?;
-    Ok(n == 1)
+    Ok(Settled::from_reply(n))
 }
 
 pub(crate) async fn requeue_orphans(
@@ -95,12 +105,16 @@ pub(crate) async fn requeue_dead(
     k: &QueueKeys,
     record: &str,
     raw: &str,
+    id: &str,
 ) -> Result<bool> {
     let n: i64 = REQUEUE_DEAD
         .key(&k.dead)
         .key(&k.pending)
+        .key(&k.results)
+        .key(&k.results_expiry)
         .arg(record)
         .arg(raw)
+        .arg(id)
         .invoke_async(con)
         .await?;
     Ok(n == 1)

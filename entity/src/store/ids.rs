@@ -50,16 +50,19 @@ pub enum RunStatus {
     Complete,
     /// Given up; only an explicit retry revives it.
     Failed,
+    /// Its task was cancelled (`POST /v1/tasks/{id}/cancel`); terminal.
+    Cancelled,
 }
 
 impl RunStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [RunStatus; 5] = [
+    pub const ALL: [RunStatus; 6] = [
         RunStatus::Stored,
         RunStatus::Parsing,
         RunStatus::Retrying,
         RunStatus::Complete,
         RunStatus::Failed,
+        RunStatus::Cancelled,
     ];
 
     /// The lowercase name stored in the database and shown by the API.
@@ -70,12 +73,16 @@ impl RunStatus {
             RunStatus::Retrying => "retrying",
             RunStatus::Complete => "complete",
             RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
     /// Whether the run has finished (nothing more happens to it without an explicit retry).
     pub fn is_terminal(self) -> bool {
-        matches!(self, RunStatus::Complete | RunStatus::Failed)
+        matches!(
+            self,
+            RunStatus::Complete | RunStatus::Failed | RunStatus::Cancelled
+        )
     }
 }
 

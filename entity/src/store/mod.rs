@@ -4,6 +4,7 @@
 //! on SQLite also takes the write lock up front) and then keeps `run_stats` in step.
 
 mod begin;
+mod cancel;
 mod connect;
 mod events;
 mod expiry;

@@ -30,6 +30,7 @@ fn column(status: RunStatus) -> Column {
         RunStatus::Retrying => Column::Retrying,
         RunStatus::Complete => Column::Complete,
         RunStatus::Failed => Column::Failed,
+        RunStatus::Cancelled => Column::Cancelled,
     }
 }
 

@@ -129,6 +129,7 @@ fn counts(stats: &run_stats::Model) -> BTreeMap<String, i64> {
                 RunStatus::Retrying => stats.retrying,
                 RunStatus::Complete => stats.complete,
                 RunStatus::Failed => stats.failed,
+                RunStatus::Cancelled => stats.cancelled,
             };
             (status.as_str().to_owned(), n)
         })

@@ -20,6 +20,7 @@ pub fn classify(error: &IngestError) -> FailureClass {
         IngestError::Archive(error) => transient_if(!error.is_permanent()),
         IngestError::Lease(failure) => failure.class,
         IngestError::Parser(_) => FailureClass::Permanent,
+        IngestError::Stopped => FailureClass::Timeout,
     }
 }
 
@@ -38,7 +39,8 @@ pub fn dependency(error: &IngestError) -> Option<Dependency> {
         | IngestError::ObjectMissing { .. }
         | IngestError::NoConfFiles
         | IngestError::Lease(_)
-        | IngestError::Parser(_) => None,
+        | IngestError::Parser(_)
+        | IngestError::Stopped => None,
     }
 }
 

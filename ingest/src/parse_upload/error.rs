@@ -33,6 +33,10 @@ pub enum IngestError {
     /// The delivery could not confirm its lease (lost to another delivery, or Redis away).
     #[error("{}", .0.message)]
     Lease(worker::failure::TaskFailure),
+    /// The delivery was told to stop (a time limit or a cancel) while the archive was read; the
+    /// runner decides what that means (a `timeout` failure, or `cancelled`).
+    #[error("stopped while reading the archive (time limit or cancel)")]
+    Stopped,
     /// The parsing thread died.
     #[error("the parser thread failed")]
     Parser(#[source] tokio::task::JoinError),

@@ -84,6 +84,16 @@ impl RunHooks for IngestHooks {
         })
     }
 
+    fn cancelled(&self) -> BoxFuture<'_, Result<(), TaskFailure>> {
+        Box::pin(async move {
+            self.store
+                .cancel_run(self.run)
+                .await
+                .map(|_| ())
+                .map_err(|error| TaskFailure::transient(&error))
+        })
+    }
+
     fn retrying<'a>(
         &'a self,
         failure: &'a TaskFailure,

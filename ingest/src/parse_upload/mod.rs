@@ -130,6 +130,7 @@ impl Ingestor {
                 source,
                 self.limits,
                 ctx.progress.clone(),
+                ctx.cancel.clone(),
             ))
             .await?;
         ctx.progress.tick();

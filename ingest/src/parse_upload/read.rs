@@ -1,5 +1,7 @@
 //! Reads an archive and parses its files off the async runtime: decompression and parsing are CPU
-//! work, so they run on a blocking thread and leave the runtime free for heartbeats.
+//! work, so they run on a blocking thread and leave the runtime free for heartbeats. A blocking
+//! thread cannot be aborted, so the reader checks the delivery's cancellation token between
+//! archive members: a time limit or a cancel really stops it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -8,6 +10,7 @@ use entity::store::{FileWarning, NewConfFile, NewStanza};
 use splunk::archive::{ArchiveReader, ConfEntry, Limits};
 use splunk::conf::{self, Stanza, WarningKind};
 use tokio::io::AsyncRead;
+use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use super::IngestError;
@@ -36,15 +39,16 @@ pub(crate) async fn parse_archive<R>(
     source: R,
     limits: Limits,
     progress: Progress,
+    stop: CancellationToken,
 ) -> Result<ReadArchive, IngestError>
 where
     R: AsyncRead + Unpin + Send + 'static,
 {
     let runtime = tokio::runtime::Handle::current();
-    let read =
-        tokio::task::spawn_blocking(move || runtime.block_on(read_all(source, limits, progress)))
-            .await
-            .map_err(IngestError::Parser)??;
+    let read = move || runtime.block_on(read_all(source, limits, progress, stop));
+    let read = tokio::task::spawn_blocking(read)
+        .await
+        .map_err(IngestError::Parser)??;
     if read.files.is_empty() {
         return Err(IngestError::NoConfFiles);
     }
@@ -55,6 +59,7 @@ async fn read_all<R>(
     source: R,
     limits: Limits,
     progress: Progress,
+    stop: CancellationToken,
 ) -> Result<ReadArchive, IngestError>
 where
     R: AsyncRead + Unpin + Send,
@@ -65,6 +70,9 @@ where
     let mut files: Vec<NewConfFile> = Vec::new();
     let mut by_path: HashMap<String, usize> = HashMap::new();
     while let Some(entry) = reader.next_file().await? {
+        if stop.is_cancelled() {
+            return Err(IngestError::Stopped);
+        }
         progress.tick();
         fail::fail_point!("ingest.slow_entry");
         let parsing = Instant::now();

@@ -2,7 +2,7 @@
 //! answer; a transient failure on a dependency counts toward its breaker, and once that breaker
 //! is open the task is given back to its queue instead of spending a retry.
 
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::dependency::Dependency;
 use crate::execute::{Execution, Outcome};
@@ -40,14 +40,11 @@ impl Execution {
         {
             debug!(error = %unrecorded.message, "could not record the release on the task's own records");
         }
-        match self.consumer.release(&self.delivery).await {
-            Ok(()) => {}
-            Err(broker::BrokerError::LeaseLost { .. }) => {
-                warn!("late release refused: the lease had moved on");
-            }
-            Err(error) => warn!(error = %broker::report::Chain(&error),
-                "could not give the task back; its lease will expire and it will be redelivered"),
-        }
-        Some(Outcome::Released)
+        let released = self.consumer.release(&self.delivery).await;
+        Some(
+            self.settle(released, ctx)
+                .await
+                .unwrap_or(Outcome::Released),
+        )
     }
 }

@@ -1,5 +1,6 @@
 //! The diagnostic tasks every worker registers, for smoke tests, benchmarks and operators:
-//! `confq.noop`, `confq.sleep {"ms": N}` and `confq.fail {"kind": "transient"|"permanent"}`.
+//! `confq.noop`, `confq.echo {…}` (its args are its result), `confq.sleep {"ms": N}` (stops when
+//! cancelled) and `confq.fail {"kind": "transient"|"permanent"}`.
 
 use std::time::Duration;
 
@@ -7,7 +8,9 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 
 use crate::failure::{FailureClass, TaskFailure};
-use crate::task::{TaskContext, TaskResult, TypedTask};
+use serde_json::{Map, Value};
+
+use crate::task::{Task, TaskContext, TaskResult, TypedTask};
 
 /// `confq.noop`: does nothing but log `confq.noop started` at debug level (target
 /// `worker::tasks::diagnostic`), the moment the latency bench reads as the task's start.
@@ -29,7 +32,22 @@ impl TypedTask for Noop {
     }
 }
 
-/// `confq.sleep`: sleeps `ms` milliseconds, reporting progress so its lease is renewed.
+/// `confq.echo`: returns its arguments as its result.
+pub struct Echo;
+
+impl Task for Echo {
+    fn name(&self) -> &'static str {
+        "confq.echo"
+    }
+
+    fn run(&self, ctx: TaskContext, args: Map<String, Value>) -> BoxFuture<'static, TaskResult> {
+        ctx.set_result(Value::Object(args));
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// `confq.sleep`: sleeps `ms` milliseconds, reporting progress so its lease is renewed; stops
+/// early (a transient failure) when its delivery is cancelled (a cancel, a time limit).
 pub struct Sleep;
 
 /// Arguments of `confq.sleep`.
@@ -50,7 +68,12 @@ impl TypedTask for Sleep {
             let mut left = Duration::from_millis(args.ms);
             while !left.is_zero() {
                 let nap = left.min(step);
-                tokio::time::sleep(nap).await;
+                tokio::select! {
+                    () = tokio::time::sleep(nap) => {}
+                    () = ctx.cancel.cancelled() => {
+                        return Err(TaskFailure::message(FailureClass::Transient, "confq.sleep was cancelled"));
+                    }
+                }
                 ctx.progress.tick();
                 left -= nap;
             }

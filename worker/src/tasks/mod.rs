@@ -5,17 +5,19 @@ pub mod diagnostic;
 
 use crate::task::Registry;
 
-/// A registry holding the runtime's built-in tasks (`confq.noop`, `confq.sleep`, `confq.fail`);
+/// A registry holding the runtime's built-in tasks (`confq.echo`, `confq.noop`, `confq.sleep`,
+/// `confq.fail`);
 /// register your own tasks next to them (see [`crate::TypedTask`]).
 ///
 /// # Examples
 /// ```
 /// let registry = worker::tasks::builtin();
-/// assert_eq!(registry.names(), ["confq.fail", "confq.noop", "confq.sleep"]);
+/// assert_eq!(registry.names(), ["confq.echo", "confq.fail", "confq.noop", "confq.sleep"]);
 /// ```
 pub fn builtin() -> Registry {
     let mut registry = Registry::new();
     registry
+        .register(diagnostic::Echo)
         .register(diagnostic::Noop)
         .register(diagnostic::Sleep)
         .register(diagnostic::Fail);
