@@ -127,6 +127,42 @@ async fn a_finished_state_is_gone_after_the_result_ttl() {
 }
 
 #[tokio::test]
+async fn one_ack_many_of_more_tasks_than_a_batched_write_records_every_state() {
+    let b = broker().await;
+    let (p, q) = (b.producer(), queue());
+    let c = b.consumer(vec![q.clone()], worker()).await.unwrap();
+    let tasks: Vec<_> = (0..1_500).map(task).collect();
+    p.enqueue_many(&q, &tasks).await.unwrap();
+    let mut got = Vec::new();
+    while got.len() < tasks.len() {
+        let batch = c.fetch(tasks.len() - got.len()).await.unwrap();
+        assert!(!batch.is_empty(), "the queue ran dry at {}", got.len());
+        got.extend(batch);
+    }
+    assert!(c.ack_many(&got).await.unwrap().into_iter().all(|ok| ok));
+    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &q);
+    let mut con = common::raw(&b).await;
+    let counts: (usize, usize, usize, usize) = redis::pipe()
+        .cmd("HLEN")
+        .arg(&keys.results)
+        .cmd("ZCARD")
+        .arg(&keys.results_expiry)
+        .cmd("ZCARD")
+        .arg(&keys.leases)
+        .cmd("HLEN")
+        .arg(&keys.tokens)
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(counts, (1_500, 1_500, 0, 0));
+    for e in [&tasks[0], &tasks[999], &tasks[1_000], &tasks[1_499]] {
+        let info = b.task(&e.id).await.unwrap().unwrap();
+        assert_eq!((info.state, info.attempt), (TaskState::Succeeded, 0));
+    }
+    cleanup(&b).await;
+}
+
+#[tokio::test]
 async fn with_results_off_a_finished_task_leaves_nothing() {
     let mut config = fast_config(&redis_url());
     config.results = false;
