@@ -112,17 +112,7 @@ async fn a_finished_state_is_gone_after_the_result_ttl() {
     // The reaper drops it from the queue's results hash and expiry zset.
     let outcome = common::reaper(&b).tick().await.unwrap();
     assert_eq!(outcome.results_trimmed, 1);
-    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &q);
-    let mut con = common::raw(&b).await;
-    let left: (usize, usize) = redis::pipe()
-        .cmd("HLEN")
-        .arg(&keys.results)
-        .cmd("ZCARD")
-        .arg(&keys.results_expiry)
-        .query_async(&mut con)
-        .await
-        .unwrap();
-    assert_eq!(left, (0, 0));
+    assert_eq!(sizes(&b, &q).await, [0, 0, 0, 0]);
     cleanup(&b).await;
 }
 
@@ -140,21 +130,7 @@ async fn one_ack_many_of_more_tasks_than_a_batched_write_records_every_state() {
         got.extend(batch);
     }
     assert!(c.ack_many(&got).await.unwrap().into_iter().all(|ok| ok));
-    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, &q);
-    let mut con = common::raw(&b).await;
-    let counts: (usize, usize, usize, usize) = redis::pipe()
-        .cmd("HLEN")
-        .arg(&keys.results)
-        .cmd("ZCARD")
-        .arg(&keys.results_expiry)
-        .cmd("ZCARD")
-        .arg(&keys.leases)
-        .cmd("HLEN")
-        .arg(&keys.tokens)
-        .query_async(&mut con)
-        .await
-        .unwrap();
-    assert_eq!(counts, (1_500, 1_500, 0, 0));
+    assert_eq!(sizes(&b, &q).await, [1_500, 1_500, 0, 0]);
     for e in [&tasks[0], &tasks[999], &tasks[1_000], &tasks[1_499]] {
         let info = b.task(&e.id).await.unwrap().unwrap();
         assert_eq!((info.state, info.attempt), (TaskState::Succeeded, 0));
@@ -339,4 +315,23 @@ async fn a_cancel_racing_a_claim_wins_or_loses_cleanly() {
     assert_eq!((stats.pending, stats.processing), (0, 0));
     println!("cancel won {cancelled}, claim won {claimed} of 200");
     cleanup(&b).await;
+}
+
+/// Sizes of the queue's results hash, results-expiry zset, lease zset and token hash.
+async fn sizes(b: &broker::Broker, q: &broker::QueueName) -> [usize; 4] {
+    let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, q);
+    let mut con = common::raw(b).await;
+    let (results, expiry, leases, tokens): (usize, usize, usize, usize) = redis::pipe()
+        .cmd("HLEN")
+        .arg(&keys.results)
+        .cmd("ZCARD")
+        .arg(&keys.results_expiry)
+        .cmd("ZCARD")
+        .arg(&keys.leases)
+        .cmd("HLEN")
+        .arg(&keys.tokens)
+        .query_async(&mut con)
+        .await
+        .expect("read the queue's sizes");
+    [results, expiry, leases, tokens]
 }
