@@ -45,15 +45,12 @@ end
 
 -- The recorded state of task `id`: its JSON document (decoded) and text, `{cancel = true}` while a
 -- cancel waits for its worker, or nil (none, or past its expiry and not yet trimmed).
-local function find_state(results, expiry, id)
+local function find_state(results, id)
   local doc = redis.call('HGET', results, id)
   if not doc then return nil end
-  if doc == 'cancel' then return {cancel = true} end
-  local at = redis.call('ZSCORE', expiry, id)
-  local t = redis.call('TIME')
-  if at and tonumber(at) <= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) then
-    return nil
-  end
+  local expiry = state_expiry(doc)
+  if expiry and expiry <= state_now() then return nil end
+  if string.sub(doc, 1, 7) == 'cancel:' then return {cancel = true} end
   local ok, decoded = pcall(cjson.decode, doc)
   if not ok or type(decoded) ~= 'table' then return nil end
   return decoded, doc

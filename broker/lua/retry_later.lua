@@ -1,7 +1,7 @@
 -- A failed attempt that will be retried: processing -> delayed (the new element has attempt+1).
 -- A task a cancel reached while it ran is not retried: it ends `cancelled`.
 -- KEYS[1] processing list  KEYS[2] lease zset  KEYS[3] token hash  KEYS[4] delayed zset  KEYS[5] stats hash
--- KEYS[6] results hash  KEYS[7] results expiry zset
+-- KEYS[6] results hash
 -- ARGV[1] element  ARGV[2] token  ARGV[3] new element  ARGV[4] delay ms  ARGV[5] error type
 -- ARGV[6] task id  ARGV[7] cancel record TTL ms  ARGV[8] task name as JSON text  ARGV[9] attempt
 -- Returns: 1 when moved; 2 when cancelled instead; 0 when the token is stale (nothing changed)
@@ -10,7 +10,7 @@ state_unlease(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 redis.call('HINCRBY', KEYS[5], 'failed', 1)
 redis.call('HINCRBY', KEYS[5], 'failed:' .. ARGV[5], 1)
 if state_cancel_requested(KEYS[6], ARGV[6]) then
-  state_cancelled(KEYS[6], KEYS[7], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+  state_cancelled(KEYS[6], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
   redis.call('HINCRBY', KEYS[5], 'cancelled', 1)
   return 2
 end

@@ -1,11 +1,16 @@
--- Drop recorded task states whose result TTL has passed.
--- KEYS[1] results hash  KEYS[2] results expiry zset
--- ARGV[1] max entries
--- Returns: number dropped
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ids = redis.call('ZRANGE', KEYS[2], '-inf', string.format('%.0f', now), 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[1]))
-if #ids == 0 then return 0 end
-redis.call('HDEL', KEYS[1], unpack(ids))
-redis.call('ZREM', KEYS[2], unpack(ids))
-return #ids
+-- One step of the reaper's walk over a queue's results hash: drop the recorded states (and cancel
+-- markers) whose expiry has passed (state_lib.lua). HSCAN visits every field present for the
+-- whole walk at least once, so a walk started after a state expired drops it.
+-- KEYS[1] results hash
+-- ARGV[1] HSCAN cursor ('0' starts a walk)  ARGV[2] fields to look at (HSCAN COUNT)
+-- Returns: {next cursor ('0' when the walk is over), number dropped}
+local reply = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', tonumber(ARGV[2]))
+local now = state_now()
+local fields = reply[2]
+local gone = {}
+for i = 1, #fields, 2 do
+  local expiry = state_expiry(fields[i + 1])
+  if expiry and expiry <= now then gone[#gone + 1] = fields[i] end
+end
+if #gone > 0 then redis.call('HDEL', KEYS[1], unpack(gone)) end
+return {reply[1], #gone}

@@ -27,11 +27,10 @@ pub struct QueueKeys {
     /// Pub/sub channel (not a key) on which a cancel of a running task publishes its id, so that
     /// the worker holding it stops (`worker::control`).
     pub cancel: String,
-    /// Hash: task id → its recorded state (JSON), for finished tasks and running ones a cancel
-    /// reached (`cancel`); written by the script that finishes the task (`state_lib.lua`).
+    /// Hash: task id → its recorded state (JSON, ending in its `expires_at`), for finished tasks
+    /// and running ones a cancel reached (`cancel:<expiry ms>`); written by the script that
+    /// finishes the task (`state_lib.lua`); the reaper drops expired ones (`trim_results.lua`).
     pub results: String,
-    /// Zset: task id → when its recorded state expires (ms); the reaper drops expired ones.
-    pub results_expiry: String,
 }
 
 impl QueueKeys {
@@ -60,7 +59,6 @@ impl QueueKeys {
             wake: key("wake"),
             cancel: key("cancel"),
             results: key("results"),
-            results_expiry: key("results:expiry"),
         }
     }
 }
@@ -110,7 +108,6 @@ mod tests {
         assert_eq!(k.wake, "confq:{ingest}:wake");
         assert_eq!(k.cancel, "confq:{ingest}:cancel");
         assert_eq!(k.results, "confq:{ingest}:results");
-        assert_eq!(k.results_expiry, "confq:{ingest}:results:expiry");
         assert_eq!(queues("confq"), "confq:queues");
         assert_eq!(workers("confq"), "confq:workers");
         assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");

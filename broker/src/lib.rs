@@ -23,6 +23,7 @@ mod reaper_beat;
 mod reaper_loop;
 pub mod redact;
 pub mod report;
+mod results_walk;
 mod retries;
 mod scripts;
 mod selection;

@@ -48,7 +48,7 @@ impl Producer {
     /// # Ok(())
     /// # }
     /// ```
-    #[instrument(name = "broker.enqueue", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
+    #[instrument(name = "broker.enqueue", level = "debug", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue(&self, q: &QueueName, e: &Envelope) -> Result<()> {
         self.enqueue_many(q, std::slice::from_ref(e)).await
     }
@@ -74,7 +74,7 @@ impl Producer {
     ///
     /// # Errors
     /// `Redis` when the command fails.
-    #[instrument(name = "broker.enqueue_in", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
+    #[instrument(name = "broker.enqueue_in", level = "debug", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue_in(&self, q: &QueueName, e: &Envelope, delay: Duration) -> Result<()> {
         self.broker.note_queue(q).await?;
         let mut con = self.broker.connection();
@@ -88,7 +88,7 @@ impl Producer {
     ///
     /// # Errors
     /// `Redis` when the command fails.
-    #[instrument(name = "broker.enqueue_at", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
+    #[instrument(name = "broker.enqueue_at", level = "debug", skip_all, err(Debug), fields(queue = %q, task.id = %e.id))]
     pub async fn enqueue_at(&self, q: &QueueName, e: &Envelope, at: DateTime<Utc>) -> Result<()> {
         self.broker.note_queue(q).await?;
         let delayed = self.broker.queue_keys(q).delayed;

@@ -17,6 +17,7 @@ use crate::error::{BrokerError, Result};
 use crate::keys::QueueKeys;
 use crate::names::QueueName;
 use crate::policy::RetryDecider;
+use crate::results_walk::ResultWalks;
 use crate::scripts::{self, Reap, StateArgs};
 use crate::settled::Settled;
 
@@ -64,6 +65,8 @@ pub struct Reaper {
     broker: Broker,
     queues: Vec<QueueName>,
     policy: Arc<dyn RetryDecider>,
+    /// Where its walks over the queues' results stand.
+    walks: ResultWalks,
 }
 
 impl Reaper {
@@ -73,6 +76,7 @@ impl Reaper {
             broker,
             queues,
             policy,
+            walks: ResultWalks::default(),
         }
     }
 
@@ -142,7 +146,7 @@ impl Reaper {
         outcome.promoted += promoted;
         let cap = dead::cap(&self.broker);
         outcome.dead_trimmed += scripts::trim_dead(&mut self.broker.connection(), k, cap).await?;
-        outcome.results_trimmed += self.trim_results(k).await?;
+        outcome.results_trimmed += self.trim_results(q, k).await?;
         // One `WAIT` covers every move of this queue (they all went to its master).
         if expired + orphans + promoted > 0 {
             self.broker.replicated(&k.pending).await?;
@@ -212,14 +216,22 @@ impl Reaper {
         Ok(moved)
     }
 
-    async fn trim_results(&self, k: &QueueKeys) -> Result<usize> {
+    /// Goes on with the walk over `q`'s results hash, up to [`MAX_PROMOTE_ROUNDS`] steps.
+    async fn trim_results(&self, q: &QueueName, k: &QueueKeys) -> Result<usize> {
+        let Some(mut cursor) = self.walks.position(q, std::time::Instant::now()) else {
+            return Ok(0);
+        };
         let mut total = 0;
         for _ in 0..MAX_PROMOTE_ROUNDS {
-            let n = scripts::trim_results(&mut self.broker.connection(), k, BATCH).await?;
+            let (next, n) =
+                scripts::trim_results(&mut self.broker.connection(), k, &cursor, BATCH).await?;
             total += n;
-            if n < BATCH {
+            self.walks
+                .advance(q, next.clone(), std::time::Instant::now());
+            if next == "0" {
                 break;
             }
+            cursor = next;
         }
         Ok(total)
     }

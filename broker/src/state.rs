@@ -107,30 +107,28 @@ pub enum CancelOutcome {
 
 impl Broker {
     /// The task `id`: finished state from its state hash, else found in its queue's structures.
-    /// `None` when no known queue has it (never enqueued, or its state expired).
+    /// `None` when no known queue has it (never enqueued, or its state expired). Two rounds: the
+    /// recorded states of every queue first (one `HGET` each), and only when none has it a
+    /// search of the queues' lists — a finished task's lookup never scans another queue's
+    /// backlog.
     ///
     /// # Errors
     /// `Redis` when a script fails.
     #[instrument(name = "broker.lookup", skip_all, fields(task.id = %id), err)]
     pub async fn task(&self, id: &TaskId) -> Result<Option<TaskInfo>> {
-        let text = id.to_string();
-        let replies = self
-            .each_queue(|con, q| {
-                let k = self.queue_keys(&q);
-                let text = text.clone();
-                async move {
-                    let mut con = con;
-                    let found = scripts::lookup(&mut con, &k, &text).await?;
-                    Ok((q, found))
-                }
-            })
-            .await?;
-        Ok(replies
+        let queues = self.queues().await?;
+        if let Some((_, info)) = self.recorded(id, &queues).await? {
+            return Ok(Some(info));
+        }
+        Ok(self
+            .lookup_in(id, &queues, false)
+            .await?
             .into_iter()
             .find_map(|(q, found)| task_info(*id, q, &found)))
     }
 
-    /// Cancels the task `id` in whichever queue holds it (see [`CancelOutcome`]).
+    /// Cancels the task `id` in whichever queue holds it (see [`CancelOutcome`]). A queue with
+    /// a recorded state for the id owns it; only when none has one are all queues asked.
     ///
     /// # Errors
     /// `Redis` when a script fails.
@@ -138,8 +136,12 @@ impl Broker {
     pub async fn cancel(&self, id: &TaskId) -> Result<CancelOutcome> {
         let text = id.to_string();
         let ttl = self.config().cancel_ttl_ms();
+        let mut queues = self.queues().await?;
+        if let Some((owner, _)) = self.recorded(id, &queues).await? {
+            queues = vec![owner];
+        }
         let replies = self
-            .each_queue(|con, q| {
+            .each_queue(queues, |con, q| {
                 let k = self.queue_keys(&q);
                 let text = text.clone();
                 async move {
@@ -162,13 +164,45 @@ impl Broker {
         Ok(outcome)
     }
 
-    /// Runs `call` for every known queue at once, each on a clone of the shared connection.
-    async fn each_queue<F, Fut, T>(&self, call: F) -> Result<Vec<T>>
+    /// The queue with a recorded state for `id`, and that state, if any queue has one.
+    async fn recorded(
+        &self,
+        id: &TaskId,
+        queues: &[QueueName],
+    ) -> Result<Option<(QueueName, TaskInfo)>> {
+        Ok(self
+            .lookup_in(id, queues, true)
+            .await?
+            .into_iter()
+            .find_map(|(q, found)| task_info(*id, q.clone(), &found).map(|info| (q, info))))
+    }
+
+    /// `lookup.lua` on each of `queues` at once.
+    async fn lookup_in(
+        &self,
+        id: &TaskId,
+        queues: &[QueueName],
+        states_only: bool,
+    ) -> Result<Vec<(QueueName, scripts::Found)>> {
+        let text = id.to_string();
+        self.each_queue(queues.to_vec(), |con, q| {
+            let k = self.queue_keys(&q);
+            let text = text.clone();
+            async move {
+                let mut con = con;
+                let found = scripts::lookup(&mut con, &k, &text, states_only).await?;
+                Ok((q, found))
+            }
+        })
+        .await
+    }
+
+    /// Runs `call` for each of `queues` at once, each on a clone of the shared connection.
+    async fn each_queue<F, Fut, T>(&self, queues: Vec<QueueName>, call: F) -> Result<Vec<T>>
     where
         F: Fn(crate::connection::RedisConnection, QueueName) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
-        let queues = self.queues().await?;
         let calls = queues.into_iter().map(|q| call(self.connection(), q));
         futures::future::join_all(calls).await.into_iter().collect()
     }

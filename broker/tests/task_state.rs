@@ -109,10 +109,10 @@ async fn a_finished_state_is_gone_after_the_result_ttl() {
         }
     })
     .await;
-    // The reaper drops it from the queue's results hash and expiry zset.
+    // The reaper's walk over the queue's results hash drops it.
     let outcome = common::reaper(&b).tick().await.unwrap();
     assert_eq!(outcome.results_trimmed, 1);
-    assert_eq!(sizes(&b, &q).await, [0, 0, 0, 0]);
+    assert_eq!(sizes(&b, &q).await, [0, 0, 0]);
     cleanup(&b).await;
 }
 
@@ -130,7 +130,7 @@ async fn one_ack_many_of_more_tasks_than_a_batched_write_records_every_state() {
         got.extend(batch);
     }
     assert!(c.ack_many(&got).await.unwrap().into_iter().all(|ok| ok));
-    assert_eq!(sizes(&b, &q).await, [1_500, 1_500, 0, 0]);
+    assert_eq!(sizes(&b, &q).await, [1_500, 0, 0]);
     for e in [&tasks[0], &tasks[999], &tasks[1_000], &tasks[1_499]] {
         let info = b.task(&e.id).await.unwrap().unwrap();
         assert_eq!((info.state, info.attempt), (TaskState::Succeeded, 0));
@@ -317,15 +317,13 @@ async fn a_cancel_racing_a_claim_wins_or_loses_cleanly() {
     cleanup(&b).await;
 }
 
-/// Sizes of the queue's results hash, results-expiry zset, lease zset and token hash.
-async fn sizes(b: &broker::Broker, q: &broker::QueueName) -> [usize; 4] {
+/// Sizes of the queue's results hash, lease zset and token hash.
+async fn sizes(b: &broker::Broker, q: &broker::QueueName) -> [usize; 3] {
     let keys = broker::keys::QueueKeys::new(&b.config().key_prefix, q);
     let mut con = common::raw(b).await;
-    let (results, expiry, leases, tokens): (usize, usize, usize, usize) = redis::pipe()
+    let (results, leases, tokens): (usize, usize, usize) = redis::pipe()
         .cmd("HLEN")
         .arg(&keys.results)
-        .cmd("ZCARD")
-        .arg(&keys.results_expiry)
         .cmd("ZCARD")
         .arg(&keys.leases)
         .cmd("HLEN")
@@ -333,5 +331,5 @@ async fn sizes(b: &broker::Broker, q: &broker::QueueName) -> [usize; 4] {
         .query_async(&mut con)
         .await
         .expect("read the queue's sizes");
-    [results, expiry, leases, tokens]
+    [results, leases, tokens]
 }

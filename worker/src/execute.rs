@@ -11,10 +11,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span, error, info, warn};
 
+use crate::acker::Acker;
 use crate::breaker::Breakers;
 use crate::cancel::Watch;
 use crate::failure::{FailureClass, TaskFailure};
-use crate::heartbeat::{Heartbeat, HeartbeatConfig, Lease};
+use crate::heartbeat::{Beating, Heartbeat, HeartbeatConfig, Lease};
 use crate::progress::Progress;
 use crate::retry::{Decision, RetryPolicy, marked_as_rerun, retries_before};
 use crate::task::{Registry, TaskContext};
@@ -38,6 +39,8 @@ pub enum Outcome {
 /// Everything one execution needs; built by the runner.
 pub(crate) struct Execution {
     pub consumer: Arc<Consumer>,
+    /// Acks successes together with the worker's other finished tasks.
+    pub acker: Acker,
     pub registry: Arc<Registry>,
     pub delivery: Arc<Delivery>,
     pub retry: RetryPolicy,
@@ -97,21 +100,36 @@ impl Execution {
         let stop_handler = self.cancel.child_token();
         let ctx = TaskContext::new(envelope.clone(), progress.clone(), stop_handler.clone())
             .with_lease(lease.clone());
-        let heartbeat = Heartbeat::new(self.heartbeat, lease, progress, ctx.hooks.clone());
-        let beat_done = CancellationToken::new();
-        let beat = tokio::spawn(heartbeat.run(beat_done.clone()).in_current_span());
+        // The heartbeat starts on a tokio task of its own only once the task has run one
+        // interval (its first renewal was due then anyway): a short task costs no extra task.
+        let mut heartbeat = Some(Heartbeat::new(
+            self.heartbeat,
+            lease,
+            progress,
+            ctx.hooks.clone(),
+        ));
+        let mut beating: Option<Beating> = None;
+        let first_beat = tokio::time::sleep(self.heartbeat.interval);
+        tokio::pin!(first_beat);
         let started = Instant::now();
         let run = task.run(ctx.clone(), envelope.args.clone());
         tokio::pin!(run);
+        let expiry = time_limit::expiry(limit);
+        tokio::pin!(expiry);
         // Biased: a handler that returns because its token fired (a shutdown, a cancel) ends as
         // what fired it, not as its own failure.
-        let mut ending = tokio::select! {
-            biased;
-            () = lease_lost.cancelled() => Ending::LeaseLost,
-            () = self.cancel.cancelled() => Ending::Stopped,
-            () = self.cancel_request.token.cancelled() => Ending::Cancelled,
-            result = &mut run => Ending::Finished(result),
-            () = time_limit::expiry(limit) => Ending::TimedOut(limit.unwrap_or_default()),
+        let mut ending = loop {
+            tokio::select! {
+                biased;
+                () = lease_lost.cancelled() => break Ending::LeaseLost,
+                () = self.cancel.cancelled() => break Ending::Stopped,
+                () = self.cancel_request.token.cancelled() => break Ending::Cancelled,
+                result = &mut run => break Ending::Finished(result),
+                () = &mut expiry => break Ending::TimedOut(limit.unwrap_or_default()),
+                () = &mut first_beat, if beating.is_none() => {
+                    beating = heartbeat.take().map(Heartbeat::start);
+                }
+            }
         };
         if matches!(ending, Ending::Finished(Err(_))) {
             if self.cancel.is_cancelled() {
@@ -129,8 +147,9 @@ impl Execution {
             // Whatever the handler returned, the task belongs to another delivery now.
             ending = Ending::LeaseLost;
         }
-        beat_done.cancel();
-        let _ = beat.await;
+        if let Some(beating) = beating {
+            beating.stop().await;
+        }
         let seconds = started.elapsed().as_secs_f64();
         metrics::histogram!(protocol::metrics::TASK_DURATION, "task" => envelope.task.clone())
             .record(seconds);
@@ -190,7 +209,11 @@ impl Execution {
     }
 
     async fn succeed(&self, ctx: &TaskContext, seconds: f64) -> Outcome {
-        match self.consumer.ack_with(&self.delivery, &ctx.result()).await {
+        let acked = self
+            .acker
+            .ack(&self.consumer, self.delivery.clone(), ctx.result())
+            .await;
+        match acked {
             Ok(()) => {
                 info!(seconds, "task succeeded");
                 Outcome::Succeeded

@@ -82,7 +82,8 @@ impl Heartbeat {
         }
     }
 
-    /// Beats every interval until `done` is cancelled or the lease is lost.
+    /// Beats every interval until `done` is cancelled or the lease is lost. Dropping the future
+    /// stops it too (a record being written is then aborted, as when `done` fires).
     pub async fn run(self, done: CancellationToken) {
         loop {
             tokio::select! {
@@ -93,8 +94,21 @@ impl Heartbeat {
                 break;
             }
         }
-        if let Some(record) = self.recording_slot().take() {
-            record.abort();
+    }
+
+    /// Starts beating on a tokio task of its own, first beat at once: for a task that has run
+    /// one interval already (its lease is due for renewal). Stop it with [`Beating::stop`].
+    pub fn start(self) -> Beating {
+        let done = CancellationToken::new();
+        let stopped = done.clone();
+        let beats = async move {
+            if self.tick().await != Beat::LeaseLost {
+                self.run(stopped).await;
+            }
+        };
+        Beating {
+            handle: tokio::spawn(beats.in_current_span()),
+            done,
         }
     }
 
@@ -154,6 +168,29 @@ impl Heartbeat {
         self.recording
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A heartbeat running on its own tokio task ([`Heartbeat::start`]).
+pub struct Beating {
+    handle: JoinHandle<()>,
+    done: CancellationToken,
+}
+
+impl Beating {
+    /// Stops the beats and waits for the last one to end.
+    pub async fn stop(self) {
+        self.done.cancel();
+        let _ = self.handle.await;
+    }
+}
+
+impl Drop for Heartbeat {
+    /// A heartbeat record still being written when the task ends is not written late.
+    fn drop(&mut self) {
+        if let Some(record) = self.recording_slot().take() {
+            record.abort();
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(unreachable_pub)] // what is `pub` is meant to be: the crate's API
 
+mod acker;
 pub mod breaker;
 mod cancel;
 pub mod config;

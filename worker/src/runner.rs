@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
+use crate::acker::Acker;
 use crate::breaker::{Breakers, Gate};
 use crate::cancel::InFlight;
 use crate::config::WorkerConfig;
@@ -118,6 +119,7 @@ impl Runner {
         let mut gate = Gate::new(self.breakers.clone(), self.registry.clone());
         let stop_probes = CancellationToken::new();
         let probes = tokio::spawn(self.breakers.clone().run_probes(stop_probes.clone()));
+        let (acker, acks) = Acker::start(self.consumer.clone());
         info!(worker = %self.worker_id, concurrency = self.config.concurrency, "worker started");
 
         while !shutdown.graceful.is_cancelled() {
@@ -145,7 +147,8 @@ impl Runner {
                             let _ = self.consumer.release(&delivery).await;
                             continue;
                         };
-                        let execution = self.execution(delivery, stop_tasks.child_token());
+                        let execution =
+                            self.execution(delivery, stop_tasks.child_token(), acker.clone());
                         let in_flight = self.in_flight.clone();
                         in_flight.fetch_add(1, Ordering::Relaxed);
                         tasks.spawn(async move {
@@ -176,6 +179,10 @@ impl Runner {
         );
         self.drain(&mut tasks, &mut stats, &shutdown, &stop_tasks)
             .await;
+        // Every execution (and its acker handle) has ended: the batching task acks what is
+        // left and stops.
+        drop(acker);
+        let _ = acks.await;
         stop_probes.cancel();
         let _ = probes.await;
         info!(?stats, "worker stopped");
@@ -193,7 +200,7 @@ impl Runner {
         Some(slots.available_permits().max(1))
     }
 
-    fn execution(&self, delivery: Delivery, cancel: CancellationToken) -> Execution {
+    fn execution(&self, delivery: Delivery, cancel: CancellationToken, acker: Acker) -> Execution {
         let span = info_span!(
             "task",
             task.id = %delivery.envelope.id,
@@ -204,6 +211,7 @@ impl Runner {
         );
         Execution {
             consumer: self.consumer.clone(),
+            acker,
             registry: self.registry.clone(),
             cancel_request: self.running.watch(delivery.envelope.id),
             delivery: Arc::new(delivery),

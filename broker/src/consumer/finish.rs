@@ -24,7 +24,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the lease is no longer ours; `Redis` when the command fails.
-    #[instrument(name = "broker.extend_lease", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
+    #[instrument(name = "broker.extend_lease", level = "debug", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn extend_lease(&self, d: &Delivery) -> Result<()> {
         let lease = millis(self.broker.config().lease);
         let ok = scripts::extend_lease(
@@ -51,7 +51,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
-    #[instrument(name = "broker.ack", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
+    #[instrument(name = "broker.ack", level = "debug", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn ack_with(&self, d: &Delivery, result: &Value) -> Result<()> {
         let state = self.broker.state_args(&d.envelope);
         let ok = scripts::ack(
@@ -71,7 +71,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale (nothing changes); `Redis` when the command fails.
-    #[instrument(name = "broker.cancelled", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
+    #[instrument(name = "broker.cancelled", level = "debug", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn cancelled(&self, d: &Delivery) -> Result<()> {
         let state = self.broker.state_args(&d.envelope);
         let ok = scripts::cancelled(
@@ -91,18 +91,28 @@ impl Consumer {
     /// # Errors
     /// `Redis` when a command fails.
     pub async fn ack_many(&self, ds: &[Delivery]) -> Result<Vec<bool>> {
-        let mut acked = vec![false; ds.len()];
+        let done: Vec<(&Delivery, &Value)> = ds.iter().map(|d| (d, &Value::Null)).collect();
+        self.ack_many_with(&done).await
+    }
+
+    /// As [`Consumer::ack_many`], each task with the result it returned (as
+    /// [`Consumer::ack_with`]): one `ack_many.lua` call per queue for the whole batch.
+    ///
+    /// # Errors
+    /// `Redis` when a command fails (tasks of queues already answered may be acked).
+    pub async fn ack_many_with(&self, done: &[(&Delivery, &Value)]) -> Result<Vec<bool>> {
+        let mut acked = vec![false; done.len()];
         for (q, k) in self.queues.iter() {
-            let index: Vec<usize> = (0..ds.len()).filter(|&i| &ds[i].queue == q).collect();
+            let index: Vec<usize> = (0..done.len()).filter(|&i| &done[i].0.queue == q).collect();
             if index.is_empty() {
                 continue;
             }
             let items: Vec<_> = index
                 .iter()
                 .map(|&i| {
-                    let d = &ds[i];
+                    let (d, result) = done[i];
                     let state = self.broker.state_args(&d.envelope);
-                    (d.raw.as_str(), d.token.as_str(), state)
+                    (d.raw.as_str(), d.token.as_str(), state, result.to_string())
                 })
                 .collect();
             let ttl = self.broker.config().state_ttl_ms();
@@ -130,7 +140,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    #[instrument(name = "broker.retry_later", skip_all, err(Debug), fields(task.id = %d.envelope.id, error_type))]
+    #[instrument(name = "broker.retry_later", level = "debug", skip_all, err(Debug), fields(task.id = %d.envelope.id, error_type))]
     pub async fn retry_later_as(
         &self,
         d: &Delivery,
@@ -172,7 +182,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    #[instrument(name = "broker.dead_letter", skip_all, err(Debug), fields(task.id = %d.envelope.id, error_type))]
+    #[instrument(name = "broker.dead_letter", level = "debug", skip_all, err(Debug), fields(task.id = %d.envelope.id, error_type))]
     pub async fn dead_letter_as(&self, d: &Delivery, error_type: &str, reason: &str) -> Result<()> {
         let record = DeadRecord::new(&d.raw, Some(&d.envelope), reason).to_json();
         let cap = dead::cap(&self.broker);
@@ -200,7 +210,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `LeaseLost` when the token is stale; `Redis` when the command fails.
-    #[instrument(name = "broker.release", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
+    #[instrument(name = "broker.release", level = "debug", skip_all, err(Debug), fields(task.id = %d.envelope.id))]
     pub async fn release(&self, d: &Delivery) -> Result<Settled> {
         let state = self.broker.state_args(&d.envelope);
         let settled = scripts::release(

@@ -8,6 +8,7 @@ mod several;
 
 pub use finish::TRANSIENT;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -234,9 +235,13 @@ impl Consumer {
         Ok(())
     }
 
-    /// The keys of the queue `d` came from.
-    fn keys(&self, d: &Delivery) -> QueueKeys {
-        self.broker.queue_keys(&d.queue)
+    /// The keys of the queue `d` came from: this consumer's own (no allocation per task), or
+    /// spelled anew for a delivery of another queue.
+    fn keys(&self, d: &Delivery) -> Cow<'_, QueueKeys> {
+        match self.queues.iter().find(|(q, _)| *q == d.queue) {
+            Some((_, k)) => Cow::Borrowed(k),
+            None => Cow::Owned(self.broker.queue_keys(&d.queue)),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ mod state;
 
 pub(crate) use dead::{trim_dead, upgrade_dead};
 pub(crate) use reap::{Reap, expired, promote_due, reap_expired, requeue_dead, requeue_orphans};
-pub(crate) use state::{cancel, cancelled, lookup, trim_results};
+pub(crate) use state::{Found, cancel, cancelled, lookup, trim_results};
 
 use std::sync::LazyLock;
 
@@ -57,8 +57,8 @@ script!(REQUEUE_ORPHANS, "requeue_orphans.lua");
 script!(REQUEUE_DEAD, "requeue_dead.lua");
 script!(TRIM_DEAD, ["dead_lib"], "trim_dead.lua");
 script!(UPGRADE_DEAD, ["dead_lib"], "upgrade_dead.lua");
-script!(LOOKUP, ["find_lib"], "lookup.lua");
-script!(TRIM_RESULTS, "trim_results.lua");
+script!(LOOKUP, ["state_lib", "find_lib"], "lookup.lua");
+script!(TRIM_RESULTS, ["state_lib"], "trim_results.lua");
 script!(CANCEL, ["state_lib", "find_lib"], "cancel.lua");
 
 /// Limits of a dead-letter zset, passed to the scripts that add to it.
@@ -186,7 +186,6 @@ pub(crate) async fn ack(
         .key(&k.tokens)
         .key(&k.stats)
         .key(&k.results)
-        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(&state.id)
@@ -202,7 +201,7 @@ pub(crate) async fn ack(
 pub(crate) async fn ack_many(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
-    items: &[(&str, &str, StateArgs)],
+    items: &[(&str, &str, StateArgs, String)],
     ttl_ms: u64,
 ) -> Result<Vec<bool>> {
     let mut inv = ACK_MANY.prepare_invoke();
@@ -211,14 +210,14 @@ pub(crate) async fn ack_many(
         .key(&k.tokens)
         .key(&k.stats)
         .key(&k.results)
-        .key(&k.results_expiry)
         .arg(ttl_ms);
-    for (raw, token, state) in items {
+    for (raw, token, state, result) in items {
         inv.arg(*raw)
             .arg(*token)
             .arg(&state.id)
             .arg(&state.task)
-            .arg(state.attempt);
+            .arg(state.attempt)
+            .arg(result);
     }
     let flags: Vec<i64> = inv.invoke_async(con).await?;
     Ok(flags.into_iter().map(|n| n == 1).collect())
@@ -243,7 +242,6 @@ pub(crate) async fn retry_later(
         .key(&k.delayed)
         .key(&k.stats)
         .key(&k.results)
-        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(new_raw)
@@ -276,7 +274,6 @@ pub(crate) async fn dead_letter(
         .key(&k.dead)
         .key(&k.stats)
         .key(&k.results)
-        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(record)
@@ -305,7 +302,6 @@ pub(crate) async fn release(
         .key(&k.tokens)
         .key(&k.pending)
         .key(&k.results)
-        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(&state.id)

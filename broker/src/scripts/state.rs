@@ -10,20 +10,22 @@ use crate::keys::QueueKeys;
 /// The reply of `lookup.lua` or `cancel.lua`: a tag and its values (empty: not in this queue).
 pub(crate) type Found = Vec<Vec<u8>>;
 
+/// `lookup.lua`; with `states_only`, just the recorded state (no search of the queue's lists).
 pub(crate) async fn lookup(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
     id: &str,
+    states_only: bool,
 ) -> Result<Found> {
     Ok(LOOKUP
         .key(&k.results)
-        .key(&k.results_expiry)
         .key(&k.processing)
         .key(&k.tokens)
         .key(&k.pending)
         .key(&k.delayed)
         .key(&k.dead)
         .arg(id)
+        .arg(if states_only { "1" } else { "0" })
         .invoke_async(con)
         .await?)
 }
@@ -36,7 +38,6 @@ pub(crate) async fn cancel(
 ) -> Result<Found> {
     Ok(CANCEL
         .key(&k.results)
-        .key(&k.results_expiry)
         .key(&k.processing)
         .key(&k.tokens)
         .key(&k.pending)
@@ -64,7 +65,6 @@ pub(crate) async fn cancelled(
         .key(&k.tokens)
         .key(&k.stats)
         .key(&k.results)
-        .key(&k.results_expiry)
         .arg(raw)
         .arg(token)
         .arg(&state.id)
@@ -76,15 +76,19 @@ pub(crate) async fn cancelled(
     Ok(n == 1)
 }
 
+/// One step of a walk over the results hash (`trim_results.lua`): looks at about `count` fields
+/// from `cursor`, drops the expired ones; returns the next cursor (`"0"`: the walk is over) and
+/// how many were dropped.
 pub(crate) async fn trim_results(
     con: &mut impl ConnectionLike,
     k: &QueueKeys,
-    max: usize,
-) -> Result<usize> {
+    cursor: &str,
+    count: usize,
+) -> Result<(String, usize)> {
     Ok(TRIM_RESULTS
         .key(&k.results)
-        .key(&k.results_expiry)
-        .arg(max)
+        .arg(cursor)
+        .arg(count)
         .invoke_async(con)
         .await?)
 }
