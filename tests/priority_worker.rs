@@ -1,10 +1,10 @@
 //! Priority queues in the real `confq worker` process on real Redis: a backlog of `confq.noop`
 //! tasks on `low`, critical work arriving, and the order in which the worker finished them, read
-//! back through the broker library from the task state store: each finished task's `updated_at`,
-//! stamped with Redis's clock by the script that acknowledged it (one `ack` per task, so every
-//! task has its own stamp). Strict priority, weights 6:1, a flood of critical work under each
+//! back from the task state store: each finished task's `updated_at`, stamped with Redis's clock
+//! by the script that acknowledged it (one `ack` per task, so every task has its own stamp). Strict priority, weights 6:1, a flood of critical work under each
 //! rule, and an idle worker of several queues woken by a task on any of them. Each test has its
-//! own key prefix and data dir, so they run in parallel; nothing asserts on speed.
+//! own key prefix and data dir, so they run in parallel; nothing asserts on speed. With
+//! `CONFQ_TEST_REDIS_CLUSTER=1` all of it runs on a local Redis Cluster (`.ci/run` does).
 //!
 //! The counts are bounded, never exact, because a worker runs several tasks at once:
 //! - tasks the worker had already claimed when the critical ones arrived (at most `CONCURRENCY`)
@@ -23,11 +23,14 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use broker::keys::QueueKeys;
 use broker::{Broker, BrokerConfig, Envelope, QueueName, TaskId, TaskState};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use serde_json::Value;
 use support::{Env, Proc};
 
 /// Long enough for debug builds on a loaded two-core machine; no test needs it unless broken.
@@ -39,6 +42,15 @@ const BACKLOG: usize = 20_000;
 
 fn queue(name: &str) -> QueueName {
     QueueName::parse(name).expect("a valid queue name")
+}
+
+/// A deployment on the tests' Redis: the shared server, or with `CONFQ_TEST_REDIS_CLUSTER=1` the
+/// local cluster of this test binary (each queue's keys then live on the node of its slot).
+fn deployment(name: &str) -> Env {
+    let mut env = Env::new(name);
+    env.redis_url = testenv::redis::url();
+    env.migrate();
+    env
 }
 
 /// A broker handle on the deployment's Redis and key prefix (the producer every client uses).
@@ -107,21 +119,24 @@ async fn wait_processed(broker: &Broker, queue: &QueueName, n: usize, worker: &m
     }
 }
 
-/// When each of `ids` finished: the `updated_at` of its `succeeded` state, `None` for a task
-/// that has not (still pending, or given back at shutdown). Looked up as `confq task` does.
-async fn finished_at(broker: &Broker, ids: &[TaskId]) -> Vec<Option<DateTime<Utc>>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(100) {
-        let infos = futures::future::join_all(chunk.iter().map(|id| broker.task(id))).await;
-        for info in infos {
-            let info = info.expect("lookup").expect("a task queued here is known");
-            out.push((info.state == TaskState::Succeeded).then(|| {
-                info.updated_at
-                    .unwrap_or_else(|| panic!("a succeeded task has updated_at: {info:?}"))
-            }));
-        }
-    }
-    out
+/// When each finished task of `queue` finished, by task id (ms on Redis's clock): the queue's
+/// recorded states, each `succeeded` with the `updated_at` stamped by the script that acknowledged
+/// the task, read with one `HGETALL`. Not through `Broker::task`: a lookup asks every known
+/// queue, and a queue that does not hold the id searches its lists for it, so looking up the 200
+/// critical tasks would search the 20,000 pending low ones 200 times (docs/broker.md, "Lookup").
+fn finished(env: &Env, queue: &QueueName) -> HashMap<String, i64> {
+    env.hash(&QueueKeys::new(&env.prefix, queue).results)
+        .into_iter()
+        .map(|(id, doc)| {
+            let doc: Value = serde_json::from_str(&doc)
+                .unwrap_or_else(|error| panic!("the state of {id} is not JSON ({error}): {doc}"));
+            assert_eq!(doc["state"], "succeeded", "{id}: {doc}");
+            let at = doc["updated_at"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("no updated_at in the state of {id}: {doc}"));
+            (id, at)
+        })
+        .collect()
 }
 
 /// Who goes first and when the critical tasks arrive.
@@ -153,11 +168,10 @@ struct Drained {
 /// Runs `scenario` with one `confq worker` of `CONCURRENCY` slots until every critical task is
 /// acknowledged, stops it (SIGTERM), and reads back when each task finished.
 async fn drain(scenario: &Scenario) -> Drained {
-    let mut env = Env::new(scenario.name);
-    env.migrate();
+    let mut env = deployment(scenario.name);
     let broker = connect(&env).await;
     let (low, critical) = (queue("low"), queue("critical"));
-    let low_ids = fill(&broker, &low, scenario.low).await;
+    fill(&broker, &low, scenario.low).await;
     let mut critical_ids = Vec::new();
     if scenario.head_start == 0 {
         critical_ids = fill(&broker, &critical, scenario.critical).await;
@@ -175,29 +189,26 @@ async fn drain(scenario: &Scenario) -> Drained {
     let exit = worker.wait_exit(PATIENCE).expect("the worker stops");
     assert!(exit.success(), "{exit:?}\n{}", log_tail(&worker));
 
-    let last = finished_at(&broker, &critical_ids)
-        .await
-        .into_iter()
-        .map(|at| at.expect("every critical task succeeded"))
-        .max()
-        .expect("critical tasks");
-    // A worker takes a queue in order, so the finished low tasks are among the first `done`
-    // queued, plus the few it held when it stopped (given back unfinished). Only those are
-    // looked up: finding a pending task means searching the 20,000-element pending list.
+    let critical_done = finished(&env, &critical);
+    for id in &critical_ids {
+        assert!(
+            critical_done.contains_key(&id.to_string()),
+            "critical task {id} has no recorded state"
+        );
+    }
+    let last = *critical_done.values().max().expect("critical tasks");
+    let low_done = finished(&env, &low);
     let done = processed(&broker, &low).await;
-    let candidates = &low_ids[..(done + CONCURRENCY).min(low_ids.len())];
-    let low_at: Vec<DateTime<Utc>> = finished_at(&broker, candidates)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
     assert_eq!(
-        low_at.len(),
+        low_done.len(),
         done,
         "each acknowledged low task has its state"
     );
-    let count = |before_last: fn(&DateTime<Utc>, &DateTime<Utc>) -> bool| {
-        low_at.iter().filter(|at| before_last(at, &last)).count()
+    let count = |before_last: fn(i64, i64) -> bool| {
+        low_done
+            .values()
+            .filter(|&&at| before_last(at, last))
+            .count()
     };
     let drained = Drained {
         at_most: count(|at, last| at <= last).saturating_sub(before),
@@ -299,8 +310,7 @@ async fn with_strict_priority_a_flood_of_critical_work_starves_the_low_queue() {
 /// or, failing that, the 1 s poll; the time is printed, not asserted).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_worker_of_several_queues_runs_a_task_pushed_to_any_of_them() {
-    let mut env = Env::new("prio-wake");
-    env.migrate();
+    let mut env = deployment("prio-wake");
     let broker = connect(&env).await;
     let mut worker = env.worker(CONCURRENCY, &["--queue", "a", "--queue", "b"]);
     testenv::wait::until(PATIENCE, "the worker to start", || {
@@ -313,16 +323,20 @@ async fn an_idle_worker_of_several_queues_runs_a_task_pushed_to_any_of_them() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let sent = Utc::now();
         let id = fill(&broker, &queue(target), 1).await[0];
-        let at = testenv::wait::until(PATIENCE, &format!("the task on {target} to run"), || {
+        // Looked up as `confq task` does (two tiny queues: each lookup is cheap here).
+        let info = testenv::wait::until(PATIENCE, &format!("the task on {target} to run"), || {
             let broker = broker.clone();
-            async move { finished_at(&broker, &[id]).await[0] }
+            async move {
+                let info = broker.task(&id).await.expect("lookup").expect("known");
+                (info.state == TaskState::Succeeded).then_some(info)
+            }
         })
         .await;
+        let at = info.updated_at.expect("a finished task has updated_at");
         println!(
             "a task pushed to {target} finished {} ms after the push",
             (at - sent).num_milliseconds()
         );
-        let info = broker.task(&id).await.expect("lookup").expect("known");
         assert_eq!(info.queue, queue(target));
     }
     assert_eq!(
