@@ -40,6 +40,7 @@ const CONCURRENCY: usize = 4;
 /// Low tasks queued in the backlog tests (the scenario).
 const BACKLOG: usize = 20_000;
 
+/// The queue `name` (a valid name).
 fn queue(name: &str) -> QueueName {
     QueueName::parse(name).expect("a valid queue name")
 }
@@ -290,7 +291,7 @@ async fn with_weights_6_to_1_critical_work_drains_within_a_bounded_share_of_the_
 }
 
 /// Weights 6:1 under a flood of critical work: low keeps its share, about 2,000/6 ≈ 333 tasks
-/// while the 2,000 critical ones drain (standard deviation ≈ 17). Strict order would run a
+/// while the 2,000 critical ones drain (standard deviation ≈ 20). Strict order would run a
 /// handful, equal weights nearly all 2,000: asserted 150..=600.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_weights_a_flood_of_critical_work_does_not_starve_the_low_queue() {
