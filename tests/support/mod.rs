@@ -217,6 +217,25 @@ impl Env {
     /// (in cluster mode, `-c`, from the first node of a comma-separated list that answers).
     pub fn counter(&self, name: &str) -> i64 {
         let key = self.keys().stats;
+        self.redis_cli(&["HGET", &key, name])
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
+    /// Every field and value of the hash `key` (`HGETALL`, values on one line each).
+    pub fn hash(&self, key: &str) -> Vec<(String, String)> {
+        let text = self.redis_cli(&["HGETALL", key]);
+        let lines: Vec<&str> = text.lines().collect();
+        lines
+            .chunks_exact(2)
+            .map(|pair| (pair[0].to_owned(), pair[1].to_owned()))
+            .collect()
+    }
+
+    /// What redis-cli `--raw` prints for `args` (in cluster mode, `-c`, from the first node of a
+    /// comma-separated list that answers); empty when no node answers.
+    pub fn redis_cli(&self, args: &[&str]) -> String {
         let cluster = self.redis_url.contains(',');
         for url in self.redis_url.split(',').filter(|u| !u.is_empty()) {
             let mut command = Command::new("redis-cli");
@@ -224,15 +243,16 @@ impl Env {
                 command.arg("-c");
             }
             let output = command
-                .args(["-u", url, "--raw", "HGET", &key, name])
+                .args(["-u", url, "--raw"])
+                .args(args)
                 .output()
                 .expect("redis-cli");
             let text = String::from_utf8_lossy(&output.stdout);
             if output.status.success() && !text.contains("Could not connect") {
-                return text.trim().parse().unwrap_or(0);
+                return text.into_owned();
             }
         }
-        0
+        String::new()
     }
 
     /// A direct view of the database.
