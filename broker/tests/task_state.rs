@@ -333,3 +333,45 @@ async fn sizes(b: &broker::Broker, q: &broker::QueueName) -> [usize; 3] {
         .expect("read the queue's sizes");
     [results, leases, tokens]
 }
+
+/// `LRANGE` calls the server has served (scripts' own calls included).
+async fn lrange_calls(b: &broker::Broker) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut common::raw(b).await)
+        .await
+        .expect("INFO commandstats");
+    info.lines()
+        .find_map(|l| l.strip_prefix("cmdstat_lrange:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().expect("a count"))
+}
+
+#[tokio::test]
+async fn a_finished_tasks_lookup_searches_no_queues_backlog() {
+    // A private server: its command counts are this test's alone.
+    let server = testenv::redis::Server::start();
+    let b = broker_with(fast_config(&server.url())).await;
+    let (p, q) = (b.producer(), queue());
+    let backlog = broker::QueueName::parse("backlog").unwrap();
+    let waiting: Vec<_> = (0..2_000).map(task).collect();
+    p.enqueue_many(&backlog, &waiting).await.unwrap();
+    let c = b.consumer(vec![q.clone()], worker()).await.unwrap();
+    let e = task(1);
+    p.enqueue(&q, &e).await.unwrap();
+    let d = c.fetch(1).await.unwrap().remove(0);
+    c.ack(&d).await.unwrap();
+
+    let before = lrange_calls(&b).await;
+    let info = b.task(&e.id).await.unwrap().unwrap();
+    assert_eq!((info.state, info.queue), (TaskState::Succeeded, q));
+    assert_eq!(
+        lrange_calls(&b).await,
+        before,
+        "the lookup of a finished task searched a queue's lists"
+    );
+    // A pending task has no recorded state: it is still found by the search.
+    let info = b.task(&waiting[1_999].id).await.unwrap().unwrap();
+    assert_eq!((info.state, info.queue), (TaskState::Pending, backlog));
+    assert!(lrange_calls(&b).await > before);
+}
