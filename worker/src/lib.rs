@@ -3,6 +3,7 @@
 
 pub mod breaker;
 mod cancel;
+pub mod celery;
 pub mod config;
 pub mod error;
 mod execute;

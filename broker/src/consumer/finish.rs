@@ -7,6 +7,7 @@ use serde_json::Value;
 use tracing::instrument;
 
 use super::Consumer;
+use crate::celery::Status;
 use crate::config::millis;
 use crate::dead::{self, DeadRecord};
 use crate::delivery::Delivery;
@@ -63,7 +64,9 @@ impl Consumer {
             &result.to_string(),
         )
         .await?;
-        fenced(ok, d)
+        fenced(ok, d)?;
+        self.celery_settled(d, Status::Success, result).await;
+        Ok(())
     }
 
     /// A running task a cancel reached has stopped: it leaves processing and its state is
@@ -82,7 +85,9 @@ impl Consumer {
             &state,
         )
         .await?;
-        fenced(ok, d)
+        fenced(ok, d)?;
+        self.celery_revoked(d).await;
+        Ok(())
     }
 
     /// Finishes many tasks in one round trip per queue; `true` where acked, `false` where the
@@ -154,6 +159,13 @@ impl Consumer {
         )
         .await?;
         let settled = fenced_as(settled, d)?;
+        match settled {
+            Settled::Done => {
+                self.celery_failed(d, Status::Retry, error_type, error)
+                    .await
+            }
+            Settled::Cancelled => self.celery_revoked(d).await,
+        }
         con.replicated(&keys.delayed, self.broker.config().wait_replicas)
             .await?;
         Ok(settled)
@@ -191,6 +203,8 @@ impl Consumer {
         )
         .await?;
         fenced(ok, d)?;
+        self.celery_failed(d, Status::Failure, error_type, reason)
+            .await;
         con.replicated(&keys.dead, self.broker.config().wait_replicas)
             .await
     }
@@ -211,7 +225,11 @@ impl Consumer {
             &state,
         )
         .await?;
-        fenced_as(settled, d)
+        let settled = fenced_as(settled, d)?;
+        if settled == Settled::Cancelled {
+            self.celery_revoked(d).await;
+        }
+        Ok(settled)
     }
 }
 
