@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::{Env, Proc, wait_for};
-use testenv::{Missing, need};
+use testenv::need;
 
 const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/celery/client.py");
 const APP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/celery");
@@ -22,17 +22,7 @@ const PATIENCE: Duration = Duration::from_secs(55);
 
 /// Python with the `celery` module, or the test fails naming how to install it.
 fn python() -> &'static str {
-    let found = Command::new("python3")
-        .args(["-c", "import celery, redis"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|_| "python3")
-        .ok_or_else(|| Missing {
-            what: "the Python module `celery`".to_owned(),
-            how: "python3 -m pip install 'celery[redis]'".to_owned(),
-        });
-    need(found)
+    need(testenv::celery::python())
 }
 
 /// A Celery queue name of its own for one test.
@@ -81,30 +71,9 @@ fn celery_worker(env: &mut Env, queue: &str, concurrency: usize) -> Proc {
 
 /// A real Python Celery worker (prefork, acks_late) on `queue`.
 fn python_worker(env: &Env, queue: &str) -> Proc {
-    let mut command = Command::new(python());
-    command
-        .current_dir(APP_DIR)
-        .env("CELERY_TEST_REDIS_URL", &env.redis_url)
-        .args([
-            "-m",
-            "celery",
-            "-A",
-            "celery_app",
-            "worker",
-            "-Q",
-            queue,
-            "-c",
-            "1",
-        ])
-        .args([
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ]);
-    let log = env.dir.path().join("celery-worker.log");
-    Proc::spawn(command, "celery", log)
+    python();
+    let command = testenv::celery::worker(std::path::Path::new(APP_DIR), &env.redis_url, queue, 1);
+    Proc::spawn(command, "celery", env.dir.path().join("celery-worker.log"))
 }
 
 /// The scenarios whose outcome must be the same whoever consumes the queue.

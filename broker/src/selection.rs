@@ -269,8 +269,16 @@ mod tests {
         assert_eq!(got[1] + got[0], 40_000, "{got:?}");
         assert!(
             s.clone()
-                .with_celery(&[celery], std::num::NonZeroU32::MIN)
+                .with_celery(std::slice::from_ref(&celery), std::num::NonZeroU32::MIN)
                 .is_err()
+        );
+        // Strict: the Celery lists come after the queues listed before them.
+        let strict = selection(&["ingest"], true)
+            .with_celery(&[celery], std::num::NonZeroU32::MIN)
+            .unwrap();
+        assert_eq!(
+            strict.allocate(&[2, 1, 0, 0, 5], 4, &mut rng),
+            vec![2, 1, 0, 0, 1]
         );
     }
 }

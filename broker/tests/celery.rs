@@ -14,7 +14,9 @@ use std::time::Duration;
 use base64::Engine;
 use broker::celery::{CeleryOptions, CeleryResults, Status};
 use broker::keys::{QueueKeys, celery_result};
-use broker::{Broker, Consumer, QueueName, Reaper, Selection, TaskState, WeightedQueue};
+use broker::{
+    Broker, CancelOutcome, Consumer, QueueName, Reaper, Selection, TaskState, WeightedQueue,
+};
 use common::{PrivateRedis, broker, broker_with, cleanup, fast_config, raw, worker};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
@@ -246,6 +248,44 @@ async fn an_eta_ahead_waits_in_the_delayed_set_and_an_expired_message_is_revoked
     let info = b.task(&expired.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(info.state, TaskState::Cancelled);
     cleanup_lists(&b, &cq, &[&later, &expired]).await;
+}
+
+#[tokio::test]
+async fn a_running_celery_task_can_be_cancelled_and_ignore_result_writes_nothing() {
+    let b = broker().await;
+    let cq = celery_queue();
+    let c = consumer(&b, &cq, CeleryResults::new(&b, Duration::from_secs(60))).await;
+    let (running, quiet) = (new_id(), new_id());
+    push(
+        &b,
+        cq.as_str(),
+        &message(&running, "confq.noop", json!({}), json!({})),
+    )
+    .await;
+    let d = c.fetch(1).await.unwrap().remove(0);
+    let outcome = b.cancel(&d.envelope.id).await.unwrap();
+    assert!(matches!(outcome, CancelOutcome::Signalled), "{outcome:?}");
+    c.cancelled(&d).await.unwrap();
+    let revoked = result(&b, &running).await.unwrap();
+    assert_eq!(
+        (
+            revoked["status"].clone(),
+            revoked["result"]["exc_message"].clone()
+        ),
+        (json!("REVOKED"), json!(["revoked"]))
+    );
+
+    let m = message(
+        &quiet,
+        "confq.noop",
+        json!({}),
+        json!({"ignore_result": true}),
+    );
+    push(&b, cq.as_str(), &m).await;
+    let d = c.fetch(1).await.unwrap().remove(0);
+    c.ack(&d).await.unwrap();
+    assert_eq!(result(&b, &quiet).await, None);
+    cleanup_lists(&b, &cq, &[&running, &quiet]).await;
 }
 
 #[tokio::test]
