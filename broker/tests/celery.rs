@@ -289,6 +289,56 @@ async fn a_running_celery_task_can_be_cancelled_and_ignore_result_writes_nothing
 }
 
 #[tokio::test]
+async fn a_celery_task_whose_worker_died_is_answered_by_the_reaper() {
+    let b = broker().await;
+    let cq = celery_queue();
+    let c = consumer(&b, &cq, CeleryResults::new(&b, Duration::from_secs(60))).await;
+    let (retried, dead) = (new_id(), new_id());
+    let policy = |max_retries| std::sync::Arc::new(common::Immediate { max_retries });
+    push(
+        &b,
+        cq.as_str(),
+        &message(&retried, "confq.noop", json!({}), json!({})),
+    )
+    .await;
+    let held = c.fetch(1).await.unwrap();
+    assert_eq!(held.len(), 1, "held, then never settled: the worker died");
+    let reaper = Reaper::new(b.clone(), vec![cq.clone()], policy(1));
+    common::tick_until(&reaper, "the lease to expire", |o| !o.expired.is_empty()).await;
+    let retry = result(&b, &retried).await.unwrap();
+    assert_eq!(
+        (retry["status"].clone(), retry["result"]["exc_type"].clone()),
+        (json!("RETRY"), json!("TimeLimitExceeded"))
+    );
+
+    push(
+        &b,
+        cq.as_str(),
+        &message(&dead, "confq.noop", json!({}), json!({})),
+    )
+    .await;
+    let reaper = Reaper::new(b.clone(), vec![cq.clone()], policy(0));
+    let held = c.fetch(4).await.unwrap();
+    assert!(
+        held.iter().any(|d| d.envelope.id.to_string() == dead),
+        "{held:?}"
+    );
+    common::tick_until(&reaper, "the lease to expire", |o| {
+        o.expired.iter().any(|e| e.envelope.id.to_string() == dead)
+    })
+    .await;
+    let failed = result(&b, &dead).await.unwrap();
+    assert_eq!(
+        (
+            failed["status"].clone(),
+            failed["result"]["exc_type"].clone()
+        ),
+        (json!("FAILURE"), json!("TimeLimitExceeded"))
+    );
+    cleanup_lists(&b, &cq, &[&retried, &dead]).await;
+}
+
+#[tokio::test]
 async fn a_pickled_message_is_dead_lettered_and_its_caller_gets_a_failure() {
     let b = broker().await;
     let cq = celery_queue();

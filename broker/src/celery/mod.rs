@@ -10,6 +10,7 @@
 
 mod lists;
 mod message;
+mod reaped;
 mod result;
 
 use std::collections::HashMap;
@@ -17,7 +18,14 @@ use std::collections::HashMap;
 pub use lists::{PRIORITY_STEPS, lists};
 pub use message::{CELERY, Refusal};
 pub(crate) use message::{fields, from_message, time};
+pub(crate) use reaped::reaped;
 pub use result::{CeleryResults, Status, document, exception};
+pub(crate) use result::{exc_type, revoked};
+
+/// Whether `envelope` came from Celery and its caller wants a result (no `ignore_result`).
+pub(crate) fn answers(envelope: &crate::envelope::Envelope) -> bool {
+    fields(envelope).is_some_and(|f| f.get("ignore_result") != Some(&serde_json::Value::Bool(true)))
+}
 
 /// What a consumer of Celery lists needs besides the lists themselves.
 #[derive(Debug, Clone)]

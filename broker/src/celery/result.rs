@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use tracing::warn;
 
 use crate::broker::Broker;
 use crate::config::millis;
@@ -72,6 +73,31 @@ impl CeleryResults {
         let key = keys::celery_result(id);
         let ttl = millis(self.ttl).max(1);
         scripts::celery_result(&mut self.con.clone(), &key, &doc, ttl).await
+    }
+
+    /// [`CeleryResults::write`] as best effort: the task's state in confq already changed, and
+    /// a lost result only makes the caller wait for its own timeout; a failure is logged.
+    pub(crate) async fn answer(&self, id: &str, status: Status, result: &Value) {
+        if let Err(error) = self.write(id, status, result).await {
+            warn!(task.id = %id, status = status.as_str(), error = %crate::report::Chain(&error), "could not write the Celery result");
+        }
+    }
+}
+
+/// The result of a revoked task: Celery's own `TaskRevokedError` (`why`: `expired`, `revoked`).
+pub(crate) fn revoked(why: &str) -> Value {
+    json!({"exc_type": "TaskRevokedError", "exc_message": [why], "exc_module": "celery.exceptions"})
+}
+
+/// The Python exception class a caller sees for a confq failure type.
+pub(crate) fn exc_type(error_type: &str) -> &'static str {
+    match error_type {
+        "permanent" => "PermanentError",
+        "transient" | "transient_exhausted" => "TransientError",
+        "timeout" => "TimeLimitExceeded",
+        "unknown_task" => "NotRegistered",
+        "malformed" => "DecodeError",
+        _ => "TaskError",
     }
 }
 

@@ -121,7 +121,7 @@ impl Consumer {
             return;
         };
         let result = celery::exception(refusal.exc_type, &refusal.message);
-        write(&options.results, id, Status::Failure, &result).await;
+        options.results.answer(id, Status::Failure, &result).await;
     }
 
     /// After a state change of `d` went through: its Celery result (nothing for a native task).
@@ -129,13 +129,13 @@ impl Consumer {
         let Some(options) = &self.celery else {
             return;
         };
-        let Some(fields) = celery::fields(&d.envelope) else {
-            return;
-        };
-        if fields.get("ignore_result") == Some(&Value::Bool(true)) {
+        if !celery::answers(&d.envelope) {
             return;
         }
-        write(&options.results, &d.envelope.id.to_string(), status, result).await;
+        options
+            .results
+            .answer(&d.envelope.id.to_string(), status, result)
+            .await;
     }
 
     /// [`Consumer::celery_settled`] for a task that ended `cancelled`: REVOKED, as `expired`
@@ -145,7 +145,8 @@ impl Consumer {
             .and_then(|f| celery::time(f, "expires"))
             .is_some_and(|t| t <= Utc::now());
         let why = if expired { "expired" } else { "revoked" };
-        self.celery_settled(d, Status::Revoked, &revoked(why)).await;
+        self.celery_settled(d, Status::Revoked, &celery::revoked(why))
+            .await;
     }
 
     /// [`Consumer::celery_settled`] for a failure recorded as `error_type` with `reason`.
@@ -160,32 +161,7 @@ impl Consumer {
             .strip_prefix(error_type)
             .and_then(|m| m.strip_prefix(": "))
             .unwrap_or(reason);
-        let result = celery::exception(exc_type(error_type), message);
+        let result = celery::exception(celery::exc_type(error_type), message);
         self.celery_settled(d, status, &result).await;
-    }
-}
-
-/// A result write is best effort: the task's state in confq already changed, and a lost result
-/// only makes the caller wait for its timeout.
-async fn write(results: &CeleryResults, id: &str, status: Status, result: &Value) {
-    if let Err(error) = results.write(id, status, result).await {
-        warn!(task.id = %id, status = status.as_str(), error = %crate::report::Chain(&error), "could not write the Celery result");
-    }
-}
-
-/// The result of a revoked task: Celery's own `TaskRevokedError`.
-fn revoked(why: &str) -> Value {
-    serde_json::json!({"exc_type": "TaskRevokedError", "exc_message": [why], "exc_module": "celery.exceptions"})
-}
-
-/// The Python exception class a caller sees for a confq failure type.
-fn exc_type(error_type: &str) -> &'static str {
-    match error_type {
-        "permanent" => "PermanentError",
-        "transient" | "transient_exhausted" => "TransientError",
-        "timeout" => "TimeLimitExceeded",
-        "unknown_task" => "NotRegistered",
-        "malformed" => "DecodeError",
-        _ => "TaskError",
     }
 }
