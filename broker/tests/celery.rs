@@ -61,8 +61,11 @@ async fn consumer(b: &Broker, cq: &QueueName, results: CeleryResults) -> Consume
         .unwrap()
         .with_celery(CeleryOptions {
             task_map: map,
-            results,
-            track_started: false,
+            exc_type: |t| match t {
+                "permanent" => "PermanentError",
+                other => broker::celery::broker_exc_type(other),
+            },
+            ..CeleryOptions::new(results)
         })
 }
 

@@ -76,5 +76,23 @@ pub async fn attach(
         task_map: settings.task_map.clone(),
         results,
         track_started: settings.track_started,
+        exc_type,
     }))
+}
+
+/// The Python exception class a Celery caller sees for a worker's failure type.
+///
+/// # Examples
+/// ```
+/// assert_eq!(worker::celery::exc_type(protocol::error_type::PERMANENT), "PermanentError");
+/// assert_eq!(worker::celery::exc_type(protocol::error_type::TIMEOUT), "TimeLimitExceeded");
+/// ```
+pub fn exc_type(error_type: &str) -> &'static str {
+    use protocol::error_type::{PERMANENT, TRANSIENT_EXHAUSTED, UNKNOWN_TASK};
+    match error_type {
+        PERMANENT => "PermanentError",
+        TRANSIENT_EXHAUSTED => "TransientError",
+        UNKNOWN_TASK => "NotRegistered",
+        other => broker::celery::broker_exc_type(other),
+    }
 }

@@ -19,8 +19,8 @@ pub use lists::{PRIORITY_STEPS, lists};
 pub use message::{CELERY, Refusal};
 pub(crate) use message::{fields, from_message, time};
 pub(crate) use reaped::reaped;
-pub use result::{CeleryResults, Status, document, exception};
-pub(crate) use result::{exc_type, revoked};
+pub(crate) use result::revoked;
+pub use result::{CeleryResults, Status, broker_exc_type, document, exception};
 
 /// Whether `envelope` came from Celery and its caller wants a result (no `ignore_result`).
 pub(crate) fn answers(envelope: &crate::envelope::Envelope) -> bool {
@@ -37,15 +37,18 @@ pub struct CeleryOptions {
     /// Record `STARTED` for every task (Celery's `task_track_started`); a message may also ask
     /// for it with a `track_started` header.
     pub track_started: bool,
+    /// The Python exception class of a failure type (`permanent` → `PermanentError`…).
+    pub exc_type: fn(&str) -> &'static str,
 }
 
 impl CeleryOptions {
-    /// No aliases, no `STARTED`, results through `results`.
+    /// No aliases, no `STARTED`, the broker's exception names, results through `results`.
     pub fn new(results: CeleryResults) -> Self {
         Self {
             task_map: HashMap::new(),
             results,
             track_started: false,
+            exc_type: broker_exc_type,
         }
     }
 }

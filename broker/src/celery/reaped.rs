@@ -5,7 +5,7 @@
 use crate::broker::Broker;
 use crate::envelope::Envelope;
 
-use super::{CeleryResults, Status, answers, exc_type, exception, revoked};
+use super::{CeleryResults, Status, answers, broker_exc_type, exception, revoked};
 
 /// Writes the result of `envelope` (as the reaper left it) when it came from Celery.
 pub(crate) async fn reaped(broker: &Broker, envelope: &Envelope, dead: bool, cancelled: bool) {
@@ -13,7 +13,7 @@ pub(crate) async fn reaped(broker: &Broker, envelope: &Envelope, dead: bool, can
         return;
     }
     let message = envelope.last_error().unwrap_or("lease expired");
-    let failure = exception(exc_type(crate::reaper::TIMEOUT), message);
+    let failure = exception(broker_exc_type(crate::reaper::TIMEOUT), message);
     let (status, result) = match (cancelled, dead) {
         (true, _) => (Status::Revoked, revoked("revoked")),
         (false, true) => (Status::Failure, failure),

@@ -89,14 +89,13 @@ pub(crate) fn revoked(why: &str) -> Value {
     json!({"exc_type": "TaskRevokedError", "exc_message": [why], "exc_module": "celery.exceptions"})
 }
 
-/// The Python exception class a caller sees for a confq failure type.
-pub(crate) fn exc_type(error_type: &str) -> &'static str {
+/// The Python exception class a caller sees for the failure types the broker itself writes
+/// (`CeleryOptions::exc_type` defaults to it; the worker adds its own types, `worker::celery`).
+pub fn broker_exc_type(error_type: &str) -> &'static str {
     match error_type {
-        "permanent" => "PermanentError",
-        "transient" | "transient_exhausted" => "TransientError",
-        "timeout" => "TimeLimitExceeded",
-        "unknown_task" => "NotRegistered",
-        "malformed" => "DecodeError",
+        crate::reaper::TIMEOUT => "TimeLimitExceeded",
+        crate::consumer::TRANSIENT => "TransientError",
+        crate::consumer::MALFORMED => "DecodeError",
         _ => "TaskError",
     }
 }

@@ -161,7 +161,10 @@ impl Consumer {
             .strip_prefix(error_type)
             .and_then(|m| m.strip_prefix(": "))
             .unwrap_or(reason);
-        let result = celery::exception(celery::exc_type(error_type), message);
+        let Some(options) = &self.celery else {
+            return;
+        };
+        let result = celery::exception((options.exc_type)(error_type), message);
         self.celery_settled(d, status, &result).await;
     }
 }
