@@ -250,6 +250,9 @@ pub(crate) struct WorkerArgs {
         value_delimiter = ','
     )]
     pub time_limits: Vec<String>,
+    /// Celery interoperability (docs/celery.md).
+    #[command(flatten)]
+    pub celery: crate::celery_args::CeleryArgs,
 }
 
 /// How a worker's circuit breakers open, probe and close (docs/worker-setup.md).

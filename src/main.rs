@@ -1,6 +1,7 @@
 //! The `confq` binary: clap subcommands that wire the crates together, nothing more.
 #![warn(unreachable_pub)] // a binary has no API: items shared between its modules are `pub(crate)`
 
+mod celery_args;
 mod cli;
 mod commands;
 mod exit;

@@ -133,6 +133,7 @@ impl Settings {
                 .join(",")
                 .parse()
                 .map_err(|error| Failure::usage(format!("--time-limit: {error}")))?,
+            celery: args.celery.settings()?,
             ..defaults
         };
         config

@@ -8,7 +8,6 @@ mod support;
 
 use std::time::Duration;
 
-use entity::store::Store;
 use support::{Env, wait_for};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/splunk-apps.tgz");
@@ -30,7 +29,8 @@ fn producer_strings_are_stored_sanitised_and_shown_escaped() {
     env.enqueue("evil\u{1b}[31mtask\u{7}", "{}");
 
     let run = wait_for(PATIENCE, "the producer's run to complete", || {
-        stored_run(&env, &object_task).filter(|run| run.status.as_str() == "complete")
+        env.stored_run(&object_task)
+            .filter(|run| run.status.as_str() == "complete")
     });
     assert_eq!(run.filename, "../_bell_[2J.tgz", "sanitised as an upload");
     wait_for(PATIENCE, "the unknown task in the dead list", || {
@@ -48,17 +48,4 @@ fn producer_strings_are_stored_sanitised_and_shown_escaped() {
         table.contains("evil\\u{1b}[31mtask\\u{7}"),
         "the name is shown escaped: {table}"
     );
-}
-
-/// The run the worker created for task `task_id`, if any yet.
-fn stored_run(env: &Env, task_id: &str) -> Option<entity::store::Run> {
-    let task_id = uuid::Uuid::parse_str(task_id).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let store = Store::connect(&env.database_url()).await.unwrap();
-        store.run_by_task(task_id).await.unwrap()
-    })
 }

@@ -6,7 +6,13 @@ local FIND_CHUNK = 1000
 local function find_is(text, id, field)
   if not string.find(text, id, 1, true) then return nil end
   local ok, decoded = pcall(cjson.decode, text)
-  if ok and type(decoded) == 'table' and decoded[field] == id then return decoded end
+  if ok and type(decoded) == 'table' then
+    if decoded[field] == id then return decoded end
+    -- A Celery message (claimed from a Celery list) holds its id in its headers.
+    if field == 'id' and type(decoded.headers) == 'table' and decoded.headers.id == id then
+      return decoded
+    end
+  end
   return nil
 end
 

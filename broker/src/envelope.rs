@@ -214,7 +214,8 @@ fn take_time(
     }
 }
 
-/// Decodes one list element as another client left it: UTF-8 text holding a v1 envelope. On
+/// Decodes one list element as another client left it: UTF-8 text holding a v1 envelope (or a
+/// Celery message, read as one: `celery::from_message`). On
 /// failure returns the exact bytes (to remove the element by) and the reason to dead-letter it with.
 pub(crate) fn decode_element(bytes: Vec<u8>) -> Result<(String, Envelope), (Vec<u8>, String)> {
     let raw = String::from_utf8(bytes).map_err(|error| {
@@ -226,11 +227,24 @@ pub(crate) fn decode_element(bytes: Vec<u8>) -> Result<(String, Envelope), (Vec<
     })?;
     match Envelope::parse(&raw) {
         Ok(envelope) => Ok((raw, envelope)),
-        Err(error) => Err((
-            raw.into_bytes(),
-            format!("malformed element: {}", crate::report::one_line(&error)),
-        )),
+        // Not an envelope: maybe a Celery message kombu pushed onto a Celery list.
+        Err(error) => match crate::celery::from_message(&raw) {
+            Some(Ok(envelope)) => Ok((raw, envelope)),
+            Some(Err(refusal)) => Err((
+                raw.into_bytes(),
+                format!("celery message refused: {refusal}"),
+            )),
+            None => Err((
+                raw.into_bytes(),
+                format!("malformed element: {}", crate::report::one_line(&error)),
+            )),
+        },
     }
+}
+
+/// The envelope of an element found in a queue (a v1 envelope or a Celery message), if it is one.
+pub(crate) fn read_element(raw: &str) -> Option<Envelope> {
+    decode_element(raw.as_bytes().to_vec()).ok().map(|(_, e)| e)
 }
 
 #[cfg(test)]

@@ -31,6 +31,10 @@ pub struct QueueKeys {
     /// and running ones a cancel reached (`cancel:<expiry ms>`); written by the script that
     /// finishes the task (`state_lib.lua`); the reaper drops expired ones (`trim_results.lua`).
     pub results: String,
+    /// The Celery list (kombu's key, unprefixed) a consumer also claims from, for a queue taken
+    /// with `--celery-queue`; `None` otherwise. It is named as the queue, so it shares the
+    /// `{queue}` slot (a key without braces hashes on its whole name).
+    pub celery_list: Option<String>,
 }
 
 impl QueueKeys {
@@ -59,8 +63,29 @@ impl QueueKeys {
             wake: key("wake"),
             cancel: key("cancel"),
             results: key("results"),
+            celery_list: None,
         }
     }
+
+    /// The keys of `queue`, fed also by the Celery list of the same name (see
+    /// [`QueueKeys::celery_list`]).
+    pub fn celery(prefix: &str, queue: &QueueName) -> Self {
+        Self {
+            celery_list: Some(queue.as_str().to_owned()),
+            ..Self::new(prefix, queue)
+        }
+    }
+}
+
+/// kombu's list for priority `step` (3, 6 or 9) of the Celery queue `name`: the name, the
+/// separator `\x06\x16` and the step. Priority 0 is the plain list `name`.
+pub fn celery_priority_list(name: &str, step: u8) -> String {
+    format!("{name}\x06\x16{step}")
+}
+
+/// Celery's result key of a task (and the pub/sub channel its result is published on).
+pub fn celery_result(task_id: &str) -> String {
+    format!("celery-task-meta-{task_id}")
 }
 
 /// Set of every queue ever enqueued to.
@@ -91,7 +116,10 @@ pub fn run_events(prefix: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{QueueKeys, queues, reaper_tick, run_events, worker, workers};
+    use super::{
+        QueueKeys, celery_priority_list, celery_result, queues, reaper_tick, run_events, worker,
+        workers,
+    };
     use crate::names::{QueueName, WorkerId};
 
     #[test]
@@ -113,5 +141,11 @@ mod tests {
         assert_eq!(worker("confq", &WorkerId::new("h-1")), "confq:worker:h-1");
         assert_eq!(reaper_tick("confq"), "confq:reaper:last_tick");
         assert_eq!(run_events("confq"), "confq:events:runs");
+        assert_eq!(k.celery_list, None);
+        let c = QueueKeys::celery("confq", &QueueName::parse("celery").unwrap());
+        assert_eq!(c.celery_list.as_deref(), Some("celery"));
+        assert_eq!(c.pending, "confq:{celery}:pending");
+        assert_eq!(celery_priority_list("celery", 9), "celery\u{6}\u{16}9");
+        assert_eq!(celery_result("abc"), "celery-task-meta-abc");
     }
 }

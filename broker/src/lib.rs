@@ -4,6 +4,7 @@
 mod blocking;
 mod broker;
 mod cancel_signal;
+pub mod celery;
 mod config;
 mod connection;
 mod consumer;

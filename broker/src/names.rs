@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::BrokerError;
 
-/// A queue name: 1–64 characters of `A-Z a-z 0-9 _ - .` (it lands inside a `{…}` hash tag).
+/// A queue name: 1–64 characters of `A-Z a-z 0-9 _ - .` (it lands inside a `{…}` hash tag),
+/// optionally followed by kombu's priority separator `\x06\x16` and one digit: the queue behind a
+/// Celery priority list (`celery\x06\x163`, see `celery::lists`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct QueueName(String);
@@ -26,9 +28,14 @@ impl QueueName {
     /// assert!(QueueName::parse("a{b}").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Self, BrokerError> {
-        let valid = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
+        let base = match s.as_bytes() {
+            [head @ .., 0x06, 0x16, digit] if digit.is_ascii_digit() => &s[..head.len()],
+            _ => s,
+        };
+        let valid = !base.is_empty()
+            && base.len() <= 64
+            && base
+                .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
         if valid {
             Ok(Self(s.to_owned()))
@@ -138,5 +145,15 @@ mod tests {
             QueueName::parse("ingest.v2-high_1").unwrap().as_str(),
             "ingest.v2-high_1"
         );
+        // kombu's priority lists, and nothing else with control bytes.
+        assert!(QueueName::parse("celery\x06\x169").is_ok());
+        for bad in [
+            "\x06\x169",
+            "celery\x06\x16",
+            "celery\x06\x16x",
+            "celery\x069",
+        ] {
+            assert!(QueueName::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

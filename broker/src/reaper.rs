@@ -203,6 +203,9 @@ impl Reaper {
             };
             moved += 1;
             let cancelled = settled == Settled::Cancelled;
+            if let Some(envelope) = &next {
+                crate::celery::reaped(&self.broker, envelope, dead, cancelled).await;
+            }
             if let Some(envelope) = next {
                 outcome.expired.push(ExpiredTask {
                     queue: q.clone(),

@@ -64,6 +64,12 @@ impl fmt::Display for WeightedQueue {
 pub struct Selection {
     queues: Vec<WeightedQueue>,
     strict: bool,
+    /// The group of each queue: a group is picked as one queue (its first listed non-empty
+    /// member, with its weight). A native queue is a group of its own; the lists of a Celery
+    /// queue are one group, highest priority first.
+    groups: Vec<usize>,
+    /// Whether each queue is fed by the Celery list of its name.
+    celery: Vec<bool>,
 }
 
 impl Selection {
@@ -85,7 +91,45 @@ impl Selection {
                 )));
             }
         }
-        Ok(Self { queues, strict })
+        let n = queues.len();
+        Ok(Self {
+            queues,
+            strict,
+            groups: (0..n).collect(),
+            celery: vec![false; n],
+        })
+    }
+
+    /// Adds the Celery queues `names` (`--celery-queue`), each with `weight`: each becomes the
+    /// group of its plain list and priority lists (`celery::lists`), taken highest priority
+    /// first, after the queues already listed.
+    ///
+    /// # Errors
+    /// `Config` when a list is already a queue of the selection or a name is a priority list.
+    pub fn with_celery(
+        mut self,
+        names: &[QueueName],
+        weight: NonZeroU32,
+    ) -> Result<Self, BrokerError> {
+        for name in names {
+            let group = self.groups.iter().max().map_or(0, |g| g + 1);
+            for queue in crate::celery::lists(name)? {
+                if self.queues.iter().any(|q| q.queue == queue) {
+                    return Err(BrokerError::Config(format!(
+                        "queue {queue:?} is listed twice"
+                    )));
+                }
+                self.queues.push(WeightedQueue { queue, weight });
+                self.groups.push(group);
+                self.celery.push(true);
+            }
+        }
+        Ok(self)
+    }
+
+    /// Whether the queue at `index` (of [`Selection::queues`]) is fed by a Celery list.
+    pub fn is_celery(&self, index: usize) -> bool {
+        self.celery.get(index).copied().unwrap_or(false)
     }
 
     /// Strict priority over `queues`, earlier first.
@@ -124,7 +168,12 @@ impl Selection {
     }
 
     fn pick(&self, left: &[u64], rng: &mut impl Rng) -> Option<usize> {
-        let open = || (0..self.queues.len()).filter(|&i| left[i] > 0);
+        // The first non-empty queue of each group (listed order inside a group).
+        let open = || {
+            (0..self.queues.len()).filter(|&i| {
+                left[i] > 0 && !(0..i).any(|j| self.groups[j] == self.groups[i] && left[j] > 0)
+            })
+        };
         if self.strict {
             return open().next();
         }
@@ -195,5 +244,41 @@ mod tests {
         assert!(got[2] > 1_000 && got[1] > 6_000, "{got:?}");
         // Never more than a queue holds.
         assert_eq!(s.allocate(&[1, 0, 2], 32, &mut rng), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn a_celery_queue_is_one_group_taken_highest_priority_first() {
+        let celery = crate::QueueName::parse("celery").unwrap();
+        let s = selection(&["ingest=3"], false)
+            .with_celery(std::slice::from_ref(&celery), std::num::NonZeroU32::MIN)
+            .unwrap();
+        assert_eq!(s.queues().len(), 5);
+        assert!(!s.is_celery(0) && (1..5).all(|i| s.is_celery(i)));
+        let mut rng = StdRng::seed_from_u64(3);
+        // One slot at a time: the plain list before 3, 6 and 9, whatever the draw.
+        for _ in 0..50 {
+            let got = s.allocate(&[0, 1, 1, 1, 1], 1, &mut rng);
+            assert_eq!(got, vec![0, 1, 0, 0, 0]);
+            let got = s.allocate(&[0, 0, 0, 1, 1], 1, &mut rng);
+            assert_eq!(got, vec![0, 0, 0, 1, 0]);
+        }
+        // The group weighs as one queue: 3 to 1 against `ingest`.
+        let big = u64::MAX / 2;
+        let got = s.allocate(&[big, big, big, big, big], 40_000, &mut rng);
+        assert!((got[0] as f64 / 40_000.0 - 0.75).abs() < 0.02, "{got:?}");
+        assert_eq!(got[1] + got[0], 40_000, "{got:?}");
+        assert!(
+            s.clone()
+                .with_celery(std::slice::from_ref(&celery), std::num::NonZeroU32::MIN)
+                .is_err()
+        );
+        // Strict: the Celery lists come after the queues listed before them.
+        let strict = selection(&["ingest"], true)
+            .with_celery(&[celery], std::num::NonZeroU32::MIN)
+            .unwrap();
+        assert_eq!(
+            strict.allocate(&[2, 1, 0, 0, 5], 4, &mut rng),
+            vec![2, 1, 0, 0, 1]
+        );
     }
 }

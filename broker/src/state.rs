@@ -10,7 +10,7 @@ use serde_json::Value;
 use tracing::instrument;
 
 use crate::broker::Broker;
-use crate::envelope::{Envelope, LAST_ERROR};
+use crate::envelope::{Envelope, LAST_ERROR, read_element};
 use crate::error::Result;
 use crate::names::{QueueName, TaskId};
 use crate::scripts::{self, StateArgs};
@@ -235,7 +235,7 @@ fn task_info(id: TaskId, queue: QueueName, found: &[Vec<u8>]) -> Option<TaskInfo
     let envelope = if state == TaskState::Dead {
         dead_envelope(&body)
     } else {
-        Envelope::parse(&body).ok()
+        read_element(&body)
     };
     let error = envelope
         .as_ref()
@@ -288,7 +288,7 @@ fn from_doc(id: TaskId, queue: QueueName, rest: &[Vec<u8>]) -> Option<TaskInfo> 
 
 fn dead_envelope(record: &str) -> Option<Envelope> {
     let record: Value = serde_json::from_str(record).ok()?;
-    Envelope::parse(record.get("raw")?.as_str()?).ok()
+    read_element(record.get("raw")?.as_str()?)
 }
 
 fn dead_reason(record: &str) -> Option<String> {
@@ -305,7 +305,7 @@ fn cancel_outcome(found: &[Vec<u8>]) -> CancelOutcome {
             let envelope = if from == TaskState::Dead {
                 dead_envelope(body)
             } else {
-                Envelope::parse(body).ok()
+                read_element(body)
             };
             let envelope = envelope.map(Box::new);
             CancelOutcome::Cancelled { from, envelope }

@@ -24,6 +24,7 @@ pub(crate) async fn run(settings: &Settings, args: &ApiArgs) -> Result<(), Failu
         shutdown_grace: 10.0,
         breaker: crate::cli::BreakerArgs::default(),
         time_limits: crate::settings::env_time_limits(),
+        celery: crate::celery_args::CeleryArgs::from_env()?,
     })?;
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().listen_for_signals());

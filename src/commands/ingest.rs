@@ -151,6 +151,7 @@ async fn start_local_worker(
         shutdown_grace: 5.0,
         breaker: crate::cli::BreakerArgs::default(),
         time_limits: crate::settings::env_time_limits(),
+        celery: crate::celery_args::CeleryArgs::default(),
     };
     let config: WorkerConfig = settings.worker_config(&args)?;
     let shutdown = Shutdown::new();

@@ -18,11 +18,14 @@
 //!   starts: the database outages of the chaos suites.
 //! - [`cluster`]: a local Redis Cluster (3 masters, 3 replicas) started from the tests' own
 //!   harness and stopped when dropped or when the test process ends.
+//! - [`celery`]: Python Celery (the client's module, a real Celery worker) for the Celery
+//!   interoperability tests and bench.
 //! - [`bench`]: the sizes of the benches, with a quick mode (`CONFQ_BENCH_QUICK=1`) in which CI
 //!   runs each bench once.
 
 pub mod archive;
 pub mod bench;
+pub mod celery;
 pub mod cluster;
 pub mod db;
 pub mod deps;

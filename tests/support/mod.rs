@@ -255,6 +255,22 @@ impl Env {
         String::new()
     }
 
+    /// The run the worker created for task `task_id` (a producer's `{"object","filename"}`
+    /// task), if any yet.
+    pub fn stored_run(&self, task_id: &str) -> Option<entity::store::Run> {
+        let task_id = uuid::Uuid::parse_str(task_id).expect("a task id");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let store = entity::store::Store::connect(&self.database_url())
+                .await
+                .expect("the store");
+            store.run_by_task(task_id).await.expect("a run lookup")
+        })
+    }
+
     /// A direct view of the database.
     pub fn db(&self) -> db::Db {
         db::Db::connect(&self.database_url())

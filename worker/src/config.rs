@@ -8,6 +8,7 @@ use std::time::Duration;
 use broker::{BrokerError, QueueName, Selection, WeightedQueue};
 
 use crate::breaker::BreakerConfig;
+use crate::celery::CelerySettings;
 use crate::retry::RetryPolicy;
 use crate::time_limit::TimeLimits;
 
@@ -53,6 +54,8 @@ pub struct WorkerConfig {
     /// How long a handler whose time limit passed (or that was cancelled) has to stop before it
     /// is abandoned.
     pub stop_grace: Duration,
+    /// Celery queues consumed beside `queues` (`--celery-queue`), each weighing 1.
+    pub celery: CelerySettings,
 }
 
 impl Default for WorkerConfig {
@@ -69,6 +72,7 @@ impl Default for WorkerConfig {
             breaker: BreakerConfig::default(),
             time_limits: TimeLimits::default(),
             stop_grace: Duration::from_secs(3),
+            celery: CelerySettings::default(),
         }
     }
 }
@@ -88,7 +92,16 @@ impl WorkerConfig {
                 queue: queue.clone(),
                 weight: weight(i),
             });
-        Selection::new(queues.collect(), self.strict_priority)
+        Selection::new(queues.collect(), self.strict_priority)?
+            .with_celery(&self.celery.queues, NonZeroU32::MIN)
+    }
+
+    /// Every queue the consumer takes from: `queues`, then each Celery queue's lists.
+    pub fn all_queues(&self) -> Vec<QueueName> {
+        self.selection().map_or_else(
+            |_| self.queues.clone(),
+            |s| s.queues().iter().map(|w| w.queue.clone()).collect(),
+        )
     }
 }
 

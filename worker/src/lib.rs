@@ -4,6 +4,7 @@
 mod acker;
 pub mod breaker;
 mod cancel;
+pub mod celery;
 pub mod config;
 pub mod error;
 mod execute;

@@ -71,12 +71,18 @@ impl Runner {
             .consumer_with(selection, worker_id.clone())
             .await
             .map_err(WorkerError::Broker)?;
+        let consumer = crate::celery::attach(consumer, broker, &config.celery)
+            .await
+            .map_err(WorkerError::Broker)?;
         let heartbeat = HeartbeatConfig::new(config.heartbeat, broker.config().lease);
         let breakers = registry.breakers(config.breaker.clone(), worker_id.as_str());
         let running = InFlight::default();
         let listener = running.clone();
         let cancels = broker
-            .listen_for_cancels(&config.queues, Arc::new(move |id| listener.cancel(&id)))
+            .listen_for_cancels(
+                &config.all_queues(),
+                Arc::new(move |id| listener.cancel(&id)),
+            )
             .await
             .map_err(WorkerError::Broker)?;
         Ok(Self {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use tracing::instrument;
 
 use super::Consumer;
+use crate::celery::Status;
 use crate::config::millis;
 use crate::dead::{self, DeadRecord};
 use crate::delivery::Delivery;
@@ -63,7 +64,9 @@ impl Consumer {
             &result.to_string(),
         )
         .await?;
-        fenced(ok, d)
+        fenced(ok, d)?;
+        self.celery_settled(d, Status::Success, result).await;
+        Ok(())
     }
 
     /// A running task a cancel reached has stopped: it leaves processing and its state is
@@ -82,7 +85,9 @@ impl Consumer {
             &state,
         )
         .await?;
-        fenced(ok, d)
+        fenced(ok, d)?;
+        self.celery_revoked(d).await;
+        Ok(())
     }
 
     /// Finishes many tasks in one round trip per queue; `true` where acked, `false` where the
@@ -96,7 +101,8 @@ impl Consumer {
     }
 
     /// As [`Consumer::ack_many`], each task with the result it returned (as
-    /// [`Consumer::ack_with`]): one `ack_many.lua` call per queue for the whole batch.
+    /// [`Consumer::ack_with`]): one `ack_many.lua` call per queue for the whole batch; then the
+    /// Celery result of each acked Celery task.
     ///
     /// # Errors
     /// `Redis` when a command fails (tasks of queues already answered may be acked).
@@ -120,6 +126,9 @@ impl Consumer {
             for (i, ok) in index.into_iter().zip(flags) {
                 acked[i] = ok;
             }
+        }
+        for (&(d, result), _) in done.iter().zip(&acked).filter(|(_, ok)| **ok) {
+            self.celery_settled(d, Status::Success, result).await;
         }
         Ok(acked)
     }
@@ -164,6 +173,13 @@ impl Consumer {
         )
         .await?;
         let settled = fenced_as(settled, d)?;
+        match settled {
+            Settled::Done => {
+                self.celery_failed(d, Status::Retry, error_type, error)
+                    .await
+            }
+            Settled::Cancelled => self.celery_revoked(d).await,
+        }
         con.replicated(&keys.delayed, self.broker.config().wait_replicas)
             .await?;
         Ok(settled)
@@ -201,6 +217,8 @@ impl Consumer {
         )
         .await?;
         fenced(ok, d)?;
+        self.celery_failed(d, Status::Failure, error_type, reason)
+            .await;
         con.replicated(&keys.dead, self.broker.config().wait_replicas)
             .await
     }
@@ -221,7 +239,11 @@ impl Consumer {
             &state,
         )
         .await?;
-        fenced_as(settled, d)
+        let settled = fenced_as(settled, d)?;
+        if settled == Settled::Cancelled {
+            self.celery_revoked(d).await;
+        }
+        Ok(settled)
     }
 }
 

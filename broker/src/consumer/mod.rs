@@ -3,6 +3,7 @@
 //! claims, pipelined, and the wake subscription). Finishing them (renew, ack, retry, dead letter,
 //! release) is in `finish`.
 
+mod celery;
 mod finish;
 mod several;
 
@@ -17,6 +18,7 @@ use tracing::warn;
 
 use crate::blocking::Pooled;
 use crate::broker::{Broker, MIN_BLOCK};
+use crate::celery::CeleryOptions;
 use crate::config::millis;
 use crate::dead::{self, DeadRecord};
 use crate::delivery::{Delivery, LeaseToken};
@@ -44,6 +46,8 @@ pub struct Consumer {
     blocking: Arc<Mutex<Option<Pooled>>>,
     /// The wake subscription of a consumer of several queues.
     waker: Option<Arc<Waker>>,
+    /// Task names and the result writer of a consumer of Celery lists (`None`: no Celery list).
+    celery: Option<Arc<CeleryOptions>>,
 }
 
 impl Consumer {
@@ -52,11 +56,17 @@ impl Consumer {
         selection: Selection,
         worker: WorkerId,
     ) -> Result<Self> {
+        let prefix = &broker.config().key_prefix;
         let queues: Arc<[(QueueName, QueueKeys)]> = selection
             .queues()
             .iter()
-            .map(|w| (w.queue.clone(), broker.queue_keys(&w.queue)))
+            .enumerate()
+            .map(|(i, w)| match selection.is_celery(i) {
+                true => (w.queue.clone(), QueueKeys::celery(prefix, &w.queue)),
+                false => (w.queue.clone(), broker.queue_keys(&w.queue)),
+            })
             .collect();
+        let celery = celery::options(&broker, &selection).await?;
         let (blocking, waker) = if queues.len() == 1 {
             (Some(broker.blocking().get().await?), None)
         } else {
@@ -71,6 +81,7 @@ impl Consumer {
             worker,
             blocking: Arc::new(Mutex::new(blocking)),
             waker,
+            celery,
         })
     }
 
@@ -192,18 +203,27 @@ impl Consumer {
     ) {
         for (bytes, token) in claimed {
             match decode_element(bytes) {
-                Ok((raw, envelope)) => out.push(Delivery {
-                    envelope,
-                    queue: q.clone(),
-                    token: LeaseToken(token),
-                    raw,
-                }),
+                Ok((raw, envelope)) => {
+                    let d = Delivery {
+                        envelope,
+                        queue: q.clone(),
+                        token: LeaseToken(token),
+                        raw,
+                    };
+                    // A Celery task may be held (eta), revoked (expired) or renamed first.
+                    if let Some(d) = self.admit(k, d).await {
+                        out.push(d);
+                    }
+                }
                 Err((raw, reason)) => {
                     warn!(queue = %q, %reason, "dead-lettering malformed element");
                     let record =
                         DeadRecord::new(&String::from_utf8_lossy(&raw), None, &reason).to_json();
-                    if let Err(error) = self.dead_letter_malformed(k, &raw, &token, &record).await {
-                        warn!(queue = %q, error = %crate::report::Chain(&error), "could not dead-letter a malformed element; the reaper will");
+                    match self.dead_letter_malformed(k, &raw, &token, &record).await {
+                        Ok(()) => self.refused(&raw).await,
+                        Err(error) => {
+                            warn!(queue = %q, error = %crate::report::Chain(&error), "could not dead-letter a malformed element; the reaper will");
+                        }
                     }
                 }
             }

@@ -2,7 +2,8 @@
 //! multiplexed connection: one round trip), split the batch by the selection (weighted or
 //! strict), claim each queue's share with its own script call (again all at once: each queue is
 //! its own slot on a cluster, so no script spans two), and when every queue is empty wait for a
-//! wake message (`wake.rs`) or `block_timeout`, then claim once more.
+//! wake message (`wake.rs`) or `block_timeout`, then claim once more. Celery producers publish
+//! no wake message, so a consumer of Celery lists looks again every `celery::POLL` instead.
 
 use crate::config::millis;
 use crate::delivery::Delivery;
@@ -24,7 +25,7 @@ impl Consumer {
             return Ok(());
         }
         if let Some(waker) = &self.waker {
-            waker.wait(self.broker.config().block_timeout).await;
+            waker.wait(self.idle_wait()).await;
         }
         self.claim_several(max, skip, out).await
     }
@@ -42,10 +43,14 @@ impl Consumer {
         let lengths = self.queues.iter().map(|(_, k)| {
             let mut con = con.clone();
             async move {
-                redis::cmd("LLEN")
-                    .arg(&k.pending)
-                    .query_async::<u64>(&mut con)
-                    .await
+                // A Celery-fed queue holds its pending list and its Celery list (one slot).
+                let mut pipe = redis::pipe();
+                pipe.llen(&k.pending);
+                if let Some(list) = &k.celery_list {
+                    pipe.llen(list);
+                }
+                let lens: Vec<u64> = pipe.query_async(&mut con).await?;
+                Ok::<u64, redis::RedisError>(lens.iter().sum())
             }
         });
         let mut lens = futures::future::join_all(lengths)

@@ -2,11 +2,13 @@
 //! here the scripts of a lease holder and producers, in `reap` those of the reaper and admin, in
 //! `dead` the dead-letter upkeep. Scripts that write a dead-letter zset start with `dead_lib.lua`.
 
+mod celery;
 mod dead;
 mod lua;
 mod reap;
 mod state;
 
+pub(crate) use celery::{celery_defer, celery_result};
 pub(crate) use dead::{trim_dead, upgrade_dead};
 pub(crate) use reap::{Reap, expired, promote_due, reap_expired, requeue_dead, requeue_orphans};
 pub(crate) use state::{Found, cancel, cancelled, lookup, trim_results};
@@ -60,6 +62,8 @@ script!(UPGRADE_DEAD, ["dead_lib"], "upgrade_dead.lua");
 script!(LOOKUP, ["state_lib", "find_lib"], "lookup.lua");
 script!(TRIM_RESULTS, ["state_lib"], "trim_results.lua");
 script!(CANCEL, ["state_lib", "find_lib"], "cancel.lua");
+script!(CELERY_DEFER, ["state_lib"], "celery_defer.lua");
+script!(CELERY_RESULT, "celery_result.lua");
 
 /// Limits of a dead-letter zset, passed to the scripts that add to it.
 #[derive(Debug, Clone, Copy)]
@@ -92,11 +96,12 @@ pub(crate) async fn claim(
     lease_ms: u64,
     token_base: &str,
 ) -> Result<Claimed> {
-    let flat: Vec<Vec<u8>> = CLAIM
-        .key(&k.pending)
-        .key(&k.processing)
-        .key(&k.leases)
-        .key(&k.tokens)
+    let mut call = CLAIM.key(&k.pending);
+    call.key(&k.processing).key(&k.leases).key(&k.tokens);
+    if let Some(list) = &k.celery_list {
+        call.key(list);
+    }
+    let flat: Vec<Vec<u8>> = call
         .arg(max)
         .arg(lease_ms)
         .arg(token_base)
