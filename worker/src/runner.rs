@@ -126,6 +126,8 @@ impl Runner {
         let stop_probes = CancellationToken::new();
         let probes = tokio::spawn(self.breakers.clone().run_probes(stop_probes.clone()));
         let (acker, acks) = Acker::start(self.consumer.clone());
+        // The breakers keep tasks waiting in any queue the consumer takes from, Celery lists too.
+        let queues = self.config.all_queues();
         info!(worker = %self.worker_id, concurrency = self.config.concurrency, "worker started");
 
         while !shutdown.graceful.is_cancelled() {
@@ -135,7 +137,7 @@ impl Runner {
             let Some(room) = self.wait_for_room(&slots, &shutdown).await else {
                 break;
             };
-            let Some(skip) = gate.queues_to_skip(&self.config.queues, &shutdown).await else {
+            let Some(skip) = gate.queues_to_skip(&queues, &shutdown).await else {
                 continue;
             };
             let batch = room.min(self.config.fetch_batch);
