@@ -7,14 +7,6 @@
 -- ARGV[1] state TTL ms (0: none); then per item: element, token, task id, task name as JSON
 -- text, attempt, result (JSON text; 'null' for none)
 -- Returns: array of 1 (acked) / 0 (stale token, unchanged), one per item
--- `cmd key` over `list`, 1,000 arguments per call (Lua's unpack has a stack limit; pairs stay
--- whole since 1,000 is even).
-local function batched(cmd, key, list)
-  for i = 1, #list, 1000 do
-    redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list)))
-  end
-end
-
 local out = {}
 local done = {}
 local ttl = tonumber(ARGV[1])
@@ -22,10 +14,17 @@ local now = ttl > 0 and state_now() or 0
 local at = string.format('%.0f', now)
 local until_at = string.format('%.0f', now + ttl)
 local states = {}
+-- Every item's current token in one HMGET per 1,000 items.
+local raws, held = {}, {}
+for i = 2, #ARGV, 6 do raws[#raws + 1] = ARGV[i] end
+for i = 1, #raws, 1000 do
+  local part = redis.call('HMGET', KEYS[3], unpack(raws, i, math.min(i + 999, #raws)))
+  for j = 1, #part do held[#held + 1] = part[j] end
+end
 for i = 2, #ARGV, 6 do
   local raw, token = ARGV[i], ARGV[i + 1]
-  if redis.call('HGET', KEYS[3], raw) == token then
-    redis.call('LREM', KEYS[1], 1, raw)
+  if held[(i - 2) / 6 + 1] == token then
+    unlist(KEYS[1], raw)
     done[#done + 1] = raw
     if ttl > 0 then
       local id = ARGV[i + 2]

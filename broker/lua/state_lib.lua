@@ -53,9 +53,16 @@ local function state_cancelled(results, id, ttl, task, attempt)
     attempt, ',"error":"cancelled"')
 end
 
+-- Drops `raw` from a processing list. Elements enter at the head, and tasks mostly finish in the
+-- order they were claimed, so the search starts at the tail (the oldest): under many concurrent
+-- tasks this is a few comparisons rather than a walk over the whole list.
+local function unlist(processing, raw)
+  redis.call('LREM', processing, -1, raw)
+end
+
 -- Drops an element from processing with its lease and token.
 local function state_unlease(processing, leases, tokens, raw)
-  redis.call('LREM', processing, 1, raw)
+  unlist(processing, raw)
   redis.call('ZREM', leases, raw)
   redis.call('HDEL', tokens, raw)
 end

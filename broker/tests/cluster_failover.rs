@@ -57,7 +57,11 @@ async fn a_script_runs_on_a_replica_promoted_by_a_failover_that_never_saw_it() {
     .await;
     late.producer().enqueue(&q, &task(1)).await.unwrap();
 
-    let claim = include_str!("../lua/claim.lua");
+    // The script as the broker sends it: its shared functions, then its own file.
+    let claim = concat!(
+        include_str!("../lua/batch_lib.lua"),
+        include_str!("../lua/claim.lua")
+    );
     assert!(
         !cached(promoted, claim).await,
         "the promoted replica never ran claim.lua"

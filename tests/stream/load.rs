@@ -98,19 +98,40 @@ async fn a_hundred_clients_share_one_producer_and_memory_stays_bounded() {
         (r, s)
     };
     let channel = broker::keys::run_events(&live.env.prefix);
-    let readers_task = tokio::spawn(async move {
-        // Readers drain until the flood is over (a quiet second), then must still get metrics.
-        for ws in &mut readers {
-            while let Read::Json(m) = read(ws, Duration::from_millis(50)).await {
-                let _ = m;
-            }
+    // Every reader drains on its own task, all at once (one after another, the last ones would
+    // sit unread for seconds and be dropped as slow clients, which is the server doing its job),
+    // until the flood is over and a quiet half second has passed; then each must still get metrics.
+    let flooded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drains: Vec<_> = readers
+        .drain(..)
+        .map(|mut ws| {
+            let flooded = flooded.clone();
+            tokio::spawn(async move {
+                loop {
+                    match read(&mut ws, Duration::from_millis(500)).await {
+                        Read::Json(_) => {}
+                        Read::TimedOut if flooded.load(std::sync::atomic::Ordering::SeqCst) => {
+                            return ws;
+                        }
+                        Read::TimedOut => {}
+                        Read::Closed(code) => panic!("a reading client was closed ({code:?})"),
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..10 {
+            flood(port, &channel, 1000, 2000);
         }
-        readers
-    });
-    for _ in 0..10 {
-        flood(port, &channel, 1000, 2000);
+    })
+    .await
+    .unwrap();
+    flooded.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut readers = Vec::new();
+    for drain in drains {
+        readers.push(drain.await.unwrap());
     }
-    let mut readers = readers_task.await.unwrap();
     let peak = live.api.peak_rss_kib().unwrap();
     let grown_mib = peak.saturating_sub(baseline) / 1024;
     println!(

@@ -71,11 +71,29 @@ impl Acker {
 async fn batches(consumer: Arc<Consumer>, mut rx: mpsc::UnboundedReceiver<Finished>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        ack_batch(&consumer, std::mem::take(&mut batch)).await;
+        for same_queue in by_queue(std::mem::take(&mut batch)) {
+            ack_batch(&consumer, same_queue).await;
+        }
     }
 }
 
-/// Acks one batch in one call per queue and answers each task. When that call fails, each task
+/// `batch` split by queue, each part in arrival order: each queue's part is its own call, so a
+/// failed call for one queue does not touch what another queue's call acked.
+fn by_queue(batch: Vec<Finished>) -> Vec<Vec<Finished>> {
+    let mut parts: Vec<Vec<Finished>> = Vec::new();
+    for finished in batch {
+        match parts
+            .iter_mut()
+            .find(|p| p[0].delivery.queue == finished.delivery.queue)
+        {
+            Some(part) => part.push(finished),
+            None => parts.push(vec![finished]),
+        }
+    }
+    parts
+}
+
+/// Acks one queue's batch in one call and answers each task. When that call fails, each task
 /// is acked on its own, so that every caller gets its own answer (and a transient failure of
 /// one call does not fail the others).
 async fn ack_batch(consumer: &Consumer, batch: Vec<Finished>) {
@@ -105,5 +123,97 @@ async fn ack_batch(consumer: &Consumer, batch: Vec<Finished>) {
                 let _ = finished.reply.send(answer);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::time::Duration;
+
+    use broker::keys::QueueKeys;
+    use broker::{Broker, BrokerConfig, Envelope, QueueName, WorkerId};
+
+    use super::*;
+
+    /// One ack batch holds tasks of two queues and the call for the second fails: the first
+    /// queue's tasks are acked once and told so (not retried alone and misread as lease-lost).
+    #[tokio::test]
+    async fn a_failed_call_for_one_queue_leaves_the_other_queues_acks_standing() {
+        let prefix = testenv::redis::prefix("confq-test-acker");
+        let broker = Broker::connect(BrokerConfig {
+            redis_url: testenv::redis::url(),
+            key_prefix: prefix.clone(),
+            lease: Duration::from_secs(60),
+            ..BrokerConfig::default()
+        })
+        .await
+        .expect("Redis must run for this test");
+        let (a, b) = (
+            QueueName::parse("acker-a").unwrap(),
+            QueueName::parse("acker-b").unwrap(),
+        );
+        for queue in [&a, &b] {
+            for _ in 0..3 {
+                let envelope = Envelope::new("confq.noop", serde_json::Map::new());
+                broker.producer().enqueue(queue, &envelope).await.unwrap();
+            }
+        }
+        let consumer = Arc::new(
+            broker
+                .consumer(vec![a.clone(), b.clone()], WorkerId::new("acker-test"))
+                .await
+                .unwrap(),
+        );
+        let mut deliveries = Vec::new();
+        while deliveries.len() < 6 {
+            deliveries.extend(consumer.fetch(6 - deliveries.len()).await.unwrap());
+        }
+        // `b`'s token hash becomes a string: its ack script fails on its first command, before
+        // writing anything.
+        let tokens = QueueKeys::new(&prefix, &b).tokens;
+        let mut con = broker.connection();
+        let _: () = redis::pipe()
+            .del(&tokens)
+            .set(&tokens, "not a hash")
+            .query_async(&mut con)
+            .await
+            .unwrap();
+
+        // On this single-threaded runtime all six acks are sent before the batching task first
+        // runs, so they arrive as one batch.
+        let (acker, batching) = Acker::start(consumer.clone());
+        let answers = futures::future::join_all(deliveries.into_iter().map(|d| {
+            let (acker, consumer) = (acker.clone(), consumer.clone());
+            async move {
+                let queue = d.queue.clone();
+                (queue, acker.ack(&consumer, Arc::new(d), Value::Null).await)
+            }
+        }))
+        .await;
+        drop(acker);
+        batching.await.unwrap();
+
+        for (queue, answer) in &answers {
+            if *queue == a {
+                assert!(
+                    answer.is_ok(),
+                    "a task of {a} was acked but told {answer:?}"
+                );
+            } else {
+                assert!(
+                    matches!(answer, Err(BrokerError::Redis { .. })),
+                    "a task of {b} got {answer:?}"
+                );
+            }
+        }
+        let processed: Option<u64> = redis::cmd("HGET")
+            .arg(QueueKeys::new(&prefix, &a).stats)
+            .arg("processed")
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(processed, Some(3));
     }
 }

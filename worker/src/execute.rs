@@ -9,7 +9,7 @@ use broker::{BrokerError, Consumer, Delivery, Settled};
 use protocol::error_type;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, Span, error, info, warn};
+use tracing::{Instrument, Span, debug, error, info, warn};
 
 use crate::acker::Acker;
 use crate::breaker::Breakers;
@@ -215,7 +215,11 @@ impl Execution {
             .await;
         match acked {
             Ok(()) => {
-                info!(seconds, "task succeeded");
+                if crate::tasks::is_builtin(&self.delivery.envelope.task) {
+                    debug!(seconds, "task succeeded");
+                } else {
+                    info!(seconds, "task succeeded");
+                }
                 Outcome::Succeeded
             }
             Err(error) => {

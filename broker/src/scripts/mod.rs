@@ -30,7 +30,8 @@ macro_rules! script {
             LazyLock::new(|| Lua::new(include_str!(concat!("../../lua/", $file))));
     };
     // The script's own file after the shared functions it uses (`dead_lib.lua`: one home for the
-    // dead-letter sequence; `state_lib.lua`: the task state hash; `find_lib.lua`: finding by id).
+    // dead-letter sequence; `state_lib.lua`: the task state hash; `find_lib.lua`: finding by id;
+    // `batch_lib.lua`: variadic writes of many elements).
     ($name:ident, [$($lib:literal),+], $file:literal) => {
         static $name: LazyLock<Lua> = LazyLock::new(|| {
             Lua::new(concat!(
@@ -41,11 +42,11 @@ macro_rules! script {
     };
 }
 
-script!(CLAIM, "claim.lua");
+script!(CLAIM, ["batch_lib"], "claim.lua");
 script!(CLAIM_ONE, "claim_one.lua");
 script!(EXTEND_LEASE, "extend_lease.lua");
 script!(ACK, ["state_lib"], "ack.lua");
-script!(ACK_MANY, ["state_lib"], "ack_many.lua");
+script!(ACK_MANY, ["batch_lib", "state_lib"], "ack_many.lua");
 script!(RETRY_LATER, ["state_lib"], "retry_later.lua");
 script!(DEAD_LETTER, ["dead_lib", "state_lib"], "dead_letter.lua");
 script!(RELEASE, ["state_lib"], "release.lua");

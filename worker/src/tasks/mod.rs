@@ -5,6 +5,22 @@ pub mod diagnostic;
 
 use crate::task::Registry;
 
+/// The namespace of the built-in tasks, reserved: a task named with it logs its success at
+/// debug level (thousands of `confq.noop` in a smoke test or a benchmark are not worth an info
+/// line each); failures, retries and every other task's success stay at info or above.
+pub const BUILTIN_PREFIX: &str = "confq.";
+
+/// Whether `task` is one of the runtime's built-in (diagnostic) tasks.
+///
+/// # Examples
+/// ```
+/// assert!(worker::tasks::is_builtin("confq.noop"));
+/// assert!(!worker::tasks::is_builtin("ingest.parse_upload"));
+/// ```
+pub fn is_builtin(task: &str) -> bool {
+    task.starts_with(BUILTIN_PREFIX)
+}
+
 /// A registry holding the runtime's built-in tasks (`confq.echo`, `confq.noop`, `confq.sleep`,
 /// `confq.fail`);
 /// register your own tasks next to them (see [`crate::TypedTask`]).
