@@ -59,12 +59,24 @@ fn runs_that_exhausted_their_retries_come_back_once_across_three_workers() {
     let fleet = Fleet::start(&mut env, 3, 2, &[]);
     let (runs, storage) = submit_during_outage(&mut env, &fleet, 30, 63_000);
     assert!(all_logged(&fleet, "breaker opened"), "every breaker opens");
-    let exhausted = env
-        .db()
-        .runs()
-        .values()
-        .filter(|r| r.status == "failed")
-        .count();
+    // A run whose failure helped open a breaker may still be writing its `failed` status when
+    // the breaker's line is logged: count once the number has held still for a second.
+    let failed = || {
+        env.db()
+            .runs()
+            .values()
+            .filter(|r| r.status == "failed")
+            .count()
+    };
+    let mut exhausted = failed();
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = failed();
+        if now == exhausted {
+            break;
+        }
+        exhausted = now;
+    }
     assert!(
         exhausted > 0,
         "some runs exhausted their retries before the breakers opened"
@@ -125,24 +137,32 @@ fn cpu_seconds(process: &Proc) -> f64 {
 fn a_flapping_storage_neither_wedges_nor_spins_a_worker() {
     let _turn = exclusive();
     let mut env = Env::new("chaos-breaker-flap");
-    env.set("CONFQ_RETRY_BACKOFF", "0.02,0.05,0.1")
-        .set("CONFQ_MAX_RETRIES", "3");
+    // A retry budget (1.35 s, no gap over 0.2 s plus the reaper's 0.2 s tick) that outlasts one
+    // down second: a run cannot spend it all inside one outage, so it only ends `failed` if a
+    // breaker failed to bring it back. (With 0.17 s of budget a run could exhaust it in an
+    // outage too short to open the breaker, once most runs had completed; nothing would bring
+    // it back then, by design.)
+    env.set("CONFQ_RETRY_BACKOFF", "0.05,0.1,0.2")
+        .set("CONFQ_MAX_RETRIES", "8");
     env.migrate();
     let _reaper = env.reaper();
     let fleet = Fleet::start(&mut env, 1, 2, &[]);
     let (runs, storage) = submit_during_outage(&mut env, &fleet, 30, 64_000);
     let worker = &fleet.workers[0];
     let (cpu_before, wall) = (cpu_seconds(worker), Instant::now());
-    // Down and up every other second, for ten seconds.
-    for _ in 0..5 {
+    // Down and up every other second, for ten seconds, ending up. (Ending on a down blip of a
+    // few milliseconds would let a run spend its last quick retries there without its breaker
+    // opening, and only an outage that opened a breaker brings exhausted runs back.)
+    for flap in 0..5 {
         std::thread::sleep(Duration::from_secs(1));
         storage.end();
         std::thread::sleep(Duration::from_secs(1));
-        storage.begin();
+        if flap < 4 {
+            storage.begin();
+        }
     }
     let cpu = cpu_seconds(worker) - cpu_before;
     let wall = wall.elapsed().as_secs_f64();
-    storage.end();
     let mut report = Report {
         scenario: "breaker-flapping-storage".into(),
         tasks: runs.len(),
