@@ -40,15 +40,7 @@ async fn waits_on_master_of(key: &str) -> u64 {
     let port = tokio::task::block_in_place(|| shared_cluster().master_of(key))
         .expect("a master serves the key");
     let mut con = common::raw_url(&format!("redis://127.0.0.1:{port}")).await;
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(&mut con)
-        .await
-        .expect("INFO commandstats");
-    info.lines()
-        .find_map(|l| l.strip_prefix("cmdstat_wait:calls="))
-        .and_then(|rest| rest.split(',').next())
-        .map_or(0, |calls| calls.parse().expect("a call count"))
+    common::command_calls(&mut con, "wait").await
 }
 
 /// Seeds what the reaper moves: an expired lease with retries left (→ delayed, promoted at once),

@@ -336,15 +336,7 @@ async fn sizes(b: &broker::Broker, q: &broker::QueueName) -> [usize; 3] {
 
 /// `LRANGE` calls the server has served (scripts' own calls included).
 async fn lrange_calls(b: &broker::Broker) -> u64 {
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(&mut common::raw(b).await)
-        .await
-        .expect("INFO commandstats");
-    info.lines()
-        .find_map(|l| l.strip_prefix("cmdstat_lrange:calls="))
-        .and_then(|rest| rest.split(',').next())
-        .map_or(0, |n| n.parse().expect("a count"))
+    common::command_calls(&mut common::raw(b).await, "lrange").await
 }
 
 #[tokio::test]

@@ -114,6 +114,21 @@ pub async fn raw_url(url: &str) -> RedisConnection {
     RedisConnection::Dedicated(con)
 }
 
+/// Calls of `command` (lower case, e.g. `lrange`) the server behind `con` has served so far,
+/// scripts' own calls included (`INFO commandstats`); 0 when it has served none.
+pub async fn command_calls(con: &mut RedisConnection, command: &str) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(con)
+        .await
+        .expect("INFO commandstats");
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().expect("a call count"))
+}
+
 /// Deletes every key of the test's prefix.
 pub async fn cleanup(broker: &Broker) {
     let config = broker.config();
