@@ -23,7 +23,7 @@ use common::{Deployment, Failure, percentile, stop};
 use tokio::task::JoinSet;
 
 /// The worker's log level: info, plus the noop's start line and a built-in task's `task succeeded`.
-const RUST_LOG: &str = "info,worker::tasks::diagnostic=debug,worker::execute=debug";
+const RUST_LOG: &str = "info,worker::tasks::diagnostic=debug,worker::acker=debug";
 
 /// Microseconds since the Unix epoch, now.
 fn now_micros() -> i64 {

@@ -82,7 +82,7 @@ fn run(size: Size, wait_replicas: usize) {
     env.redis_url = cluster.url();
     env.set("CONFQ_REDIS_WAIT_REPLICAS", &wait_replicas.to_string());
     // A built-in task's `task succeeded` is a debug line.
-    env.set("RUST_LOG", "info,worker::execute=debug");
+    env.set("RUST_LOG", "info,worker::acker=debug");
     env.migrate();
     let (tasks, uploads) = size.pick((2_000, 100), (20_000, 1_000));
     let files = archives(&env, uploads, 9_000);

@@ -3,27 +3,40 @@
 //! `ack_many.lua` call per queue. Nothing waits for a batch to fill: the first ack after a quiet
 //! moment leaves at once; under load, tasks finishing during one round trip share the next.
 //! Each task's ack stays fenced by its own lease token, exactly as a single `ack` is.
+//!
+//! An execution hands its success over and ends; the acker settles it: it logs the task's
+//! success (or why its ack was refused) in the task's span, counts it, and only then frees the
+//! task's slot, so a worker never holds more unacknowledged tasks than it has slots.
 
 use std::sync::Arc;
 
 use broker::{BrokerError, Consumer, Delivery};
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::task::JoinHandle;
-use tracing::warn;
+use tracing::{Span, debug, error, info, warn};
+
+use crate::execute::{Outcome, report_settlement};
+use crate::runner::RunnerStats;
 
 /// Most acks sent in one batch.
 const MAX_BATCH: usize = 1024;
 
-/// One finished task waiting for its ack.
-struct Finished {
-    delivery: Arc<Delivery>,
-    result: Value,
-    reply: oneshot::Sender<Result<(), BrokerError>>,
+/// One task whose handler succeeded, waiting for its ack.
+pub(crate) struct Finished {
+    pub(crate) delivery: Arc<Delivery>,
+    /// What the handler set as its result (kept with the task's `succeeded` state).
+    pub(crate) result: Value,
+    /// How long the handler ran, logged with the success.
+    pub(crate) seconds: f64,
+    /// The task's span: the acker's lines about it are the task's.
+    pub(crate) span: Span,
+    /// The task's slot, freed once its ack is answered (`None` where no slot is counted).
+    pub(crate) slot: Option<OwnedSemaphorePermit>,
 }
 
 /// The handle executions ack through; cheap to clone. The batching task ends once every handle
-/// is dropped and what they sent is acked.
+/// is dropped and what they sent is settled; it returns what it counted (succeeded, released).
 #[derive(Clone)]
 pub(crate) struct Acker {
     tx: mpsc::UnboundedSender<Finished>,
@@ -31,50 +44,40 @@ pub(crate) struct Acker {
 
 impl Acker {
     /// Starts the batching task on `consumer`.
-    pub(crate) fn start(consumer: Arc<Consumer>) -> (Self, JoinHandle<()>) {
+    pub(crate) fn start(consumer: Arc<Consumer>) -> (Self, JoinHandle<RunnerStats>) {
         let (tx, rx) = mpsc::unbounded_channel();
         (Self { tx }, tokio::spawn(batches(consumer, rx)))
     }
 
-    /// Acks `delivery` with `result`, together with whatever else finished meanwhile.
-    ///
-    /// # Errors
-    /// As [`Consumer::ack_with`]: `LeaseLost` when the token is stale (nothing changed), `Redis`
-    /// when Redis could not be asked.
-    pub(crate) async fn ack(
-        &self,
-        consumer: &Consumer,
-        delivery: Arc<Delivery>,
-        result: Value,
-    ) -> Result<(), BrokerError> {
-        let (reply, answer) = oneshot::channel();
-        let finished = Finished {
-            delivery,
-            result,
-            reply,
-        };
+    /// Hands `finished` over: it is acked together with whatever else finished meanwhile, then
+    /// counted `succeeded`, or `released` when its lease had moved on or Redis could not be
+    /// asked (its lease then expires and the task is redelivered, as for any unacked task).
+    pub(crate) fn finish(&self, finished: Finished) {
         if let Err(mpsc::error::SendError(finished)) = self.tx.send(finished) {
-            // The batching task is gone (it never is while handles live): ack directly.
-            return consumer
-                .ack_with(&finished.delivery, &finished.result)
-                .await;
+            // Only if the batching task died (a panic): the lease expires and the reaper
+            // redelivers the task, as for a worker that died.
+            finished.span.in_scope(|| {
+                error!("the acker is gone: the task stays unacknowledged and will be redelivered");
+            });
         }
-        answer.await.unwrap_or_else(|_| {
-            Err(BrokerError::Config(
-                "the acker stopped before answering".to_owned(),
-            ))
-        })
     }
 }
 
-/// Receives finished tasks and acks each batch of what has arrived.
-async fn batches(consumer: Arc<Consumer>, mut rx: mpsc::UnboundedReceiver<Finished>) {
+/// Receives finished tasks and settles each batch of what has arrived.
+async fn batches(
+    consumer: Arc<Consumer>,
+    mut rx: mpsc::UnboundedReceiver<Finished>,
+) -> RunnerStats {
+    let mut stats = RunnerStats::default();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         for same_queue in by_queue(std::mem::take(&mut batch)) {
-            ack_batch(&consumer, same_queue).await;
+            for (finished, answer) in ack_batch(&consumer, same_queue).await {
+                stats.count(settled(finished, answer));
+            }
         }
     }
+    stats
 }
 
 /// `batch` split by queue, each part in arrival order: each queue's part is its own call, so a
@@ -93,17 +96,24 @@ fn by_queue(batch: Vec<Finished>) -> Vec<Vec<Finished>> {
     parts
 }
 
-/// Acks one queue's batch in one call and answers each task. When that call fails, each task
-/// is acked on its own, so that every caller gets its own answer (and a transient failure of
-/// one call does not fail the others).
-async fn ack_batch(consumer: &Consumer, batch: Vec<Finished>) {
+/// Acks one queue's batch in one call and pairs each task with its answer. When that call
+/// fails, each task is acked on its own, so that every task gets its own answer (and a
+/// transient failure of one call does not fail the others).
+async fn ack_batch(
+    consumer: &Consumer,
+    batch: Vec<Finished>,
+) -> Vec<(Finished, Result<(), BrokerError>)> {
     let done: Vec<(&Delivery, &Value)> = batch
         .iter()
         .map(|f| (f.delivery.as_ref(), &f.result))
         .collect();
-    match consumer.ack_many_with(&done).await {
-        Ok(flags) => {
-            for (finished, acked) in batch.into_iter().zip(flags) {
+    let flags = consumer.ack_many_with(&done).await;
+    drop(done);
+    match flags {
+        Ok(flags) => batch
+            .into_iter()
+            .zip(flags)
+            .map(|(finished, acked)| {
                 let answer = if acked {
                     Ok(())
                 } else {
@@ -111,19 +121,49 @@ async fn ack_batch(consumer: &Consumer, batch: Vec<Finished>) {
                         task_id: finished.delivery.envelope.id,
                     })
                 };
-                let _ = finished.reply.send(answer);
-            }
-        }
+                (finished, answer)
+            })
+            .collect(),
         Err(error) => {
             warn!(error = %broker::report::Chain(&error), tasks = batch.len(), "a batched ack failed; acking each task on its own");
+            let mut answers = Vec::with_capacity(batch.len());
             for finished in batch {
                 let answer = consumer
                     .ack_with(&finished.delivery, &finished.result)
                     .await;
-                let _ = finished.reply.send(answer);
+                answers.push((finished, answer));
             }
+            answers
         }
     }
+}
+
+/// Logs how the task's ack was answered, in its span, and frees its slot.
+fn settled(finished: Finished, answer: Result<(), BrokerError>) -> Outcome {
+    let Finished {
+        delivery,
+        seconds,
+        span,
+        slot,
+        ..
+    } = finished;
+    let _entered = span.enter();
+    let outcome = match answer {
+        Ok(()) => {
+            if crate::tasks::is_builtin(&delivery.envelope.task) {
+                debug!(seconds, "task succeeded");
+            } else {
+                info!(seconds, "task succeeded");
+            }
+            Outcome::Succeeded
+        }
+        Err(error) => {
+            report_settlement(Err(error));
+            Outcome::Released
+        }
+    };
+    drop(slot);
+    outcome
 }
 
 #[cfg(test)]
@@ -134,6 +174,7 @@ mod tests {
 
     use broker::keys::QueueKeys;
     use broker::{Broker, BrokerConfig, Envelope, QueueName, WorkerId};
+    use tokio::sync::Semaphore;
 
     use super::*;
 
@@ -181,33 +222,32 @@ mod tests {
             .await
             .unwrap();
 
-        // On this single-threaded runtime all six acks are sent before the batching task first
-        // runs, so they arrive as one batch.
+        // On this single-threaded runtime all six are handed over before the batching task
+        // first runs, so they arrive as one batch. Each holds a slot until it is settled.
+        let slots = Arc::new(Semaphore::new(6));
         let (acker, batching) = Acker::start(consumer.clone());
-        let answers = futures::future::join_all(deliveries.into_iter().map(|d| {
-            let (acker, consumer) = (acker.clone(), consumer.clone());
-            async move {
-                let queue = d.queue.clone();
-                (queue, acker.ack(&consumer, Arc::new(d), Value::Null).await)
-            }
-        }))
-        .await;
-        drop(acker);
-        batching.await.unwrap();
-
-        for (queue, answer) in &answers {
-            if *queue == a {
-                assert!(
-                    answer.is_ok(),
-                    "a task of {a} was acked but told {answer:?}"
-                );
-            } else {
-                assert!(
-                    matches!(answer, Err(BrokerError::Redis { .. })),
-                    "a task of {b} got {answer:?}"
-                );
-            }
+        for delivery in deliveries {
+            acker.finish(Finished {
+                delivery: Arc::new(delivery),
+                result: Value::Null,
+                seconds: 0.0,
+                span: Span::none(),
+                slot: Some(slots.clone().try_acquire_owned().unwrap()),
+            });
         }
+        assert_eq!(slots.available_permits(), 0);
+        drop(acker);
+        let stats = batching.await.unwrap();
+
+        // `a`'s three are acked once and counted so; `b`'s three stay unacknowledged (their
+        // leases will expire and the reaper redelivers them).
+        assert_eq!(stats.succeeded, 3, "{stats:?}");
+        assert_eq!(stats.released, 3, "{stats:?}");
+        assert_eq!(
+            slots.available_permits(),
+            6,
+            "every slot is freed once settled"
+        );
         let processed: Option<u64> = redis::cmd("HGET")
             .arg(QueueKeys::new(&prefix, &a).stats)
             .arg("processed")
@@ -215,5 +255,6 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(processed, Some(3));
+        testenv::redis::delete_prefix(&testenv::redis::url(), &prefix).await;
     }
 }

@@ -38,7 +38,8 @@ pub struct WorkerConfig {
     pub strict_priority: bool,
     /// Tasks in flight at once.
     pub concurrency: usize,
-    /// Most envelopes claimed in one fetch.
+    /// Most envelopes claimed in one fetch. A fetch claims for every free slot up to this, so
+    /// a worker whose tasks finish together refills its slots in one call.
     pub fetch_batch: usize,
     /// How often a running task renews its lease (`CONFQ_HEARTBEAT_SECS`). The lease itself is
     /// the broker's (`BrokerConfig::lease`), which the runner reads from the broker it is given.
@@ -65,7 +66,7 @@ impl Default for WorkerConfig {
             weights: Vec::new(),
             strict_priority: false,
             concurrency: default_concurrency(),
-            fetch_batch: 32,
+            fetch_batch: 512,
             heartbeat: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             retry: RetryPolicy::default(),

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use broker::{BrokerError, Consumer, Delivery, Settled};
 use protocol::error_type;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, Span, debug, error, info, warn};
+use tracing::{Instrument, Span, error, info, warn};
 
-use crate::acker::Acker;
+use crate::acker::{Acker, Finished};
 use crate::breaker::Breakers;
 use crate::cancel::Watch;
 use crate::failure::{FailureClass, TaskFailure};
@@ -34,6 +35,9 @@ pub enum Outcome {
     Released,
     /// Cancelled while it ran (`POST /v1/tasks/{id}/cancel`); not retried.
     Cancelled,
+    /// Its handler succeeded and it was handed to the worker's acker, which counts it
+    /// (`Succeeded`, or `Released` when the ack is refused) once its ack is answered.
+    Acking,
 }
 
 /// Everything one execution needs; built by the runner.
@@ -52,6 +56,9 @@ pub(crate) struct Execution {
     pub time_limits: TimeLimits,
     pub stop_grace: Duration,
     pub span: Span,
+    /// The task's slot in the runner; a success hands it to the acker, which frees it once
+    /// the ack is answered. Any other ending frees it when the execution ends.
+    pub slot: Option<OwnedSemaphorePermit>,
 }
 
 enum Ending {
@@ -69,22 +76,22 @@ impl Execution {
         self.run_inner().instrument(span).await
     }
 
-    async fn run_inner(self) -> Outcome {
-        let envelope = self.delivery.envelope.clone();
+    async fn run_inner(mut self) -> Outcome {
+        let envelope = &self.delivery.envelope;
         let Some(task) = self.registry.get(&envelope.task) else {
             let reason = format!(
                 "unknown task {:?}: no handler is registered under that name",
                 envelope.task
             );
             error!(%reason, "dead-lettering");
-            self.settle_plain(
+            report_settlement(
                 self.consumer
                     .dead_letter_as(&self.delivery, error_type::UNKNOWN_TASK, &reason)
                     .await,
             );
             return Outcome::Failed;
         };
-        let limit = match self.time_limits.of(&envelope) {
+        let limit = match self.time_limits.of(envelope) {
             Ok(limit) => limit,
             Err(reason) => return self.refuse(&reason).await,
         };
@@ -95,11 +102,13 @@ impl Execution {
             lost: CancellationToken::new(),
         };
         let lease_lost = lease.lost.clone();
-        // The handler's token: fired by a shutdown (the parent), a lost lease, a cancel request
-        // or the time limit.
-        let stop_handler = self.cancel.child_token();
+        // The handler's token: this execution's own (a child of the runner's), fired by a
+        // shutdown, a lost lease, a cancel request or the time limit. Firing it stops only this
+        // task; it is fired after the ending is decided, so it does not read as a shutdown.
+        let stop_handler = self.cancel.clone();
         let ctx = TaskContext::new(envelope.clone(), progress.clone(), stop_handler.clone())
             .with_lease(lease.clone());
+        let envelope = ctx.envelope.clone();
         // The heartbeat starts on a tokio task of its own only once the task has run one
         // interval (its first renewal was due then anyway): a short task costs no extra task.
         let mut heartbeat = Some(Heartbeat::new(
@@ -156,7 +165,7 @@ impl Execution {
         match ending {
             Ending::Finished(Ok(())) => {
                 self.dependencies_answered(task.dependencies());
-                self.succeed(&ctx, seconds).await
+                self.succeed(&ctx, seconds)
             }
             Ending::Finished(Err(failure)) => {
                 if let Some(outcome) = self.give_back_on_outage(&ctx, &failure).await {
@@ -204,29 +213,21 @@ impl Execution {
             .consumer
             .dead_letter_as(&self.delivery, error_type::MALFORMED, &reason)
             .await;
-        self.settle_plain(result);
+        report_settlement(result);
         Outcome::Failed
     }
 
-    async fn succeed(&self, ctx: &TaskContext, seconds: f64) -> Outcome {
-        let acked = self
-            .acker
-            .ack(&self.consumer, self.delivery.clone(), ctx.result())
-            .await;
-        match acked {
-            Ok(()) => {
-                if crate::tasks::is_builtin(&self.delivery.envelope.task) {
-                    debug!(seconds, "task succeeded");
-                } else {
-                    info!(seconds, "task succeeded");
-                }
-                Outcome::Succeeded
-            }
-            Err(error) => {
-                self.settle_plain(Err(error));
-                Outcome::Released
-            }
-        }
+    /// Hands the success to the acker, which acks it with the worker's other finished tasks,
+    /// logs it and frees its slot.
+    fn succeed(&mut self, ctx: &TaskContext, seconds: f64) -> Outcome {
+        self.acker.finish(Finished {
+            delivery: self.delivery.clone(),
+            result: ctx.result(),
+            seconds,
+            span: self.span.clone(),
+            slot: self.slot.take(),
+        });
+        Outcome::Acking
     }
 
     async fn fail(&self, ctx: &TaskContext, failure: TaskFailure) -> Outcome {
@@ -280,7 +281,7 @@ impl Execution {
                     return self.settle(rerun, ctx).await.unwrap_or(Outcome::Retried);
                 }
                 let reason = format!("{error_type}: {}", failure.message);
-                self.settle_plain(
+                report_settlement(
                     self.consumer
                         .dead_letter_as(&self.delivery, error_type, &reason)
                         .await,
@@ -290,10 +291,9 @@ impl Execution {
         }
     }
 
-    /// Logs what a broker call at the end of an execution returned. A lost lease means the reaper
-    /// already gave the task to someone else: our late word is refused, which is the point.
-    /// As [`Execution::settle_plain`], for a call a cancel may have overtaken: when the task
-    /// ended `cancelled`, its hooks hear it and the outcome is `Some(Cancelled)`.
+    /// Logs what a broker call at the end of an execution returned ([`report_settlement`]), for
+    /// a call a cancel may have overtaken: when the task ended `cancelled`, its hooks hear it
+    /// and the outcome is `Some(Cancelled)`.
     pub(crate) async fn settle(
         &self,
         result: Result<Settled, BrokerError>,
@@ -309,21 +309,24 @@ impl Execution {
                 Some(Outcome::Cancelled)
             }
             Err(error) => {
-                self.settle_plain(Err(error));
+                report_settlement(Err(error));
                 None
             }
         }
     }
+}
 
-    fn settle_plain(&self, result: Result<(), BrokerError>) {
-        match result {
-            Ok(()) => {}
-            Err(BrokerError::LeaseLost { .. }) => {
-                warn!("late settlement refused: the lease had moved on");
-            }
-            Err(error) => {
-                error!(error = %broker::report::Chain(&error), "could not settle the task; its lease will expire and it will be redelivered");
-            }
+/// Logs what a broker call settling a task returned (in the task's span). A lost lease means
+/// the reaper already gave the task to someone else: our late word is refused, which is the
+/// point.
+pub(crate) fn report_settlement(result: Result<(), BrokerError>) {
+    match result {
+        Ok(()) => {}
+        Err(BrokerError::LeaseLost { .. }) => {
+            warn!("late settlement refused: the lease had moved on");
+        }
+        Err(error) => {
+            error!(error = %broker::report::Chain(&error), "could not settle the task; its lease will expire and it will be redelivered");
         }
     }
 }

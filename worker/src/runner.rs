@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use broker::{Broker, CancelSignals, Consumer, Delivery, Outage, WorkerId};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,32 @@ pub struct RunnerStats {
     pub released: u64,
     /// Tasks cancelled while they ran.
     pub cancelled: u64,
+}
+
+impl RunnerStats {
+    /// Counts one task's outcome here and in `confq_worker_tasks_total{outcome}` (served by
+    /// `confq worker --metrics-bind`). `Acking` is not an outcome yet: the acker counts it.
+    pub(crate) fn count(&mut self, outcome: Outcome) {
+        let (count, label) = match outcome {
+            Outcome::Succeeded => (&mut self.succeeded, "succeeded"),
+            Outcome::Retried => (&mut self.retried, "retried"),
+            Outcome::Failed => (&mut self.failed, "failed"),
+            Outcome::Released => (&mut self.released, "released"),
+            Outcome::Cancelled => (&mut self.cancelled, "cancelled"),
+            Outcome::Acking => return,
+        };
+        *count += 1;
+        metrics::counter!(protocol::metrics::WORKER_TASKS, "outcome" => label).increment(1);
+    }
+
+    /// Adds what `other` counted.
+    fn add(&mut self, other: Self) {
+        self.succeeded += other.succeeded;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.released += other.released;
+        self.cancelled += other.cancelled;
+    }
 }
 
 /// A worker: one consumer, a task registry and the policy to run them.
@@ -155,14 +181,20 @@ impl Runner {
                             let _ = self.consumer.release(&delivery).await;
                             continue;
                         };
-                        let execution =
-                            self.execution(delivery, stop_tasks.child_token(), acker.clone());
+                        let execution = self.execution(
+                            delivery,
+                            stop_tasks.child_token(),
+                            acker.clone(),
+                            permit,
+                        );
                         let in_flight = self.in_flight.clone();
                         in_flight.fetch_add(1, Ordering::Relaxed);
+                        // Boxed: the execution's state machine is large, and tokio copies a
+                        // task's future (and reads its output) by value.
+                        let execution = Box::pin(execution.run());
                         tasks.spawn(async move {
-                            let outcome = execution.run().await;
+                            let outcome = execution.await;
                             in_flight.fetch_sub(1, Ordering::Relaxed);
-                            drop(permit);
                             outcome
                         });
                     }
@@ -188,9 +220,14 @@ impl Runner {
         self.drain(&mut tasks, &mut stats, &shutdown, &stop_tasks)
             .await;
         // Every execution (and its acker handle) has ended: the batching task acks what is
-        // left and stops.
+        // left, stops and says what it counted.
         drop(acker);
-        let _ = acks.await;
+        match acks.await {
+            Ok(acked) => stats.add(acked),
+            Err(error) => {
+                error!(%error, "the acker panicked; unacknowledged tasks will be redelivered")
+            }
+        }
         stop_probes.cancel();
         let _ = probes.await;
         info!(?stats, "worker stopped");
@@ -208,7 +245,13 @@ impl Runner {
         Some(slots.available_permits().max(1))
     }
 
-    fn execution(&self, delivery: Delivery, cancel: CancellationToken, acker: Acker) -> Execution {
+    fn execution(
+        &self,
+        delivery: Delivery,
+        cancel: CancellationToken,
+        acker: Acker,
+        slot: OwnedSemaphorePermit,
+    ) -> Execution {
         let span = info_span!(
             "task",
             task.id = %delivery.envelope.id,
@@ -230,6 +273,7 @@ impl Runner {
             time_limits: self.config.time_limits.clone(),
             stop_grace: self.config.stop_grace,
             span,
+            slot: Some(slot),
         }
     }
 
@@ -269,20 +313,12 @@ impl Runner {
     }
 }
 
-/// Counts a finished task in `stats` and in `confq_worker_tasks_total{outcome}` (served by
-/// `confq worker --metrics-bind`).
+/// Counts a finished task in `stats` and in `confq_worker_tasks_total{outcome}`.
 fn record(stats: &mut RunnerStats, done: Result<Outcome, tokio::task::JoinError>) {
-    let (count, outcome) = match done {
-        Ok(Outcome::Succeeded) => (&mut stats.succeeded, "succeeded"),
-        Ok(Outcome::Retried) => (&mut stats.retried, "retried"),
-        Ok(Outcome::Failed) => (&mut stats.failed, "failed"),
-        Ok(Outcome::Released) => (&mut stats.released, "released"),
-        Ok(Outcome::Cancelled) => (&mut stats.cancelled, "cancelled"),
+    match done {
+        Ok(outcome) => stats.count(outcome),
         Err(error) => {
             error!(%error, "a task panicked; its lease will expire and the reaper will redeliver it");
-            return;
         }
-    };
-    *count += 1;
-    metrics::counter!(protocol::metrics::WORKER_TASKS, "outcome" => outcome).increment(1);
+    }
 }
