@@ -40,13 +40,12 @@ pub async fn record_expiries(store: &Store, expired: Vec<ExpiredTask>) -> Vec<Ex
 }
 
 async fn record_one(store: &Store, expired: &ExpiredTask) -> Result<(), StoreError> {
-    // Tests make the database fail here once; compiled out of release builds.
-    fail::fail_point!("reaper.record_expiry", |_| {
-        Err(StoreError::Db {
-            action: "record a lease expiry (injected fault)",
-            source: sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
-        })
-    });
+    // Tests make the database fail here once ([`crate::fault`]).
+    if crate::fault::fails("reaper.record_expiry").await {
+        return Err(crate::fault::db_outage(
+            "record a lease expiry (injected fault)",
+        ));
+    }
     let Some(run) = run_of(store, expired).await? else {
         warn!(task.id = %expired.envelope.id, "expired ingestion names no known run");
         return Ok(());

@@ -2,6 +2,7 @@
 #![warn(unreachable_pub)] // what is `pub` is meant to be: the crate's API
 
 pub mod expiry;
+mod fault;
 pub mod parse_upload;
 pub mod probes;
 pub mod reaping;

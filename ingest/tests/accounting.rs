@@ -76,7 +76,7 @@ async fn a_timeout_on_the_fourth_delivery_fails_after_3_retries() {
     // The fourth delivery (three retries before it; the default budget is 3) writes its
     // results, then stalls past its lease.
     let (harness, done, _) = run_to_the_end(
-        &[("ingest.before_complete", "1*sleep(4500)->off")],
+        &[("ingest.before_complete", "1*return(4500)->off")],
         EXAMPLE_TGZ,
         3,
         None,
@@ -119,13 +119,13 @@ async fn transient_timeout_transient_timeout_ends_failed_after_3_retries() {
     // Deliveries 0 and 2 fail at once; 1 and 3 stall past their lease.
     fail::cfg(
         "ingest.before_read",
-        "1*return->1*sleep(4500)->1*return->1*sleep(4500)->off",
+        "1*return->1*return(4500)->1*return->1*return(4500)->off",
     )
     .unwrap();
     // Delivery 2 starts half a second late, so the expiry's message is there to be seen.
     fail::cfg(
         "ingest.before_begin_attempt",
-        "1*off->1*off->1*sleep(500)->off",
+        "1*off->1*off->1*return(500)->off",
     )
     .unwrap();
     let harness = Harness::new().await;

@@ -96,7 +96,7 @@ async fn heartbeats_move_last_heartbeat_while_a_task_works() {
     let _turn = TURN.lock().await;
     let scenario = fail::FailScenario::setup();
     // Each archive entry takes 100 ms: the run lasts about 1.5 s, many heartbeats.
-    fail::cfg("ingest.slow_entry", "sleep(100)").unwrap();
+    fail::cfg("ingest.slow_entry", "return(100)").unwrap();
     let harness = Harness::new().await;
     let (run, _) = harness.submit(EXAMPLE_TGZ, "slow.tgz").await;
     let (shutdown, worker) = harness.start_worker(harness.worker_config()).await;
@@ -159,7 +159,7 @@ async fn a_final_failure_that_cannot_be_recorded_runs_again_until_it_is() {
 async fn shutdown_mid_ingestion_puts_the_run_back_to_stored() {
     let _turn = TURN.lock().await;
     let scenario = fail::FailScenario::setup();
-    fail::cfg("ingest.slow_entry", "sleep(300)").unwrap();
+    fail::cfg("ingest.slow_entry", "return(300)").unwrap();
     let harness = Harness::new().await;
     let (run, _) = harness.submit(EXAMPLE_TGZ, "slow.tgz").await;
     let mut config = harness.worker_config();

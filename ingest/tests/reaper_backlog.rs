@@ -10,17 +10,17 @@ use std::time::Duration;
 use common::{EXAMPLE_STANZAS, EXAMPLE_TGZ, Harness};
 use entity::store::RunStatus;
 
-// Fail-point sleeps block their thread: 4 threads keep heartbeats and the reaper running.
+// The fail points' pauses (`return(MS)`) wait on tokio's clock and block no thread.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_expiry_the_database_refused_once_is_recorded_on_a_later_tick() {
     let scenario = fail::FailScenario::setup();
     // The first attempt stalls 4.5 s without progress before reading: its last renewal (1.4 s in) runs out at 2.9 s.
-    fail::cfg("ingest.before_read", "1*sleep(4500)->off").unwrap();
+    fail::cfg("ingest.before_read", "1*return(4500)->off").unwrap();
     // The reaper's first attempt to record that expiry fails.
     fail::cfg("reaper.record_expiry", "1*return->off").unwrap();
     // The redelivery waits 0.8 s (well within its 1.5 s lease) before it begins, so the
     // reaper's retried record (100 ms ticks) lands first rather than being made moot by the begin.
-    fail::cfg("ingest.before_begin_attempt", "1*off->1*sleep(800)->off").unwrap();
+    fail::cfg("ingest.before_begin_attempt", "1*off->1*return(800)->off").unwrap();
     let harness = Harness::new().await;
     let stop_reaper = harness.start_reaper();
     let (run, _) = harness.submit(EXAMPLE_TGZ, "stalled.tgz").await;

@@ -128,13 +128,13 @@ impl RunHooks for IngestHooks {
             if self.is_complete() {
                 return Ok(());
             }
-            // Tests make recording the verdict fail once here; compiled out of release builds.
-            fail::fail_point!("ingest.record_failure", |_| {
-                Err(TaskFailure::message(
+            // Tests make recording the verdict fail once here ([`crate::fault`]).
+            if crate::fault::fails("ingest.record_failure").await {
+                return Err(TaskFailure::message(
                     worker::failure::FailureClass::Transient,
                     "database unavailable (injected fault)",
-                ))
-            });
+                ));
+            }
             let message = final_message(failure, error_type, retries);
             let metrics = self.tally.metrics(retries, Some(error_type));
             self.store

@@ -27,6 +27,8 @@ use worker::failure::TaskFailure;
 use worker::retry::retries_before;
 use worker::task::{TaskContext, TaskResult, TypedTask};
 
+use crate::fault;
+
 /// What ingestion reads from and writes to.
 pub struct Ingestor {
     /// The run store.
@@ -81,8 +83,8 @@ impl Ingestor {
             }
             return Ok(());
         }
-        // Tests pause here to let a late expiry record land; compiled out of release builds.
-        fail::fail_point!("ingest.before_begin_attempt");
+        // Tests pause here to let a late expiry record land ([`crate::fault`]).
+        fault::fails("ingest.before_begin_attempt").await;
         // A worker paused past its lease must not begin an attempt over its successor's.
         ctx.renew_lease().await.map_err(IngestError::Lease)?;
         let delivered = Delivered {
@@ -109,13 +111,10 @@ impl Ingestor {
             tally.clone(),
         ));
         ctx.set_hooks(hooks.clone());
-        // Tests inject a database outage here (the pool timed out); compiled out of release builds.
-        fail::fail_point!("ingest.before_read", |_| {
-            Err(IngestError::Store(StoreError::Db {
-                action: "reach the database (injected fault)",
-                source: sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
-            }))
-        });
+        // Tests inject a database outage, or stall the attempt, here ([`crate::fault`]).
+        if fault::fails("ingest.before_read").await {
+            return Err(fault::db_outage("reach the database (injected fault)").into());
+        }
         let source = self.storage.open(&run.object_key).await?;
         // One member can take long to inflate and parse, and the write is one transaction: both
         // are bounded (caps, database timeouts), so they count as progress while they run.
@@ -151,14 +150,10 @@ impl Ingestor {
         ctx.progress.tick();
         tally.timed(Phase::Write, writing.elapsed());
         tally.written(written.stanzas);
-        // Tests fail or stall the attempt here, after its results are written; compiled out of
-        // release builds.
-        fail::fail_point!("ingest.before_complete", |_| {
-            Err(IngestError::Store(StoreError::Db {
-                action: "complete the run (injected fault)",
-                source: sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
-            }))
-        });
+        // Tests fail or stall the attempt here, after its results are written ([`crate::fault`]).
+        if fault::fails("ingest.before_complete").await {
+            return Err(fault::db_outage("complete the run (injected fault)").into());
+        }
         let retry_count = u32::try_from(begun.retry_count).unwrap_or(0);
         let metrics = tally.metrics(retry_count, None);
         self.store.complete(run.id, fence, metrics.clone()).await?;
@@ -172,14 +167,10 @@ impl Ingestor {
             write_seconds = metrics.write_seconds,
             "run complete"
         );
-        // Tests stop the delivery here, complete but not yet searchable; compiled out of release
-        // builds.
-        fail::fail_point!("ingest.before_index", |_| {
-            Err(IngestError::Store(StoreError::Db {
-                action: "index the run's settings (injected fault)",
-                source: sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
-            }))
-        });
+        // Tests stop the delivery here, complete but not yet searchable ([`crate::fault`]).
+        if fault::fails("ingest.before_index").await {
+            return Err(fault::db_outage("index the run's settings (injected fault)").into());
+        }
         self.index(ctx, run.id).await
     }
 

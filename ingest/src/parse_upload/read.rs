@@ -74,7 +74,8 @@ where
             return Err(IngestError::Stopped);
         }
         progress.tick();
-        fail::fail_point!("ingest.slow_entry");
+        // Tests slow every member down here ([`crate::fault`]).
+        crate::fault::fails("ingest.slow_entry").await;
         let parsing = Instant::now();
         let mut file = parse_entry(entry);
         parse += parsing.elapsed();
