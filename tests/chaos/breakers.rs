@@ -230,28 +230,42 @@ fn long_database_outage_full_spends_no_retries_while_the_breaker_is_open() {
 
 /// The file storage made unreachable: its directory replaced by a file, so every read fails
 /// with "not a directory" (a transient error, as an unreachable S3 is) and nothing is lost.
+/// Each switch is one atomic exchange of the two paths (`renameat2(RENAME_EXCHANGE)`): a
+/// rename away and back in two steps left a moment with no path at all, in which a read failed
+/// as "object not found", a permanent error no real outage gives.
 pub struct StorageOutage {
     dir: PathBuf,
-    away: PathBuf,
+    blocker: PathBuf,
 }
 
 impl StorageOutage {
     pub fn new(env: &Env) -> Self {
         let dir = env.data_dir().join("uploads");
-        Self {
-            away: dir.with_extension("away"),
-            dir,
-        }
+        let blocker = dir.with_extension("blocker");
+        std::fs::write(&blocker, b"not a directory").expect("write the blocking file");
+        Self { dir, blocker }
     }
 
+    /// The file takes the directory's place.
     pub fn begin(&self) {
-        std::fs::rename(&self.dir, &self.away).expect("move the storage away");
-        std::fs::write(&self.dir, b"not a directory").expect("block the storage path");
+        self.exchange();
     }
 
+    /// The directory is back.
     pub fn end(&self) {
-        std::fs::remove_file(&self.dir).expect("unblock the storage path");
-        std::fs::rename(&self.away, &self.dir).expect("move the storage back");
+        self.exchange();
+    }
+
+    fn exchange(&self) {
+        use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+        renameat2(
+            AT_FDCWD,
+            &self.dir,
+            AT_FDCWD,
+            &self.blocker,
+            RenameFlags::RENAME_EXCHANGE,
+        )
+        .expect("exchange the storage directory and the blocking file");
     }
 }
 
