@@ -85,6 +85,16 @@ pub fn lines_with(log: &Path, needle: &str) -> usize {
 
 /// Each worker's breaker of `dependency` opened and closed exactly once.
 fn opened_and_closed_once(fleet: &Fleet, dependency: &str, report: &mut Report) {
+    // The work may be done by the other workers before a worker's next probe closes its breaker
+    // (a probe still waiting on the restarting dependency, then the 1 s probe backoff): wait for
+    // every close first, within a bound far past the schedule.
+    let needle = format!("breaker closed: {dependency}");
+    testenv::wait::within_blocking(Duration::from_secs(30), || {
+        fleet
+            .workers
+            .iter()
+            .all(|worker| lines_with(&worker.log, &needle) > 0)
+    });
     for worker in &fleet.workers {
         let opened = lines_with(&worker.log, "breaker opened");
         let closed = lines_with(&worker.log, &format!("breaker closed: {dependency}"));
@@ -197,9 +207,19 @@ fn long_database_outage(size: Size) {
     }
     conclude(&env, &runs, &mut report, started);
     opened_and_closed_once(&fleet, "database", &mut report);
-    let (code, body) = http_status(&format!("{}/v1/worker/metrics", api.base));
-    let document: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    let workers = document["workers"].as_array().cloned().unwrap_or_default();
+    // The registry shows a close on the worker's next announcement: look until it does.
+    let metrics = || {
+        let (code, body) = http_status(&format!("{}/v1/worker/metrics", api.base));
+        let document: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let workers = document["workers"].as_array().cloned().unwrap_or_default();
+        (code, body, workers)
+    };
+    let mut seen = metrics();
+    testenv::wait::within_blocking(Duration::from_secs(30), || {
+        seen = metrics();
+        seen.2.len() == WORKERS && seen.2.iter().all(|w| w["breakers"]["database"] == "closed")
+    });
+    let (code, body, workers) = seen;
     if code != 200 || workers.len() != WORKERS {
         report.problems.push(format!(
             "the metrics after the outage answered {code}: {body}"
