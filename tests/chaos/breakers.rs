@@ -97,7 +97,7 @@ fn opened_and_closed_once(fleet: &Fleet, dependency: &str, report: &mut Report) 
     });
     for worker in &fleet.workers {
         let opened = lines_with(&worker.log, "breaker opened");
-        let closed = lines_with(&worker.log, &format!("breaker closed: {dependency}"));
+        let closed = lines_with(&worker.log, &needle);
         if opened != 1 || closed != 1 {
             report.problems.push(format!(
                 "{}: the {dependency} breaker opened {opened} and closed {closed} times, want 1 and 1",
